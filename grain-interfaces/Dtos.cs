@@ -1,0 +1,149 @@
+namespace SupportGrid.GrainInterfaces;
+
+/// <summary>What a shopper's widget sends when they ask for help, plus what the gateway adds (IP).</summary>
+[GenerateSerializer, Immutable, Alias("sg.ChatRequest")]
+public sealed record ChatRequest(
+    [property: Id(0)] string Site,
+    [property: Id(1)] string Queue,
+    [property: Id(2)] string Name,
+    [property: Id(3)] string? Phone,
+    [property: Id(4)] string? Email,
+    [property: Id(5)] string PageUrl,
+    [property: Id(6)] string? PageTitle,
+    [property: Id(7)] string? CustomerId,
+    [property: Id(8)] bool CustomerIdVerified,
+    [property: Id(9)] string? Ip);
+
+/// <summary>The customer as an agent sees them.</summary>
+[GenerateSerializer, Immutable, Alias("sg.CustomerInfo")]
+public sealed record CustomerInfo(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string? Phone,
+    [property: Id(2)] string? Email,
+    [property: Id(3)] string? Ip,
+    [property: Id(4)] string? CustomerId,
+    [property: Id(5)] bool CustomerIdVerified);
+
+/// <summary>Answer to <c>StartChat</c>.</summary>
+[GenerateSerializer, Immutable, Alias("sg.StartChatResult")]
+public sealed record StartChatResult(
+    [property: Id(0)] Guid SessionId,
+    [property: Id(1)] string ResumeToken,
+    [property: Id(2)] int Position);
+
+/// <summary>Answer to <c>Resume</c>: where the session stands and every channel event after the sequence number the client gave.</summary>
+[GenerateSerializer, Immutable, Alias("sg.ResumeResult")]
+public sealed record ResumeResult(
+    [property: Id(0)] Guid SessionId,
+    [property: Id(1)] string Status,
+    [property: Id(2)] int? Position,
+    [property: Id(3)] string? AgentName,
+    [property: Id(4)] Guid? ChannelId,
+    [property: Id(5)] IReadOnlyList<ChannelEvent> Events,
+    [property: Id(6)] string Site);
+
+/// <summary>Who did something in a channel.</summary>
+[GenerateSerializer, Immutable, Alias("sg.Participant")]
+public sealed record Participant(
+    [property: Id(0)] string Role,
+    [property: Id(1)] string Name);
+
+/// <summary>
+/// One event of a channel. Every event has a per-channel sequence number (1, 2, 3, ...) with no gaps,
+/// so a client that reconnects asks for everything after the last number it saw.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sg.ChannelEvent")]
+public sealed record ChannelEvent(
+    [property: Id(0)] long Seq,
+    [property: Id(1)] string Type,
+    [property: Id(2)] Participant From,
+    [property: Id(3)] string? Text,
+    [property: Id(4)] string? Url,
+    [property: Id(5)] DateTimeOffset At);
+
+/// <summary>A member of a channel as the grains identify it: role plus id (agent id, or session id for a customer).</summary>
+[GenerateSerializer, Immutable, Alias("sg.MemberRef")]
+public sealed record MemberRef(
+    [property: Id(0)] string Role,
+    [property: Id(1)] string Id,
+    [property: Id(2)] string Name)
+{
+    public Participant AsParticipant() => new(Role, Name);
+}
+
+/// <summary>A chat offered to one agent, with a deadline after which it goes to the next agent.</summary>
+[GenerateSerializer, Immutable, Alias("sg.ChatOffer")]
+public sealed record ChatOffer(
+    [property: Id(0)] Guid SessionId,
+    [property: Id(1)] string Queue,
+    [property: Id(2)] CustomerInfo Customer,
+    [property: Id(3)] string PageUrl,
+    [property: Id(4)] string? PageTitle,
+    [property: Id(5)] int WaitedSeconds,
+    [property: Id(6)] DateTimeOffset ExpiresAt);
+
+/// <summary>One customer waiting in a queue.</summary>
+[GenerateSerializer, Immutable, Alias("sg.QueueEntry")]
+public sealed record QueueEntry(
+    [property: Id(0)] Guid SessionId,
+    [property: Id(1)] CustomerInfo Customer,
+    [property: Id(2)] string PageUrl,
+    [property: Id(3)] string? PageTitle,
+    [property: Id(4)] DateTimeOffset EnqueuedAt);
+
+/// <summary>An agent as configured: who they are, which queues they serve and how many chats they can hold.</summary>
+[GenerateSerializer, Immutable, Alias("sg.AgentProfile")]
+public sealed record AgentProfile(
+    [property: Id(0)] string AgentId,
+    [property: Id(1)] string DisplayName,
+    [property: Id(2)] int Capacity,
+    [property: Id(3)] IReadOnlyList<string> Queues);
+
+/// <summary>An agent's open chat.</summary>
+[GenerateSerializer, Immutable, Alias("sg.ActiveChat")]
+public sealed record ActiveChat(
+    [property: Id(0)] Guid ChannelId,
+    [property: Id(1)] Guid SessionId,
+    [property: Id(2)] string Queue,
+    [property: Id(3)] CustomerInfo Customer,
+    [property: Id(4)] string PageUrl,
+    [property: Id(5)] IReadOnlyList<ChannelEvent> Events);
+
+/// <summary>Answer to an agent's <c>AcceptOffer</c>.</summary>
+[GenerateSerializer, Immutable, Alias("sg.AcceptResult")]
+public sealed record AcceptResult(
+    [property: Id(0)] Guid ChannelId,
+    [property: Id(1)] Guid SessionId,
+    [property: Id(2)] CustomerInfo Customer,
+    [property: Id(3)] string PageUrl,
+    [property: Id(4)] IReadOnlyList<ChannelEvent> Events);
+
+/// <summary>Everything an agent console needs after (re)connecting.</summary>
+[GenerateSerializer, Immutable, Alias("sg.AgentSnapshot")]
+public sealed record AgentSnapshot(
+    [property: Id(0)] string AgentId,
+    [property: Id(1)] string DisplayName,
+    [property: Id(2)] string Status,
+    [property: Id(3)] int Capacity,
+    [property: Id(4)] IReadOnlyList<ChatOffer> Offers,
+    [property: Id(5)] IReadOnlyList<ActiveChat> Chats);
+
+/// <summary>What a channel opens with.</summary>
+[GenerateSerializer, Immutable, Alias("sg.ChannelOpening")]
+public sealed record ChannelOpening(
+    [property: Id(0)] string Site,
+    [property: Id(1)] string Queue,
+    [property: Id(2)] MemberRef Customer,
+    [property: Id(3)] MemberRef Agent,
+    [property: Id(4)] string PageUrl);
+
+/// <summary>
+/// What a channel publishes on its stream: a stored event, or a transient typing signal (no sequence number, never stored).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sg.ChannelStreamItem")]
+public sealed record ChannelStreamItem(
+    [property: Id(0)] Guid ChannelId,
+    [property: Id(1)] string Site,
+    [property: Id(2)] ChannelEvent? Event,
+    [property: Id(3)] Participant? TypingFrom,
+    [property: Id(4)] bool IsTyping);

@@ -1,0 +1,47 @@
+using Orleans.Concurrency;
+
+namespace SupportGrid.GrainInterfaces;
+
+/// <summary>
+/// One agent: status, capacity, pending offers, active chats and the gateways their consoles are connected to.
+/// Key: the agent id (the <c>sub</c> of the agent's token).
+/// </summary>
+[Alias("sg.IAgentGrain")]
+public interface IAgentGrain : IGrainWithStringKey
+{
+    /// <summary>A console connected through a gateway. Returns the agent's current state.</summary>
+    [Alias("Connect")]
+    Task<AgentSnapshot> ConnectAsync(string connectionId, AgentProfile profile, IGatewayObserver gateway);
+
+    /// <summary>A console disconnected. When the last one goes, the agent goes offline and its offers are re-routed.</summary>
+    [Alias("Disconnect")]
+    Task DisconnectAsync(string connectionId);
+
+    /// <summary>Sets available, away or offline.</summary>
+    [Alias("SetStatus")]
+    Task SetStatusAsync(string status);
+
+    /// <summary>The agent's state, with every event of each active chat.</summary>
+    [Alias("GetSnapshot")]
+    Task<AgentSnapshot> GetSnapshotAsync();
+
+    /// <summary>Called by a queue: a chat is offered.</summary>
+    [OneWay, Alias("ReceiveOffer")]
+    Task ReceiveOfferAsync(string queueKey, ChatOffer offer);
+
+    /// <summary>Called by a queue: an offer is withdrawn.</summary>
+    [OneWay, Alias("WithdrawOffer")]
+    Task WithdrawOfferAsync(Guid sessionId, string reason);
+
+    /// <summary>Accepts an offered chat: claims it from the queue, opens the channel and tells the customer.</summary>
+    [Alias("AcceptOffer")]
+    Task<AcceptResult> AcceptOfferAsync(Guid sessionId);
+
+    /// <summary>Declines an offered chat.</summary>
+    [Alias("DeclineOffer")]
+    Task DeclineOfferAsync(Guid sessionId);
+
+    /// <summary>Called by a channel: it ended, the capacity is free again.</summary>
+    [OneWay, Alias("ChannelEnded")]
+    Task ChannelEndedAsync(Guid channelId);
+}

@@ -1,0 +1,49 @@
+namespace SupportGrid.GrainInterfaces;
+
+/// <summary>
+/// One chat session of one customer, from the request to the end. Key: the session id (a random Guid).
+/// The session is reached from a browser only with its resume token, <c>{sessionId:N}.{secret}</c>.
+/// </summary>
+[Alias("sg.ICustomerGrain")]
+public interface ICustomerGrain : IGrainWithGuidKey
+{
+    /// <summary>Starts the session: stores the request, enqueues it, returns the resume token and the queue position.</summary>
+    [Alias("Start")]
+    Task<StartChatResult> StartAsync(ChatRequest request, IGatewayObserver gateway);
+
+    /// <summary>Re-binds a connection to the session after checking the token's secret; returns every channel event after <paramref name="afterSeq"/>.</summary>
+    [Alias("Resume")]
+    Task<ResumeResult> ResumeAsync(string secret, long afterSeq, IGatewayObserver gateway);
+
+    /// <summary>The gateway holds no more connections of this session.</summary>
+    [Alias("Detach")]
+    Task DetachAsync(IGatewayObserver gateway);
+
+    /// <summary>Sends a chat message into the session's channel. Idempotent per <paramref name="clientMessageId"/>.</summary>
+    [Alias("SendMessage")]
+    Task<long> SendMessageAsync(string text, string clientMessageId);
+
+    /// <summary>Tells the agent whether the customer is typing.</summary>
+    [Alias("SetTyping")]
+    Task SetTypingAsync(bool isTyping);
+
+    /// <summary>Ends the session: leaves the queue, or ends the channel.</summary>
+    [Alias("End")]
+    Task EndAsync();
+
+    /// <summary>Called by the queue: the customer's position changed.</summary>
+    [Orleans.Concurrency.OneWay, Alias("PositionChanged")]
+    Task PositionChangedAsync(int position, int estimatedWaitSeconds);
+
+    /// <summary>Called by the accepting agent: the customer is now in a channel. False if the session is no longer waiting.</summary>
+    [Alias("Assign")]
+    Task<bool> AssignAsync(Guid channelId, string agentName);
+
+    /// <summary>Called by the channel when it ends.</summary>
+    [Orleans.Concurrency.OneWay, Alias("ChannelEnded")]
+    Task ChannelEndedAsync(Guid channelId, string reason);
+
+    /// <summary>The session's status (for tests and operators).</summary>
+    [Alias("GetStatus")]
+    Task<string> GetStatusAsync();
+}

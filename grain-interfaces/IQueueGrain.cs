@@ -1,0 +1,53 @@
+namespace SupportGrid.GrainInterfaces;
+
+/// <summary>
+/// One queue of one site: customers waiting in order and the agents available to it, and the offers between them.
+/// Key: <c>{site}/{queue}</c> (see <see cref="QueueKey"/>).
+/// </summary>
+[Alias("sg.IQueueGrain")]
+public interface IQueueGrain : IGrainWithStringKey
+{
+    /// <summary>Adds a waiting customer; returns their 1-based position. Enqueuing the same session twice keeps its first place.</summary>
+    [Alias("Enqueue")]
+    Task<int> EnqueueAsync(QueueEntry entry);
+
+    /// <summary>Removes a waiting customer (they ended the chat) and withdraws any offer of them.</summary>
+    [Alias("Leave")]
+    Task LeaveAsync(Guid sessionId);
+
+    /// <summary>The 1-based position of a waiting customer, or null if they are not waiting here.</summary>
+    [Alias("GetPosition")]
+    Task<int?> GetPositionAsync(Guid sessionId);
+
+    /// <summary>An agent serving this queue is available with <paramref name="freeSlots"/> free chats, idle since <paramref name="idleSince"/>.</summary>
+    [Alias("AgentAvailable")]
+    Task AgentAvailableAsync(string agentId, int freeSlots, DateTimeOffset idleSince);
+
+    /// <summary>An agent is no longer available (away, offline); their open offers are withdrawn and re-routed.</summary>
+    [Alias("AgentUnavailable")]
+    Task AgentUnavailableAsync(string agentId);
+
+    /// <summary>The agent takes the customer. Fails unless the customer is offered to this agent right now.</summary>
+    [Alias("ClaimOffer")]
+    Task<QueueEntry> ClaimOfferAsync(Guid sessionId, string agentId);
+
+    /// <summary>The agent declines; the customer is offered to the next agent and never again to this one.</summary>
+    [Alias("DeclineOffer")]
+    Task DeclineOfferAsync(Guid sessionId, string agentId);
+
+    /// <summary>Waiting customers in order (for operators and tests).</summary>
+    [Alias("GetWaiting")]
+    Task<IReadOnlyList<Guid>> GetWaitingAsync();
+}
+
+/// <summary>Builds and parses queue grain keys.</summary>
+public static class QueueKey
+{
+    public static string For(string site, string queue) => $"{site}/{queue}";
+
+    public static (string Site, string Queue) Parse(string key)
+    {
+        var slash = key.IndexOf('/');
+        return slash < 0 ? (key, "") : (key[..slash], key[(slash + 1)..]);
+    }
+}

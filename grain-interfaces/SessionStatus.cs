@@ -1,0 +1,48 @@
+namespace SupportGrid.GrainInterfaces;
+
+/// <summary>Status names used on the wire.</summary>
+public static class SessionStatus
+{
+    public const string New = "new";
+    public const string Queued = "queued";
+    public const string Connected = "connected";
+    public const string Ended = "ended";
+}
+
+/// <summary>Agent status names used on the wire.</summary>
+public static class AgentStatus
+{
+    public const string Available = "available";
+    public const string Away = "away";
+    public const string Offline = "offline";
+
+    public static bool IsValid(string? status) => status is Available or Away or Offline;
+}
+
+/// <summary>Channel event types.</summary>
+public static class EventTypes
+{
+    public const string Message = "message";
+    public const string Navigate = "navigate";
+    public const string Joined = "joined";
+    public const string Left = "left";
+    public const string Ended = "ended";
+}
+
+/// <summary>Member roles.</summary>
+public static class Roles
+{
+    public const string Customer = "customer";
+    public const string Agent = "agent";
+    public const string System = "system";
+}
+
+/// <summary>Names shared by the silo and the gateway.</summary>
+public static class StreamNames
+{
+    /// <summary>The stream provider that carries channel broadcasts.</summary>
+    public const string Provider = "channels";
+
+    /// <summary>Stream namespace of channel streams; the key is the channel id.</summary>
+    public const string ChannelNamespace = "channel";
+}

@@ -1,0 +1,184 @@
+using Microsoft.Extensions.Logging;
+using SupportGrid.GrainInterfaces;
+
+namespace SupportGrid.Grains.Agent;
+
+/*
+ * The agent grain owns the agent's capacity. Queues offer chats (one-way calls into this grain); accepting one claims it
+ * from the queue (which refuses if the offer expired or went elsewhere), opens a channel and tells the customer, in that
+ * order, so the queue stays the single authority on who gets a customer and this grain the single authority on how many
+ * chats the agent holds. After every change of status or load, the grain reports its free slots to each queue it serves.
+ */
+public sealed partial class AgentGrain(
+    [PersistentState("agent", GrainStorage.Name)] IPersistentState<AgentState> state,
+    TimeProvider time,
+    ILogger<AgentGrain> logger) : Grain, IAgentGrain
+{
+    private AgentState S => state.State;
+    private string AgentId => this.GetPrimaryKeyString();
+    private AgentProfile Profile => S.Profile ?? new AgentProfile(AgentId, AgentId, 1, []);
+    private MemberRef Me => new(Roles.Agent, AgentId, Profile.DisplayName);
+
+    public async Task<AgentSnapshot> ConnectAsync(string connectionId, AgentProfile profile, IGatewayObserver gateway)
+    {
+        var queuesChanged = S.Profile is not null && !S.Profile.Queues.SequenceEqual(profile.Queues);
+        var previousQueues = S.Profile?.Queues ?? [];
+        S.Profile = profile;
+        S.Connections[connectionId] = gateway;
+        await state.WriteStateAsync();
+        if (queuesChanged)
+        {
+            foreach (var dropped in previousQueues.Except(profile.Queues))
+                await GrainFactory.GetGrain<IQueueGrain>(dropped).AgentUnavailableAsync(AgentId);
+        }
+        if (S.Status == AgentStatus.Available)
+            await ReportAvailabilityAsync();
+        return await GetSnapshotAsync();
+    }
+
+    public async Task DisconnectAsync(string connectionId)
+    {
+        if (!S.Connections.Remove(connectionId))
+            return;
+        if (S.Connections.Count == 0 && S.Status != AgentStatus.Offline)
+        {
+            LogWentOffline(logger, AgentId);
+            await ChangeStatusAsync(AgentStatus.Offline);
+        }
+        else
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    public Task SetStatusAsync(string status)
+    {
+        if (!AgentStatus.IsValid(status))
+            throw new SupportGridException(ErrorCodes.InvalidInput, $"Unknown status '{status}'; use available, away or offline.");
+        return ChangeStatusAsync(status);
+    }
+
+    public async Task<AgentSnapshot> GetSnapshotAsync()
+    {
+        var chats = new List<ActiveChat>(S.Chats.Count);
+        foreach (var (channelId, chat) in S.Chats)
+        {
+            var events = await GrainFactory.GetGrain<IChannelGrain>(channelId).GetEventsAsync(Me, 0);
+            chats.Add(new ActiveChat(channelId, chat.SessionId, chat.Queue, chat.Customer, chat.PageUrl, events));
+        }
+        return new AgentSnapshot(AgentId, Profile.DisplayName, S.Status, Profile.Capacity, S.Offers.Values.ToList(), chats);
+    }
+
+    public Task ReceiveOfferAsync(string queueKey, ChatOffer offer)
+    {
+        if (S.Status != AgentStatus.Available)
+        {
+            // The queue raced with a status change; give the customer back at once.
+            return GrainFactory.GetGrain<IQueueGrain>(queueKey).DeclineOfferAsync(offer.SessionId, AgentId);
+        }
+        S.Offers[offer.SessionId] = offer;
+        foreach (var gateway in Gateways())
+            gateway.OfferAsync(AgentId, offer).Ignore();
+        return Task.CompletedTask;
+    }
+
+    public Task WithdrawOfferAsync(Guid sessionId, string reason)
+    {
+        if (S.Offers.Remove(sessionId))
+        {
+            foreach (var gateway in Gateways())
+                gateway.OfferWithdrawnAsync(AgentId, sessionId, reason).Ignore();
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task<AcceptResult> AcceptOfferAsync(Guid sessionId)
+    {
+        if (!S.Offers.TryGetValue(sessionId, out var offer))
+            throw new SupportGridException(ErrorCodes.OfferNotFound, "This chat is not offered to you (it timed out, was taken or the customer left).");
+        if (S.Chats.Count >= Profile.Capacity)
+            throw new SupportGridException(ErrorCodes.AtCapacity, $"You already have {S.Chats.Count} of {Profile.Capacity} chats open.");
+
+        var queue = GrainFactory.GetGrain<IQueueGrain>(offer.Queue);
+        QueueEntry entry;
+        try
+        {
+            entry = await queue.ClaimOfferAsync(sessionId, AgentId);
+        }
+        finally
+        {
+            S.Offers.Remove(sessionId);
+        }
+
+        var channelId = Guid.NewGuid();
+        var (site, _) = QueueKey.Parse(offer.Queue);
+        var customerMember = new MemberRef(Roles.Customer, sessionId.ToString(), entry.Customer.Name);
+        var channel = GrainFactory.GetGrain<IChannelGrain>(channelId);
+        var events = await channel.OpenAsync(new ChannelOpening(site, offer.Queue, customerMember, Me, entry.PageUrl));
+        S.Chats[channelId] = new AgentChat(sessionId, offer.Queue, entry.Customer, entry.PageUrl);
+        await state.WriteStateAsync();
+
+        if (!await GrainFactory.GetGrain<ICustomerGrain>(sessionId).AssignAsync(channelId, Profile.DisplayName))
+        {
+            await channel.EndAsync(new MemberRef(Roles.System, "system", "SupportGrid"), "The customer left before the chat started.");
+            throw new SupportGridException(ErrorCodes.InvalidState, "The customer left before the chat started.");
+        }
+        LogAccepted(logger, AgentId, sessionId, channelId);
+        await ReportAvailabilityAsync();
+        return new AcceptResult(channelId, sessionId, entry.Customer, entry.PageUrl, events);
+    }
+
+    public async Task DeclineOfferAsync(Guid sessionId)
+    {
+        if (!S.Offers.Remove(sessionId, out var offer))
+            throw new SupportGridException(ErrorCodes.OfferNotFound, "This chat is not offered to you.");
+        await GrainFactory.GetGrain<IQueueGrain>(offer.Queue).DeclineOfferAsync(sessionId, AgentId);
+    }
+
+    public async Task ChannelEndedAsync(Guid channelId)
+    {
+        if (!S.Chats.Remove(channelId))
+            return;
+        S.IdleSince = time.GetUtcNow();
+        await state.WriteStateAsync();
+        await ReportAvailabilityAsync();
+    }
+
+    private async Task ChangeStatusAsync(string status)
+    {
+        var previous = S.Status;
+        if (status == AgentStatus.Available && previous != AgentStatus.Available && S.Chats.Count == 0)
+            S.IdleSince = time.GetUtcNow();
+        S.Status = status;
+        if (status != AgentStatus.Available)
+        {
+            foreach (var sessionId in S.Offers.Keys.ToList())
+                await WithdrawOfferAsync(sessionId, "you are " + status);
+        }
+        await state.WriteStateAsync();
+        await ReportAvailabilityAsync();
+        foreach (var gateway in Gateways())
+            gateway.AgentStatusAsync(AgentId, status).Ignore();
+    }
+
+    private async Task ReportAvailabilityAsync()
+    {
+        var free = Profile.Capacity - S.Chats.Count;
+        foreach (var queueKey in Profile.Queues)
+        {
+            var queue = GrainFactory.GetGrain<IQueueGrain>(queueKey);
+            if (S.Status == AgentStatus.Available)
+                await queue.AgentAvailableAsync(AgentId, free, S.IdleSince);
+            else
+                await queue.AgentUnavailableAsync(AgentId);
+        }
+    }
+
+    private IEnumerable<IGatewayObserver> Gateways() => S.Connections.Values.Distinct();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} accepted session {SessionId} into channel {ChannelId}")]
+    private static partial void LogAccepted(ILogger logger, string agentId, Guid sessionId, Guid channelId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} has no console connected and went offline")]
+    private static partial void LogWentOffline(ILogger logger, string agentId);
+}

@@ -1,0 +1,26 @@
+using SupportGrid.GrainInterfaces;
+
+namespace SupportGrid.Grains.Agent;
+
+/// <summary>Persistent state of an agent grain.</summary>
+[GenerateSerializer, Alias("sg.AgentState")]
+public sealed class AgentState
+{
+    [Id(0)] public AgentProfile? Profile { get; set; }
+    [Id(1)] public string Status { get; set; } = AgentStatus.Offline;
+    [Id(2)] public DateTimeOffset IdleSince { get; set; }
+    [Id(3)] public Dictionary<Guid, AgentChat> Chats { get; set; } = [];
+
+    /// <summary>Open console connections and the gateway each is on.</summary>
+    [Id(4)] public Dictionary<string, IGatewayObserver> Connections { get; set; } = [];
+
+    /// <summary>Open offers, so a console that reconnects sees them.</summary>
+    [Id(5)] public Dictionary<Guid, ChatOffer> Offers { get; set; } = [];
+}
+
+[GenerateSerializer, Alias("sg.AgentChat")]
+public sealed record AgentChat(
+    [property: Id(0)] Guid SessionId,
+    [property: Id(1)] string Queue,
+    [property: Id(2)] CustomerInfo Customer,
+    [property: Id(3)] string PageUrl);

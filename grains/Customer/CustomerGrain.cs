@@ -1,0 +1,151 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using SupportGrid.GrainInterfaces;
+
+namespace SupportGrid.Grains.Customer;
+
+/*
+ * Resume protocol
+ * ---------------
+ * A session is started once and then reached only through its resume token, "{sessionId:N}.{secret}", where the secret
+ * is 256 random bits of which the grain keeps only the SHA-256. A page reload, a dropped connection or a move to another
+ * gateway all come back through Resume(secret, afterSeq): it checks the secret in constant time, records the caller's
+ * gateway for direct pushes, and returns where the session stands plus the channel events after afterSeq, so the client
+ * misses nothing and the reconnect never re-routes the customer. An ended session can be resumed (to read its end) for
+ * EndedSessionGrace, then the token is dead.
+ */
+public sealed class CustomerGrain(
+    [PersistentState("customer", GrainStorage.Name)] IPersistentState<CustomerState> state,
+    IOptions<FlowOptions> options,
+    TimeProvider time) : Grain, ICustomerGrain
+{
+    private const int MaxGateways = 8;
+    private CustomerState S => state.State;
+    private Guid SessionId => this.GetPrimaryKey();
+    private MemberRef Me => new(Roles.Customer, SessionId.ToString(), S.Request?.Name ?? "Customer");
+
+    public async Task<StartChatResult> StartAsync(ChatRequest request, IGatewayObserver gateway)
+    {
+        if (S.Status != SessionStatus.New)
+            throw new SupportGridException(ErrorCodes.InvalidState, "This session has already started.");
+        var secret = RandomNumberGenerator.GetBytes(32);
+        var secretText = Convert.ToBase64String(secret).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        S.Request = request;
+        S.SecretHash = Hash(secretText);
+        S.Status = SessionStatus.Queued;
+        S.CreatedAt = time.GetUtcNow();
+        S.Gateways = [gateway];
+        await state.WriteStateAsync();
+
+        var customer = new CustomerInfo(request.Name, request.Phone, request.Email, request.Ip, request.CustomerId, request.CustomerIdVerified);
+        var position = await Queue().EnqueueAsync(new QueueEntry(SessionId, customer, request.PageUrl, request.PageTitle, S.CreatedAt));
+        return new StartChatResult(SessionId, $"{SessionId:N}.{secretText}", position);
+    }
+
+    public async Task<ResumeResult> ResumeAsync(string secret, long afterSeq, IGatewayObserver gateway)
+    {
+        if (S.Status == SessionStatus.New || !CryptographicOperations.FixedTimeEquals(Hash(secret), S.SecretHash))
+            throw new SupportGridException(ErrorCodes.InvalidToken, "The resume token is not valid.");
+        if (S.EndedAt is { } ended && time.GetUtcNow() - ended > options.Value.EndedSessionGrace)
+            throw new SupportGridException(ErrorCodes.InvalidToken, "This chat ended and can no longer be resumed.");
+
+        if (!S.Gateways.Contains(gateway))
+        {
+            S.Gateways.Add(gateway);
+            if (S.Gateways.Count > MaxGateways)
+                S.Gateways.RemoveAt(0);
+            await state.WriteStateAsync();
+        }
+
+        int? position = S.Status == SessionStatus.Queued ? await Queue().GetPositionAsync(SessionId) : null;
+        IReadOnlyList<ChannelEvent> events = S.ChannelId is { } channelId
+            ? await GrainFactory.GetGrain<IChannelGrain>(channelId).GetEventsAsync(Me, Math.Max(0, afterSeq))
+            : [];
+        return new ResumeResult(SessionId, S.Status, position, S.AgentName, S.ChannelId, events, S.Request!.Site);
+    }
+
+    public async Task DetachAsync(IGatewayObserver gateway)
+    {
+        if (S.Gateways.Remove(gateway))
+            await state.WriteStateAsync();
+    }
+
+    public Task<long> SendMessageAsync(string text, string clientMessageId)
+    {
+        RequireStarted();
+        if (S.Status == SessionStatus.Queued)
+            throw new SupportGridException(ErrorCodes.InvalidState, "No agent has joined yet; your message can be sent once one does.");
+        if (S.Status == SessionStatus.Ended)
+            throw new SupportGridException(ErrorCodes.ChannelEnded, "This chat has ended.");
+        return Channel().PostMessageAsync(Me, text, clientMessageId);
+    }
+
+    public Task SetTypingAsync(bool isTyping) =>
+        S.Status == SessionStatus.Connected ? Channel().SetTypingAsync(Me, isTyping) : Task.CompletedTask;
+
+    public async Task EndAsync()
+    {
+        RequireStarted();
+        switch (S.Status)
+        {
+            case SessionStatus.Queued:
+                await Queue().LeaveAsync(SessionId);
+                await MarkEndedAsync();
+                foreach (var gateway in S.Gateways)
+                    gateway.SessionEndedAsync(SessionId, "You left the queue.").Ignore();
+                break;
+            case SessionStatus.Connected:
+                await Channel().EndAsync(Me, $"{Me.Name} ended the chat.");
+                await MarkEndedAsync();
+                break;
+        }
+    }
+
+    public Task PositionChangedAsync(int position, int estimatedWaitSeconds)
+    {
+        if (S.Status == SessionStatus.Queued)
+        {
+            foreach (var gateway in S.Gateways)
+                gateway.QueuePositionAsync(SessionId, position, estimatedWaitSeconds).Ignore();
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task<bool> AssignAsync(Guid channelId, string agentName)
+    {
+        if (S.Status != SessionStatus.Queued)
+            return false;
+        S.Status = SessionStatus.Connected;
+        S.ChannelId = channelId;
+        S.AgentName = agentName;
+        await state.WriteStateAsync();
+        foreach (var gateway in S.Gateways)
+            gateway.AgentJoinedAsync(SessionId, channelId, agentName).Ignore();
+        return true;
+    }
+
+    public Task ChannelEndedAsync(Guid channelId, string reason) =>
+        S.ChannelId == channelId && S.Status != SessionStatus.Ended ? MarkEndedAsync() : Task.CompletedTask;
+
+    public Task<string> GetStatusAsync() => Task.FromResult(S.Status);
+
+    private async Task MarkEndedAsync()
+    {
+        S.Status = SessionStatus.Ended;
+        S.EndedAt = time.GetUtcNow();
+        await state.WriteStateAsync();
+    }
+
+    private void RequireStarted()
+    {
+        if (S.Status == SessionStatus.New)
+            throw new SupportGridException(ErrorCodes.UnknownSession, "There is no such session.");
+    }
+
+    private IQueueGrain Queue() => GrainFactory.GetGrain<IQueueGrain>(QueueKey.For(S.Request!.Site, S.Request.Queue));
+
+    private IChannelGrain Channel() => GrainFactory.GetGrain<IChannelGrain>(S.ChannelId!.Value);
+
+    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+}

@@ -1,0 +1,255 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SupportGrid.GrainInterfaces;
+using SupportGrid.Grains.Routing;
+
+namespace SupportGrid.Grains.Queue;
+
+/*
+ * Offer protocol
+ * --------------
+ * The queue grain is the single authority on who may take a waiting customer. It offers each customer to one agent at a
+ * time and gives each agent at most one open offer from this queue; an offer is a (session, agent, deadline) triple kept
+ * in state. Only ClaimOffer with the matching agent, before the deadline fires, takes the customer out of the queue, so a
+ * chat can never be given to two agents: the grain is single-threaded and the claim is the only dequeue.
+ *
+ * Calls from the queue to agents and customers are one-way; agents and customers call the queue and wait for the answer.
+ * Keeping every waiting call pointed one way (gateway -> agent/customer -> queue/channel) means non-reentrant grains
+ * can never wait on each other in a cycle.
+ *
+ * An agent's capacity is the agent grain's business: it reports its free slots here whenever they change, and it refuses
+ * an accept that would exceed capacity. When an agent reports no free slots, its open offer is withdrawn and re-routed.
+ *
+ * Positions are not pushed per dequeue: a timer sends changed positions at most once per PositionUpdateInterval.
+ */
+public sealed partial class QueueGrain(
+    [PersistentState("queue", GrainStorage.Name)] IPersistentState<QueueState> state,
+    IOptions<FlowOptions> options,
+    TimeProvider time,
+    ILogger<QueueGrain> logger) : Grain, IQueueGrain
+{
+    private readonly FlowOptions _options = options.Value;
+    private readonly IRoutingPolicy _policy = LongestIdlePolicy.Instance;
+    private readonly Dictionary<Guid, IGrainTimer> _offerTimers = [];
+    private readonly Dictionary<Guid, int> _notifiedPositions = [];
+    private IGrainTimer? _positionTimer;
+    private bool _positionsDirty;
+
+    private QueueState S => state.State;
+    private string Key => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.SecondsPerDequeue <= 0)
+            S.SecondsPerDequeue = _options.InitialSecondsPerPosition.TotalSeconds;
+        // Offers survive in state; re-arm their deadlines (an overdue one fires at once).
+        foreach (var (sessionId, offer) in S.Offers)
+            ArmOfferTimer(sessionId, offer);
+        _positionTimer = this.RegisterGrainTimer(PushPositionsAsync, _options.PositionUpdateInterval, _options.PositionUpdateInterval);
+        _positionsDirty = S.Waiting.Count > 0;
+        return Task.CompletedTask;
+    }
+
+    public async Task<int> EnqueueAsync(QueueEntry entry)
+    {
+        var index = S.Waiting.FindIndex(e => e.SessionId == entry.SessionId);
+        if (index < 0)
+        {
+            S.Waiting.Add(entry);
+            index = S.Waiting.Count - 1;
+            _notifiedPositions[entry.SessionId] = index + 1;
+            Dispatch();
+            await state.WriteStateAsync();
+        }
+        return index + 1;
+    }
+
+    public async Task LeaveAsync(Guid sessionId)
+    {
+        var index = S.Waiting.FindIndex(e => e.SessionId == sessionId);
+        if (index < 0)
+            return;
+        S.Waiting.RemoveAt(index);
+        S.Excluded.Remove(sessionId);
+        _notifiedPositions.Remove(sessionId);
+        if (RemoveOffer(sessionId) is { } offer)
+            this.GetAgent(offer.AgentId).WithdrawOfferAsync(sessionId, "customer left").Ignore();
+        _positionsDirty = true;
+        Dispatch();
+        await state.WriteStateAsync();
+    }
+
+    public Task<int?> GetPositionAsync(Guid sessionId)
+    {
+        var index = S.Waiting.FindIndex(e => e.SessionId == sessionId);
+        return Task.FromResult<int?>(index < 0 ? null : index + 1);
+    }
+
+    public async Task AgentAvailableAsync(string agentId, int freeSlots, DateTimeOffset idleSince)
+    {
+        S.Agents[agentId] = new AgentAvailability(freeSlots, idleSince);
+        if (freeSlots <= 0)
+            WithdrawOffersTo(agentId, "agent at capacity");
+        Dispatch();
+        await state.WriteStateAsync();
+    }
+
+    public async Task AgentUnavailableAsync(string agentId)
+    {
+        if (!S.Agents.Remove(agentId))
+            return;
+        WithdrawOffersTo(agentId, "agent unavailable");
+        Dispatch();
+        await state.WriteStateAsync();
+    }
+
+    public async Task<QueueEntry> ClaimOfferAsync(Guid sessionId, string agentId)
+    {
+        if (!S.Offers.TryGetValue(sessionId, out var offer) || offer.AgentId != agentId)
+            throw new SupportGridException(ErrorCodes.OfferNotFound, "This chat is not offered to you any more (it timed out, was taken or the customer left).");
+        var index = S.Waiting.FindIndex(e => e.SessionId == sessionId);
+        var entry = S.Waiting[index];
+        S.Waiting.RemoveAt(index);
+        RemoveOffer(sessionId);
+        S.Excluded.Remove(sessionId);
+        _notifiedPositions.Remove(sessionId);
+        if (S.Agents.TryGetValue(agentId, out var availability))
+            S.Agents[agentId] = availability with { FreeSlots = availability.FreeSlots - 1 };
+        UpdateDequeueRate();
+        _positionsDirty = true;
+        Dispatch();
+        await state.WriteStateAsync();
+        return entry;
+    }
+
+    public async Task DeclineOfferAsync(Guid sessionId, string agentId)
+    {
+        if (!S.Offers.TryGetValue(sessionId, out var offer) || offer.AgentId != agentId)
+            return;
+        RemoveOffer(sessionId);
+        Exclude(sessionId, agentId);
+        Dispatch();
+        await state.WriteStateAsync();
+    }
+
+    public Task<IReadOnlyList<Guid>> GetWaitingAsync() =>
+        Task.FromResult<IReadOnlyList<Guid>>(S.Waiting.Select(e => e.SessionId).ToList());
+
+    /// <summary>Offers every waiting customer without an open offer to the agent the policy picks, oldest customer first.</summary>
+    private void Dispatch()
+    {
+        var agentsWithOffer = S.Offers.Values.Select(o => o.AgentId).ToHashSet();
+        var open = S.Agents
+            .Where(a => a.Value.FreeSlots > 0 && !agentsWithOffer.Contains(a.Key))
+            .Select(a => new AgentCandidate(a.Key, a.Value.FreeSlots, a.Value.IdleSince))
+            .ToList();
+        if (open.Count == 0)
+            return;
+        var now = time.GetUtcNow();
+        foreach (var entry in S.Waiting)
+        {
+            if (open.Count == 0)
+                break;
+            if (S.Offers.ContainsKey(entry.SessionId))
+                continue;
+            S.Excluded.TryGetValue(entry.SessionId, out var excluded);
+            var eligible = excluded is null ? open : open.Where(c => !excluded.Contains(c.AgentId)).ToList();
+            if (_policy.Choose(entry, eligible) is not { } agentId)
+                continue;
+            open.RemoveAll(c => c.AgentId == agentId);
+            var offer = new PendingOffer(agentId, now + _options.OfferTimeout);
+            S.Offers[entry.SessionId] = offer;
+            ArmOfferTimer(entry.SessionId, offer);
+            var waited = (int)Math.Max(0, (now - entry.EnqueuedAt).TotalSeconds);
+            this.GetAgent(agentId).ReceiveOfferAsync(Key, new ChatOffer(
+                entry.SessionId, Key, entry.Customer, entry.PageUrl, entry.PageTitle, waited, offer.ExpiresAt)).Ignore();
+            LogOffered(logger, Key, entry.SessionId, agentId);
+        }
+    }
+
+    private void ArmOfferTimer(Guid sessionId, PendingOffer offer)
+    {
+        var due = offer.ExpiresAt - time.GetUtcNow();
+        if (due < TimeSpan.Zero)
+            due = TimeSpan.Zero;
+        _offerTimers.Remove(sessionId, out var previous);
+        previous?.Dispose();
+        _offerTimers[sessionId] = this.RegisterGrainTimer(
+            (offer, ct) => OfferExpiredAsync(sessionId, offer),
+            offer,
+            new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan));
+    }
+
+    private async Task OfferExpiredAsync(Guid sessionId, PendingOffer expired)
+    {
+        if (!S.Offers.TryGetValue(sessionId, out var current) || current != expired)
+            return;
+        RemoveOffer(sessionId);
+        Exclude(sessionId, expired.AgentId);
+        this.GetAgent(expired.AgentId).WithdrawOfferAsync(sessionId, "offer timed out").Ignore();
+        LogOfferExpired(logger, Key, sessionId, expired.AgentId);
+        Dispatch();
+        await state.WriteStateAsync();
+    }
+
+    private void WithdrawOffersTo(string agentId, string reason)
+    {
+        foreach (var sessionId in S.Offers.Where(o => o.Value.AgentId == agentId).Select(o => o.Key).ToList())
+        {
+            RemoveOffer(sessionId);
+            this.GetAgent(agentId).WithdrawOfferAsync(sessionId, reason).Ignore();
+        }
+    }
+
+    private PendingOffer? RemoveOffer(Guid sessionId)
+    {
+        if (_offerTimers.Remove(sessionId, out var timer))
+            timer.Dispose();
+        return S.Offers.Remove(sessionId, out var offer) ? offer : null;
+    }
+
+    private void Exclude(Guid sessionId, string agentId)
+    {
+        if (!S.Excluded.TryGetValue(sessionId, out var set))
+            S.Excluded[sessionId] = set = [];
+        set.Add(agentId);
+    }
+
+    private void UpdateDequeueRate()
+    {
+        var now = time.GetUtcNow();
+        if (S.LastDequeueAt is { } last)
+        {
+            var seconds = Math.Clamp((now - last).TotalSeconds, 1, 600);
+            S.SecondsPerDequeue = 0.8 * S.SecondsPerDequeue + 0.2 * seconds;
+        }
+        S.LastDequeueAt = now;
+    }
+
+    private Task PushPositionsAsync(CancellationToken cancellationToken)
+    {
+        if (!_positionsDirty)
+            return Task.CompletedTask;
+        _positionsDirty = false;
+        var agents = Math.Max(1, S.Agents.Count);
+        for (var i = 0; i < S.Waiting.Count; i++)
+        {
+            var entry = S.Waiting[i];
+            var position = i + 1;
+            if (_notifiedPositions.TryGetValue(entry.SessionId, out var told) && told == position)
+                continue;
+            _notifiedPositions[entry.SessionId] = position;
+            var eta = (int)Math.Ceiling(position * S.SecondsPerDequeue / agents);
+            GrainFactory.GetGrain<ICustomerGrain>(entry.SessionId).PositionChangedAsync(position, eta).Ignore();
+        }
+        return Task.CompletedTask;
+    }
+
+    private IAgentGrain GetAgent(string agentId) => GrainFactory.GetGrain<IAgentGrain>(agentId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Queue {Queue} offered session {SessionId} to agent {AgentId}")]
+    private static partial void LogOffered(ILogger logger, string queue, Guid sessionId, string agentId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Queue {Queue}: offer of session {SessionId} to agent {AgentId} timed out")]
+    private static partial void LogOfferExpired(ILogger logger, string queue, Guid sessionId, string agentId);
+}

@@ -1,0 +1,31 @@
+using SupportGrid.GrainInterfaces;
+
+namespace SupportGrid.Grains.Queue;
+
+/// <summary>Persistent state of a queue grain.</summary>
+[GenerateSerializer, Alias("sg.QueueState")]
+public sealed class QueueState
+{
+    /// <summary>Waiting customers, oldest first.</summary>
+    [Id(0)] public List<QueueEntry> Waiting { get; set; } = [];
+
+    /// <summary>Agents available to this queue.</summary>
+    [Id(1)] public Dictionary<string, AgentAvailability> Agents { get; set; } = [];
+
+    /// <summary>Open offers by session.</summary>
+    [Id(2)] public Dictionary<Guid, PendingOffer> Offers { get; set; } = [];
+
+    /// <summary>Agents who declined or missed a customer, by session; never offered that customer again.</summary>
+    [Id(3)] public Dictionary<Guid, HashSet<string>> Excluded { get; set; } = [];
+
+    /// <summary>Rolling estimate of seconds between dequeues, for the estimated wait.</summary>
+    [Id(4)] public double SecondsPerDequeue { get; set; }
+
+    [Id(5)] public DateTimeOffset? LastDequeueAt { get; set; }
+}
+
+[GenerateSerializer, Alias("sg.AgentAvailability")]
+public sealed record AgentAvailability([property: Id(0)] int FreeSlots, [property: Id(1)] DateTimeOffset IdleSince);
+
+[GenerateSerializer, Alias("sg.PendingOffer")]
+public sealed record PendingOffer([property: Id(0)] string AgentId, [property: Id(1)] DateTimeOffset ExpiresAt);

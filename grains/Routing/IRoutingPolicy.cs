@@ -1,0 +1,10 @@
+using SupportGrid.GrainInterfaces;
+
+namespace SupportGrid.Grains.Routing;
+
+/// <summary>Chooses which eligible agent is offered a waiting customer. Pure: no I/O, no clock, no state.</summary>
+public interface IRoutingPolicy
+{
+    /// <summary>The chosen agent id, or null to leave the customer waiting.</summary>
+    string? Choose(QueueEntry customer, IReadOnlyList<AgentCandidate> eligible);
+}
