@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace SupportGrid.Gateway.Auth;
+
+/// <summary><c>POST /api/auth/token</c>: an agent's username and password for a JWT.</summary>
+public static class AuthApi
+{
+    public sealed record TokenRequest(string? Username, string? Password);
+
+    public sealed record TokenResponse(string AccessToken, int ExpiresIn);
+
+    public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/auth");
+        group.MapPost("/token", IssueToken);
+        return routes;
+    }
+
+    private static Results<Ok<TokenResponse>, ProblemHttpResult> IssueToken(
+        TokenRequest? request, AgentDirectory agents, TokenService tokens, Microsoft.Extensions.Options.IOptions<AuthOptions> options)
+    {
+        if (!string.IsNullOrEmpty(options.Value.Authority))
+            return TypedResults.Problem("Agents sign in with the configured identity provider.", statusCode: StatusCodes.Status404NotFound);
+        if (string.IsNullOrWhiteSpace(request?.Username) || string.IsNullOrEmpty(request.Password))
+            return TypedResults.Problem("username and password are required.", statusCode: StatusCodes.Status400BadRequest, title: "invalid_input");
+        var agent = agents.Find(request.Username);
+        // Verify against a dummy hash for unknown users too, so the answer time does not reveal which usernames exist.
+        var ok = PasswordHash.Verify(request.Password, agent?.PasswordHash ?? DummyHash) && agent is not null;
+        if (!ok)
+            return TypedResults.Problem("Unknown username or wrong password.", statusCode: StatusCodes.Status401Unauthorized, title: "invalid_credentials");
+        return TypedResults.Ok(new TokenResponse(
+            tokens.Issue(request.Username, agent!.DisplayName ?? request.Username),
+            (int)options.Value.TokenLifetime.TotalSeconds));
+    }
+
+    private static readonly string DummyHash = PasswordHash.Create(Guid.NewGuid().ToString());
+}

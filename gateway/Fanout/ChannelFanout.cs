@@ -1,0 +1,182 @@
+using Microsoft.AspNetCore.SignalR;
+using Orleans.Streams;
+using SupportGrid.Gateway.Hubs;
+using SupportGrid.Gateway.Sites;
+using SupportGrid.GrainInterfaces;
+
+namespace SupportGrid.Gateway.Fanout;
+
+/// <summary>
+/// Relays channel streams to this gateway's connections. The gateway subscribes once per channel that has at least one
+/// member connected here (never once per connection), and writes each event to every local member with one SignalR send
+/// per role (serialized once). The last local member leaving unsubscribes.
+/// </summary>
+public sealed partial class ChannelFanout(
+    IClusterClient cluster,
+    IHubContext<CustomerHub, ICustomerClient> customers,
+    IHubContext<AgentHub, IAgentClient> agents,
+    SiteDirectory sites,
+    ILogger<ChannelFanout> logger)
+{
+    /// <summary>A local member of a channel. <paramref name="GatewayOrigin"/> is set for customers.</summary>
+    public sealed record Listener(bool IsAgent, string? GatewayOrigin);
+
+    private sealed class Subscription
+    {
+        public readonly Dictionary<string, Listener> Listeners = [];
+        public Task<StreamSubscriptionHandle<ChannelStreamItem>> Handle = null!;
+
+        // Copy-on-write views read by the stream callback without the lock.
+        public volatile string[] CustomerConnections = [];
+        public volatile string[] AgentConnections = [];
+        public volatile KeyValuePair<string, Listener>[] CustomerListeners = [];
+
+        public void Refresh()
+        {
+            CustomerListeners = Listeners.Where(l => !l.Value.IsAgent).ToArray();
+            CustomerConnections = CustomerListeners.Select(l => l.Key).ToArray();
+            AgentConnections = Listeners.Where(l => l.Value.IsAgent).Select(l => l.Key).ToArray();
+        }
+    }
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<Guid, Subscription> _channels = [];
+    private readonly Dictionary<string, HashSet<Guid>> _byConnection = [];
+
+    /// <summary>Number of channels this gateway is subscribed to.</summary>
+    public int SubscribedChannels
+    {
+        get { lock (_lock) return _channels.Count; }
+    }
+
+    /// <summary>Adds a connection to a channel's local members, subscribing to the channel's stream if it is the first.</summary>
+    public Task JoinAsync(Guid channelId, string connectionId, Listener listener)
+    {
+        Task handle;
+        lock (_lock)
+        {
+            if (!_channels.TryGetValue(channelId, out var subscription))
+            {
+                _channels[channelId] = subscription = new Subscription();
+                subscription.Handle = SubscribeAsync(channelId, subscription);
+            }
+            subscription.Listeners[connectionId] = listener;
+            subscription.Refresh();
+            if (!_byConnection.TryGetValue(connectionId, out var joined))
+                _byConnection[connectionId] = joined = [];
+            joined.Add(channelId);
+            handle = subscription.Handle;
+        }
+        return handle;
+    }
+
+    /// <summary>Removes a closed connection from every channel; unsubscribes channels with no local member left.</summary>
+    public async Task LeaveAllAsync(string connectionId)
+    {
+        List<Task<StreamSubscriptionHandle<ChannelStreamItem>>> emptied = [];
+        lock (_lock)
+        {
+            if (!_byConnection.Remove(connectionId, out var joined))
+                return;
+            foreach (var channelId in joined)
+            {
+                if (!_channels.TryGetValue(channelId, out var subscription))
+                    continue;
+                subscription.Listeners.Remove(connectionId);
+                subscription.Refresh();
+                if (subscription.Listeners.Count == 0)
+                {
+                    _channels.Remove(channelId);
+                    emptied.Add(subscription.Handle);
+                }
+            }
+        }
+        foreach (var handle in emptied)
+        {
+            try
+            {
+                await (await handle).UnsubscribeAsync();
+            }
+            catch (Exception e)
+            {
+                LogUnsubscribeFailed(logger, e);
+            }
+        }
+    }
+
+    private async Task<StreamSubscriptionHandle<ChannelStreamItem>> SubscribeAsync(Guid channelId, Subscription subscription)
+    {
+        try
+        {
+            var stream = cluster.GetStreamProvider(StreamNames.Provider)
+                .GetStream<ChannelStreamItem>(StreamId.Create(StreamNames.ChannelNamespace, channelId));
+            return await stream.SubscribeAsync((item, _) => RelayAsync(item, subscription));
+        }
+        catch
+        {
+            lock (_lock)
+            {
+                if (_channels.TryGetValue(channelId, out var current) && current == subscription)
+                    _channels.Remove(channelId);
+            }
+            throw;
+        }
+    }
+
+    private async Task RelayAsync(ChannelStreamItem item, Subscription subscription)
+    {
+        var customerConnections = subscription.CustomerConnections;
+        var agentConnections = subscription.AgentConnections;
+        try
+        {
+            if (item.Event is { } evt)
+            {
+                if (customerConnections.Length > 0)
+                    await customers.Clients.Clients(customerConnections).Message(evt);
+                if (agentConnections.Length > 0)
+                    await agents.Clients.Clients(agentConnections).Message(item.ChannelId, evt);
+                if (evt.Type == EventTypes.Navigate && evt.Url is not null)
+                    await RelayNavigationAsync(item.Site, evt, subscription.CustomerListeners);
+                if (evt.Type == EventTypes.Ended)
+                {
+                    var reason = evt.Text ?? "The chat ended.";
+                    if (customerConnections.Length > 0)
+                        await customers.Clients.Clients(customerConnections).ChatEnded(reason);
+                    if (agentConnections.Length > 0)
+                        await agents.Clients.Clients(agentConnections).ChatEnded(item.ChannelId, reason);
+                }
+            }
+            else if (item.TypingFrom is { } from)
+            {
+                if (from.Role == Roles.Customer && agentConnections.Length > 0)
+                    await agents.Clients.Clients(agentConnections).Typing(item.ChannelId, from, item.IsTyping);
+                else if (from.Role == Roles.Agent && customerConnections.Length > 0)
+                    await customers.Clients.Clients(customerConnections).Typing(from, item.IsTyping);
+            }
+        }
+        catch (Exception e)
+        {
+            // A failed relay must not kill the subscription; clients recover the event by sequence number.
+            LogRelayFailed(logger, item.ChannelId, e);
+        }
+    }
+
+    private async Task RelayNavigationAsync(string site, ChannelEvent evt, KeyValuePair<string, Listener>[] listeners)
+    {
+        var url = new Uri(evt.Url!);
+        var follow = new List<string>();
+        var suggest = new List<string>();
+        foreach (var (connectionId, listener) in listeners)
+            (sites.IsFollowable(site, url, listener.GatewayOrigin) ? follow : suggest).Add(connectionId);
+        if (follow.Count > 0)
+            await customers.Clients.Clients(follow).Navigate(new NavigateCommand(evt.Url!, evt.Seq, true));
+        if (suggest.Count > 0)
+            await customers.Clients.Clients(suggest).Navigate(new NavigateCommand(evt.Url!, evt.Seq, false));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relaying an event of channel {ChannelId} failed")]
+    private static partial void LogRelayFailed(ILogger logger, Guid channelId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Unsubscribing from a channel stream failed")]
+    private static partial void LogUnsubscribeFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.SignalR;
+using SupportGrid.Gateway.Hubs;
+using SupportGrid.GrainInterfaces;
+
+namespace SupportGrid.Gateway.Fanout;
+
+/// <summary>Receives the grains' direct pushes for this gateway and writes them to the right connections.</summary>
+public sealed class GatewayObserver(
+    IHubContext<CustomerHub, ICustomerClient> customers,
+    IHubContext<AgentHub, IAgentClient> agents,
+    ConnectionRegistry registry,
+    ChannelFanout fanout,
+    IGrainFactory grains) : IGatewayObserver
+{
+    public Task OfferAsync(string agentId, ChatOffer offer) =>
+        agents.Clients.Group(HubGroups.Agent(agentId)).Offer(offer);
+
+    public Task OfferWithdrawnAsync(string agentId, Guid sessionId, string reason) =>
+        agents.Clients.Group(HubGroups.Agent(agentId)).OfferWithdrawn(sessionId, reason);
+
+    public Task AgentStatusAsync(string agentId, string status) =>
+        agents.Clients.Group(HubGroups.Agent(agentId)).Status(status);
+
+    public Task QueuePositionAsync(Guid sessionId, int position, int estimatedWaitSeconds) =>
+        customers.Clients.Group(HubGroups.Session(sessionId)).QueuePosition(position, estimatedWaitSeconds);
+
+    public async Task AgentJoinedAsync(Guid sessionId, Guid channelId, string agentName)
+    {
+        var connections = registry.SessionConnections(sessionId);
+        if (connections.Count == 0)
+            return;
+        // Subscribe first, then read the transcript: an event published in between arrives twice, never zero times.
+        foreach (var (connectionId, info) in connections)
+            await fanout.JoinAsync(channelId, connectionId, new ChannelFanout.Listener(false, info.GatewayOrigin));
+        var ids = connections.Select(c => c.ConnectionId).ToList();
+        await customers.Clients.Clients(ids).AgentJoined(agentName);
+        var member = new MemberRef(Roles.Customer, sessionId.ToString(), "");
+        foreach (var evt in await grains.GetGrain<IChannelGrain>(channelId).GetEventsAsync(member, 0))
+            await customers.Clients.Clients(ids).Message(evt);
+    }
+
+    public Task SessionEndedAsync(Guid sessionId, string reason) =>
+        customers.Clients.Group(HubGroups.Session(sessionId)).ChatEnded(reason);
+}
+
+/// <summary>SignalR group names.</summary>
+public static class HubGroups
+{
+    public static string Agent(string agentId) => "agent:" + agentId;
+
+    public static string Session(Guid sessionId) => "session:" + sessionId.ToString("N");
+}
+
+/// <summary>This gateway's observer reference, created once and handed to grains so they can push to it.</summary>
+public sealed class GatewayEndpoint(IGrainFactory grains, GatewayObserver observer)
+{
+    private readonly Lazy<IGatewayObserver> _reference = new(() => grains.CreateObjectReference<IGatewayObserver>(observer));
+
+    public IGatewayObserver Reference => _reference.Value;
+}

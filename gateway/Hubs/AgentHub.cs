@@ -1,0 +1,99 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using SupportGrid.Gateway.Auth;
+using SupportGrid.Gateway.Fanout;
+using SupportGrid.GrainInterfaces;
+
+namespace SupportGrid.Gateway.Hubs;
+
+/// <summary>
+/// The agent console's side. Only signed-in agents connect; the agent id is the token's subject. An agent acts on a
+/// channel only if the channel grain lists them as a member.
+/// </summary>
+[Authorize(Policy = AgentHub.Policy)]
+public sealed class AgentHub(
+    IGrainFactory grains,
+    GatewayEndpoint endpoint,
+    ConnectionRegistry registry,
+    ChannelFanout fanout,
+    AgentDirectory directory) : Hub<IAgentClient>
+{
+    public const string Policy = "agent";
+
+    private static readonly ChannelFanout.Listener AgentListener = new(true, null);
+
+    public override async Task OnConnectedAsync()
+    {
+        var profile = directory.Profile(AgentId)
+            ?? throw new HubException($"{ErrorCodes.NotMember}: '{AgentId}' is not an agent of this deployment.");
+        registry.BindAgent(Context.ConnectionId, AgentId);
+        await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Agent(AgentId));
+        var snapshot = await Agent().ConnectAsync(Context.ConnectionId, profile, endpoint.Reference);
+        foreach (var chat in snapshot.Chats)
+            await fanout.JoinAsync(chat.ChannelId, Context.ConnectionId, AgentListener);
+        await base.OnConnectedAsync();
+    }
+
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        await fanout.LeaveAllAsync(Context.ConnectionId);
+        registry.UnbindAgent(Context.ConnectionId);
+        await Agent().DisconnectAsync(Context.ConnectionId);
+        await base.OnDisconnectedAsync(exception);
+    }
+
+    /// <summary>Status, open offers and every active chat with its transcript.</summary>
+    public async Task<AgentSnapshot> GetState()
+    {
+        var snapshot = await Agent().GetSnapshotAsync();
+        foreach (var chat in snapshot.Chats)
+            await fanout.JoinAsync(chat.ChannelId, Context.ConnectionId, AgentListener);
+        return snapshot;
+    }
+
+    public Task SetStatus(string status)
+    {
+        if (!AgentStatus.IsValid(status))
+            throw new HubException($"{ErrorCodes.InvalidInput}: Unknown status '{status}'; use available, away or offline.");
+        return Agent().SetStatusAsync(status);
+    }
+
+    public async Task<AcceptResult> AcceptOffer(Guid sessionId)
+    {
+        var result = await Agent().AcceptOfferAsync(sessionId);
+        // Every console of this agent on this gateway follows the new chat; subscribe before reading the rest.
+        foreach (var connectionId in registry.AgentConnections(AgentId))
+            await fanout.JoinAsync(result.ChannelId, connectionId, AgentListener);
+        var last = result.Events.Count > 0 ? result.Events[^1].Seq : 0;
+        var more = await Channel(result.ChannelId).GetEventsAsync(Me, last);
+        return more.Count > 0 ? result with { Events = [.. result.Events, .. more] } : result;
+    }
+
+    public Task DeclineOffer(Guid sessionId) => Agent().DeclineOfferAsync(sessionId);
+
+    public async Task<SendResult> SendMessage(Guid channelId, string text, string clientMessageId)
+    {
+        InputRules.RequireClientMessageId(clientMessageId);
+        return new SendResult(await Channel(channelId).PostMessageAsync(Me, InputRules.RequireMessageText(text), clientMessageId));
+    }
+
+    public Task SetTyping(Guid channelId, bool isTyping) => Channel(channelId).SetTypingAsync(Me, isTyping);
+
+    public async Task<SendResult> NavigateCustomers(Guid channelId, string url)
+    {
+        var target = InputRules.RequireNavigableUrl(url);
+        return new SendResult(await Channel(channelId).NavigateAsync(Me, target.AbsoluteUri));
+    }
+
+    public Task EndChat(Guid channelId) => Channel(channelId).EndAsync(Me, $"{Me.Name} ended the chat.");
+
+    public Task<IReadOnlyList<ChannelEvent>> GetEvents(Guid channelId, long afterSeq) => Channel(channelId).GetEventsAsync(Me, afterSeq);
+
+    private string AgentId => Context.UserIdentifier ?? throw new HubException("Not signed in.");
+
+    private MemberRef Me => new(Roles.Agent, AgentId, Context.User?.Identity?.Name ?? AgentId);
+
+    private IAgentGrain Agent() => grains.GetGrain<IAgentGrain>(AgentId);
+
+    private IChannelGrain Channel(Guid channelId) => grains.GetGrain<IChannelGrain>(channelId);
+}

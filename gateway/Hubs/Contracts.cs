@@ -1,0 +1,43 @@
+using SupportGrid.GrainInterfaces;
+
+namespace SupportGrid.Gateway.Hubs;
+
+/// <summary>What the widget sends to <c>StartChat</c>.</summary>
+public sealed record StartChatInput(
+    string? Site,
+    string? Queue,
+    string? Name,
+    string? Phone,
+    string? Email,
+    string? PageUrl,
+    string? PageTitle,
+    string? CustomerId,
+    string? CustomerIdSignature);
+
+/// <summary>Answer to a send: the event's sequence number.</summary>
+public sealed record SendResult(long Seq);
+
+/// <summary>A navigation pushed to a customer. <c>Follow</c>: the widget moves the page itself (the target is one of the site's origins).</summary>
+public sealed record NavigateCommand(string Url, long Seq, bool Follow);
+
+/// <summary>Server-to-customer calls.</summary>
+public interface ICustomerClient
+{
+    Task QueuePosition(int position, int estimatedWaitSeconds);
+    Task AgentJoined(string agentName);
+    Task Message(ChannelEvent evt);
+    Task Typing(Participant from, bool isTyping);
+    Task Navigate(NavigateCommand command);
+    Task ChatEnded(string reason);
+}
+
+/// <summary>Server-to-agent calls.</summary>
+public interface IAgentClient
+{
+    Task Offer(ChatOffer offer);
+    Task OfferWithdrawn(Guid sessionId, string reason);
+    Task Status(string status);
+    Task Message(Guid channelId, ChannelEvent evt);
+    Task Typing(Guid channelId, Participant from, bool isTyping);
+    Task ChatEnded(Guid channelId, string reason);
+}

@@ -1,0 +1,132 @@
+using Microsoft.AspNetCore.SignalR;
+using SupportGrid.Gateway.Fanout;
+using SupportGrid.Gateway.Sites;
+using SupportGrid.GrainInterfaces;
+
+namespace SupportGrid.Gateway.Hubs;
+
+/// <summary>
+/// The shopper's side, anonymous. A connection acts only on the session it started or resumed with that session's
+/// token; the session id lives in the connection's items, never in a method argument.
+/// </summary>
+public sealed class CustomerHub(
+    IGrainFactory grains,
+    GatewayEndpoint endpoint,
+    ConnectionRegistry registry,
+    ChannelFanout fanout,
+    SiteDirectory sites) : Hub<ICustomerClient>
+{
+    private const string SessionKey = "sg.session";
+
+    public async Task<StartChatResult> StartChat(StartChatInput input)
+    {
+        if (Context.Items.ContainsKey(SessionKey))
+            throw new HubException($"{ErrorCodes.InvalidState}: This connection already has a chat; end it before starting another.");
+        var request = Validate(input);
+        var sessionId = Guid.NewGuid();
+        var result = await grains.GetGrain<ICustomerGrain>(sessionId).StartAsync(request, endpoint.Reference);
+        await BindAsync(sessionId);
+        return result;
+    }
+
+    public async Task<ResumeResult> Resume(string resumeToken, long afterSeq)
+    {
+        if (!TryParseToken(resumeToken, out var sessionId, out var secret))
+            throw new HubException($"{ErrorCodes.InvalidToken}: The resume token is not valid.");
+        if (Context.Items.TryGetValue(SessionKey, out var bound) && (Guid)bound! != sessionId)
+            throw new HubException($"{ErrorCodes.InvalidState}: This connection belongs to another chat.");
+        var result = await grains.GetGrain<ICustomerGrain>(sessionId).ResumeAsync(secret, afterSeq, endpoint.Reference);
+        await BindAsync(sessionId);
+        if (result is { Status: SessionStatus.Connected, ChannelId: { } channelId })
+        {
+            // Subscribe, then read what was published while we were subscribing: nothing falls between the two.
+            await fanout.JoinAsync(channelId, Context.ConnectionId, new ChannelFanout.Listener(false, GatewayOrigin()));
+            var last = result.Events.Count > 0 ? result.Events[^1].Seq : Math.Max(0, afterSeq);
+            var more = await grains.GetGrain<IChannelGrain>(channelId).GetEventsAsync(Me(sessionId), last);
+            if (more.Count > 0)
+                result = result with { Events = [.. result.Events, .. more] };
+        }
+        return result;
+    }
+
+    public async Task<SendResult> SendMessage(string text, string clientMessageId)
+    {
+        InputRules.RequireClientMessageId(clientMessageId);
+        var seq = await Session().SendMessageAsync(InputRules.RequireMessageText(text), clientMessageId);
+        return new SendResult(seq);
+    }
+
+    public Task SetTyping(bool isTyping) => Session().SetTypingAsync(isTyping);
+
+    public Task EndChat() => Session().EndAsync();
+
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        await fanout.LeaveAllAsync(Context.ConnectionId);
+        if (registry.UnbindCustomer(Context.ConnectionId) is { } sessionId)
+            await grains.GetGrain<ICustomerGrain>(sessionId).DetachAsync(endpoint.Reference);
+        await base.OnDisconnectedAsync(exception);
+    }
+
+    private async Task BindAsync(Guid sessionId)
+    {
+        Context.Items[SessionKey] = sessionId;
+        registry.BindCustomer(Context.ConnectionId, sessionId, GatewayOrigin());
+        await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Session(sessionId));
+    }
+
+    private ICustomerGrain Session() =>
+        Context.Items.TryGetValue(SessionKey, out var id) && id is Guid sessionId
+            ? grains.GetGrain<ICustomerGrain>(sessionId)
+            : throw new HubException($"{ErrorCodes.UnknownSession}: Start or resume a chat first.");
+
+    private static MemberRef Me(Guid sessionId) => new(Roles.Customer, sessionId.ToString(), "");
+
+    private string GatewayOrigin()
+    {
+        var request = Context.GetHttpContext()?.Request;
+        return request is null ? "" : $"{request.Scheme}://{request.Host}";
+    }
+
+    private ChatRequest Validate(StartChatInput input)
+    {
+        if (sites.Find(input.Site) is not { } site)
+            throw new HubException($"{ErrorCodes.InvalidInput}: Unknown site '{Truncate(input.Site)}'.");
+        if (string.IsNullOrEmpty(input.Queue) || !site.Queues.Contains(input.Queue))
+            throw new HubException($"{ErrorCodes.InvalidInput}: Site '{input.Site}' has no queue '{Truncate(input.Queue)}'.");
+        var name = input.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > InputRules.MaxNameLength)
+            throw new HubException($"{ErrorCodes.InvalidInput}: A name of 1 to {InputRules.MaxNameLength} characters is required.");
+        var pageUrl = InputRules.RequireNavigableUrl(input.PageUrl).AbsoluteUri;
+        var phone = Optional(input.Phone, 40, "phone");
+        var email = Optional(input.Email, 254, "email");
+        var title = Optional(input.PageTitle, 300, "pageTitle");
+        var customerId = Optional(input.CustomerId, 200, "customerId");
+        var verified = sites.VerifyCustomerId(input.Site!, customerId, input.CustomerIdSignature);
+        var ip = Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString();
+        return new ChatRequest(input.Site!, input.Queue, name, phone, email, pageUrl, title, customerId, verified, ip);
+    }
+
+    private static string? Optional(string? value, int max, string field)
+    {
+        var trimmed = value?.Trim();
+        if (string.IsNullOrEmpty(trimmed))
+            return null;
+        return trimmed.Length <= max
+            ? trimmed
+            : throw new HubException($"{ErrorCodes.InvalidInput}: {field} is longer than {max} characters.");
+    }
+
+    private static string? Truncate(string? value) => value is { Length: > 40 } ? value[..40] + "…" : value;
+
+    internal static bool TryParseToken(string? token, out Guid sessionId, out string secret)
+    {
+        sessionId = Guid.Empty;
+        secret = "";
+        var dot = token?.IndexOf('.') ?? -1;
+        if (dot != 32 || token!.Length > 200 || !Guid.TryParseExact(token[..dot], "N", out sessionId))
+            return false;
+        secret = token[(dot + 1)..];
+        return secret.Length > 0;
+    }
+}
