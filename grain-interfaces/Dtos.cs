@@ -147,3 +147,10 @@ public sealed record ChannelStreamItem(
     [property: Id(2)] ChannelEvent? Event,
     [property: Id(3)] Participant? TypingFrom,
     [property: Id(4)] bool IsTyping);
+
+/// <summary>A queue as an operator sees it.</summary>
+[GenerateSerializer, Immutable, Alias("sg.QueueSnapshot")]
+public sealed record QueueSnapshot(
+    [property: Id(0)] IReadOnlyList<Guid> Waiting,
+    [property: Id(1)] IReadOnlyDictionary<Guid, string> OfferedTo,
+    [property: Id(2)] IReadOnlyDictionary<string, int> AvailableAgentFreeSlots);

@@ -35,9 +35,9 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("DeclineOffer")]
     Task DeclineOfferAsync(Guid sessionId, string agentId);
 
-    /// <summary>Waiting customers in order (for operators and tests).</summary>
-    [Alias("GetWaiting")]
-    Task<IReadOnlyList<Guid>> GetWaitingAsync();
+    /// <summary>Waiting customers in order, open offers and available agents (for operators and tests).</summary>
+    [Alias("GetSnapshot")]
+    Task<QueueSnapshot> GetSnapshotAsync();
 }
 
 /// <summary>Builds and parses queue grain keys.</summary>

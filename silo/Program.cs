@@ -2,7 +2,7 @@ using SupportGrid.Silo;
 
 // A silo on its own (cluster mode). In standalone mode the gateway hosts the same silo in its own process.
 var builder = WebApplication.CreateBuilder(args);
-builder.UseOrleans(silo => silo.AddSupportGrid(builder.Configuration));
+builder.UseOrleans(silo => silo.UseSupportGridClustering(builder.Configuration).AddSupportGrid(builder.Configuration));
 var app = builder.Build();
 app.MapGet("/health/live", () => Results.Ok("live"));
 app.Run();

@@ -6,17 +6,13 @@ using SupportGrid.Grains;
 
 namespace SupportGrid.Silo;
 
-/// <summary>Everything a SupportGrid silo needs, shared by the silo host and the gateway's standalone mode.</summary>
+/// <summary>Everything a SupportGrid silo needs, shared by the silo host, the gateway's standalone mode and the tests.</summary>
 public static class SiloHostingExtensions
 {
-    /// <summary>
-    /// Configures a silo: localhost clustering on the configured ports, grain storage, the channel stream provider
-    /// with a short polling period, and the flow options.
-    /// </summary>
+    /// <summary>Grain storage, the channel stream provider with a short polling period, and the flow options.</summary>
     public static ISiloBuilder AddSupportGrid(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var options = configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
-        silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
+        var options = Options(configuration);
         silo.AddMemoryGrainStorage(GrainStorage.Name);
         silo.AddMemoryGrainStorage("PubSubStore");
         silo.AddMemoryStreams(StreamNames.Provider, streams => streams.ConfigurePullingAgent(agent =>
@@ -25,4 +21,14 @@ public static class SiloHostingExtensions
         silo.Services.TryAddSingleton(TimeProvider.System);
         return silo;
     }
+
+    /// <summary>Localhost clustering on the configured ports (standalone mode and local clusters).</summary>
+    public static ISiloBuilder UseSupportGridClustering(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var options = Options(configuration);
+        return silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
+    }
+
+    private static SiloOptions Options(IConfiguration configuration) =>
+        configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
 }

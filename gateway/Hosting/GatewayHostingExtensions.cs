@@ -24,7 +24,7 @@ public static class GatewayHostingExtensions
         switch (mode)
         {
             case GatewayModes.Standalone:
-                builder.UseOrleans(silo => silo.AddSupportGrid(builder.Configuration));
+                builder.UseOrleans(silo => silo.UseSupportGridClustering(builder.Configuration).AddSupportGrid(builder.Configuration));
                 break;
             case GatewayModes.Cluster:
                 var silo = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();

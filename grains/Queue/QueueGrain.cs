@@ -132,8 +132,10 @@ public sealed partial class QueueGrain(
         await state.WriteStateAsync();
     }
 
-    public Task<IReadOnlyList<Guid>> GetWaitingAsync() =>
-        Task.FromResult<IReadOnlyList<Guid>>(S.Waiting.Select(e => e.SessionId).ToList());
+    public Task<QueueSnapshot> GetSnapshotAsync() => Task.FromResult(new QueueSnapshot(
+        S.Waiting.Select(e => e.SessionId).ToList(),
+        S.Offers.ToDictionary(o => o.Key, o => o.Value.AgentId),
+        S.Agents.ToDictionary(a => a.Key, a => a.Value.FreeSlots)));
 
     /// <summary>Offers every waiting customer without an open offer to the agent the policy picks, oldest customer first.</summary>
     private void Dispatch()

@@ -1,0 +1,949 @@
+// SupportGrid customer chat module. Loaded on demand by /widget.js (ES module, no dependencies but the SignalR UMD client).
+//
+// Everything is drawn inside an open shadow root on <div id="sg-widget"> so the host site's CSS cannot reach it.
+// All text that comes from a user or from the server is rendered with textContent; no innerHTML anywhere.
+//
+// Session state lives in sessionStorage under `sg:${site}:session` so a chat survives page navigation and reloads:
+//   { v, token, sessionId, queue, status, position, wait, agentName, lastSeq, appliedNavigateSeq, events, suggested, open }
+// Navigation is applied exactly once: appliedNavigateSeq is persisted *before* location.assign, and a navigate event
+// whose seq is <= appliedNavigateSeq is only ever rendered in the log, never applied again.
+
+const RECONNECT_DELAYS = [0, 1000, 2000, 5000, 10000, 10000, 30000];
+const RESTART_DELAYS = [1000, 2000, 5000, 10000, 30000];
+const MAX_MESSAGE = 4000;
+const MAX_NAME = 100;
+const MAX_CACHED_EVENTS = 300;
+const TYPING_THROTTLE_MS = 2000;
+const TYPING_IDLE_MS = 3000;
+const TYPING_SHOW_MAX_MS = 8000;
+// A navigate event seen in the log (Message push or Resume catch-up) waits this long for the matching Navigate push,
+// which carries the authoritative `follow` flag, before it is applied on its own.
+const NAV_GRACE_MS = 400;
+
+let widget = null;
+
+/** Entry point used by the loader: `open({ base, site, queue, auto })`. `auto` = resuming a stored session on page load. */
+export function open(cfg) {
+  if (!widget) widget = new ChatWidget(cfg);
+  widget.open(Boolean(cfg.auto));
+  return widget;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// helpers
+
+let signalRPromise = null;
+
+function loadSignalR(base) {
+  if (window.signalR) return Promise.resolve(window.signalR);
+  signalRPromise ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = base + "/lib/signalr.min.js";
+    script.async = true;
+    script.onload = () => (window.signalR ? resolve(window.signalR) : reject(new Error("The chat library did not load.")));
+    script.onerror = () => {
+      signalRPromise = null;
+      script.remove();
+      reject(new Error("The chat library could not be downloaded."));
+    };
+    document.head.append(script);
+  });
+  return signalRPromise;
+}
+
+/** Creates an element. attrs: plain attributes, except `dataset` (object) and `on` (object of listeners). Children: nodes or strings (as text). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "on") for (const [type, fn] of Object.entries(v)) el.addEventListener(type, fn);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) if (c != null) el.append(c);
+  return el;
+}
+
+function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map(v => v.toString(16).padStart(2, "0")).join("");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** The URL as a URL object if it is absolute http(s), else null. */
+function httpUrl(value) {
+  try {
+    const u = new URL(String(value));
+    return u.protocol === "http:" || u.protocol === "https:" ? u : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The readable part of a hub error ("An unexpected error occurred invoking 'X' on the server. HubException: reason"). */
+function errorText(e) {
+  const m = String(e?.message ?? e ?? "Unknown error");
+  const i = m.indexOf("HubException: ");
+  if (i >= 0) return m.slice(i + "HubException: ".length);
+  return m.replace(/^An unexpected error occurred invoking '[^']*' on the server\.\s*(?=\S)/, "");
+}
+
+const isInvalidToken = e => /invalid_token|unknown_session|resume token|no longer be resumed/i.test(String(e?.message ?? e));
+const cls = s => String(s ?? "").toLowerCase().replace(/[^a-z0-9-]/g, "");
+const num = v => (Number.isFinite(Number(v)) ? Number(v) : 0);
+
+function timeLabel(at) {
+  const d = new Date(at);
+  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+function positionText(position, wait) {
+  if (!(position > 0)) return "Waiting for an agent…";
+  let s = `You are number ${position} in the queue`;
+  if (wait > 0) s += ` (about ${Math.max(1, Math.round(wait / 60))} min)`;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+class ChatWidget {
+  constructor({ base, site, queue }) {
+    this.base = base;
+    this.site = site;
+    this.queue = queue;
+    this.key = `sg:${site}:session`;
+    this.store = null; // the live session (also persisted), null when there is none
+    this.ended = false;
+    this.conn = null;
+    this.wantConnected = false;
+    this.leaving = false; // a followed navigation is under way
+    this.restartTimer = 0;
+    this.restartAttempt = 0;
+    this.catching = null;
+    this.catchAgain = false;
+    this.startPending = false; // StartChat in flight
+    this.pushBeforeStart = false; // a push arrived while StartChat was in flight
+    this.pending = []; // own messages not yet seen in the log: { id, text, el, seq, state }
+    this.typingOn = false;
+    this.typingSentAt = 0;
+    this.typingIdleTimer = 0;
+    this.typingShowTimer = 0;
+    this.navTimer = 0;
+    this.navPending = null;
+    this.unread = 0;
+    this.buildUi();
+  }
+
+  // ----- UI -----------------------------------------------------------------------------------------------------------
+
+  buildUi() {
+    let host = document.getElementById("sg-widget");
+    if (!host) {
+      host = h("div", { id: "sg-widget" });
+      document.body.append(host);
+    }
+    this.root = host.shadowRoot ?? host.attachShadow({ mode: "open" });
+    this.button = this.root.querySelector('[data-sg="chat-button"]');
+    if (!this.button) {
+      this.button = h("button", { type: "button", dataset: { sg: "chat-button" } }, "Chat with us");
+      this.button.addEventListener("click", () => this.open(false));
+      this.root.append(this.button);
+    }
+
+    const e = (this.els = {});
+    const ids = `sg-${Math.random().toString(36).slice(2, 8)}`;
+
+    e.agentName = h("p", { class: "sg-sub", dataset: { sg: "agent-name" }, "aria-live": "polite" });
+    e.minimize = h("button", { type: "button", class: "sg-icon", dataset: { sg: "minimize" }, "aria-label": "Minimize chat", title: "Minimize" }, "–");
+    e.connection = h("p", { class: "sg-conn", dataset: { sg: "connection" }, role: "status", hidden: true });
+
+    e.name = h("input", { id: `${ids}-name`, type: "text", required: true, maxlength: MAX_NAME, autocomplete: "name", dataset: { sg: "name" } });
+    e.phone = h("input", { id: `${ids}-phone`, type: "tel", maxlength: 40, autocomplete: "tel", dataset: { sg: "phone" } });
+    e.email = h("input", { id: `${ids}-email`, type: "email", maxlength: 254, autocomplete: "email", dataset: { sg: "email" } });
+    e.start = h("button", { type: "submit", class: "sg-primary", dataset: { sg: "start" } }, "Start chat");
+    e.prechat = h("form", { class: "sg-prechat", dataset: { sg: "prechat" }, novalidate: true },
+      h("p", { class: "sg-intro" }, "Tell us who you are and an agent will be with you shortly."),
+      h("label", { for: `${ids}-name` }, "Name"), e.name,
+      h("label", { for: `${ids}-phone` }, "Phone (optional)"), e.phone,
+      h("label", { for: `${ids}-email` }, "Email (optional)"), e.email,
+      e.start);
+
+    e.position = h("p", { class: "sg-position", dataset: { sg: "position" }, "aria-live": "polite" });
+    e.messages = h("div", { class: "sg-messages", dataset: { sg: "messages" }, role: "log", "aria-live": "polite", "aria-label": "Chat messages", tabindex: "0" });
+    e.typing = h("p", { class: "sg-typing", dataset: { sg: "typing" }, "aria-live": "polite" });
+    e.endReason = h("p", { class: "sg-end-reason", dataset: { sg: "end-reason" } });
+    e.newChat = h("button", { type: "button", class: "sg-primary", dataset: { sg: "new-chat" } }, "Start new chat");
+    e.endedBox = h("div", { class: "sg-ended", dataset: { sg: "ended" }, hidden: true }, e.endReason, e.newChat);
+    e.input = h("textarea", { id: `${ids}-msg`, rows: 2, maxlength: MAX_MESSAGE, placeholder: "Type your message…", dataset: { sg: "message-input" } });
+    e.send = h("button", { type: "submit", class: "sg-primary", dataset: { sg: "send" } }, "Send");
+    e.composer = h("form", { class: "sg-composer", dataset: { sg: "composer" } },
+      h("label", { for: `${ids}-msg`, class: "sg-sr" }, "Message"), e.input, e.send);
+    e.end = h("button", { type: "button", class: "sg-link", dataset: { sg: "end" } }, "End chat");
+    e.chatView = h("section", { class: "sg-chat", dataset: { sg: "chat-view" }, hidden: true },
+      e.position, e.messages, e.typing, e.endedBox, e.composer, h("div", { class: "sg-actions" }, e.end));
+
+    e.error = h("p", { class: "sg-error", dataset: { sg: "error" }, role: "alert" });
+    e.panel = h("div", { class: "sg-panel", role: "dialog", "aria-label": "Chat with us", dataset: { sg: "panel" }, hidden: true },
+      h("header", {}, h("div", {}, h("h2", {}, "Chat with us"), e.agentName), e.minimize),
+      e.connection, e.prechat, e.chatView, e.error);
+
+    this.root.append(h("style", {}, CSS), e.panel);
+
+    e.minimize.addEventListener("click", () => this.minimize());
+    e.panel.addEventListener("keydown", ev => { if (ev.key === "Escape") this.minimize(); });
+    e.prechat.addEventListener("submit", ev => { ev.preventDefault(); this.startChat(); });
+    e.composer.addEventListener("submit", ev => { ev.preventDefault(); this.sendMessage(); });
+    e.input.addEventListener("keydown", ev => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); this.sendMessage(); }
+    });
+    e.input.addEventListener("input", () => this.onLocalTyping());
+    e.input.addEventListener("blur", () => this.stopTyping());
+    e.end.addEventListener("click", () => this.endChat());
+    e.newChat.addEventListener("click", () => this.reset(true));
+    window.addEventListener("pagehide", () => { this.leaving = true; });
+  }
+
+  open(auto) {
+    if (!this.store && !this.ended) {
+      const stored = this.load();
+      if (stored) {
+        this.store = stored;
+        this.showChatView();
+        this.renderCached();
+        this.resumeStored();
+      }
+    }
+    if (this.store) {
+      if (auto && this.store.open === false) {
+        this.setPanel(false);
+        return;
+      }
+      this.store.open = true;
+      this.save();
+    }
+    this.setPanel(true);
+    loadSignalR(this.base).catch(err => this.showError(errorText(err))); // warm up: the user asked for the chat
+    if (!auto) (this.store || this.ended ? this.els.input : this.els.name).focus();
+  }
+
+  minimize() {
+    this.setPanel(false);
+    if (this.store) { this.store.open = false; this.save(); }
+    this.button.focus();
+  }
+
+  setPanel(visible) {
+    this.els.panel.hidden = !visible;
+    this.button.hidden = visible;
+    if (visible) {
+      this.unread = 0;
+      this.button.textContent = "Chat with us";
+      this.scrollToEnd();
+    }
+  }
+
+  showChatView() {
+    this.els.prechat.hidden = true;
+    this.els.chatView.hidden = false;
+    this.renderStatus();
+  }
+
+  showError(text) {
+    this.els.error.textContent = text || "";
+  }
+
+  setConnectionLine(text) {
+    this.els.connection.textContent = text || "";
+    this.els.connection.hidden = !text;
+  }
+
+  renderStatus() {
+    const s = this.store;
+    const e = this.els;
+    const status = this.ended ? "ended" : s?.status;
+    e.position.hidden = status !== "queued";
+    if (status === "queued") e.position.textContent = positionText(num(s.position), num(s.wait));
+    e.agentName.textContent = s?.agentName && status !== "queued" ? `${s.agentName} joined` : "";
+    const canWrite = status === "connected";
+    e.input.disabled = !canWrite;
+    e.send.disabled = !canWrite;
+    e.input.placeholder = status === "queued" ? "You can write as soon as an agent joins…" : "Type your message…";
+    e.composer.hidden = this.ended;
+    e.end.hidden = this.ended;
+    e.endedBox.hidden = !this.ended;
+  }
+
+  scrollToEnd() {
+    const m = this.els.messages;
+    m.scrollTop = m.scrollHeight;
+  }
+
+  /** Renders one channel event at its place (events arrive in seq order; pending own messages stay last). */
+  renderEvent(evt) {
+    const type = cls(evt.type);
+    const role = cls(evt.from?.role);
+    const name = String(evt.from?.name ?? "");
+    const el = h("div", { class: `sg-ev sg-${type} sg-from-${role}` });
+    el.dataset.seq = String(evt.seq);
+    switch (evt.type) {
+      case "message": {
+        if (role !== "customer") el.append(h("span", { class: "sg-who" }, name || "Agent"));
+        el.append(h("span", { class: "sg-text" }, String(evt.text ?? "")));
+        const t = timeLabel(evt.at);
+        if (t) el.append(h("time", { datetime: String(evt.at) }, t));
+        break;
+      }
+      case "navigate":
+        el.textContent = `Agent sent you to ${evt.url ?? ""}`;
+        break;
+      case "joined":
+        el.textContent = evt.text || `${name || "An agent"} joined the chat.`;
+        break;
+      case "left":
+        el.textContent = evt.text || `${name || "Someone"} left the chat.`;
+        break;
+      case "ended":
+        el.textContent = evt.text || "The chat has ended.";
+        break;
+      default:
+        el.textContent = String(evt.text ?? "");
+    }
+    const firstPending = this.els.messages.querySelector(".sg-pending");
+    this.els.messages.insertBefore(el, firstPending);
+    if (evt.type === "navigate" && this.store?.suggested?.includes(evt.seq)) this.renderSuggestion(evt.url, el);
+    return el;
+  }
+
+  renderSuggestion(url, after) {
+    const box = h("div", { class: "sg-ev sg-suggest" }, "Your agent suggests this page: ");
+    const u = httpUrl(url);
+    if (u) {
+      const a = h("a", { target: "_blank", rel: "noopener noreferrer", dataset: { sg: "nav-link" } });
+      a.href = u.href;
+      a.textContent = u.href;
+      box.append(a);
+    } else {
+      box.append(String(url ?? ""));
+    }
+    if (after?.isConnected) after.after(box);
+    else this.els.messages.insertBefore(box, this.els.messages.querySelector(".sg-pending"));
+    this.scrollToEnd();
+  }
+
+  renderCached() {
+    this.els.messages.replaceChildren();
+    for (const evt of this.store.events) this.renderEvent(evt);
+    this.renderStatus();
+    this.scrollToEnd();
+  }
+
+  // ----- storage ------------------------------------------------------------------------------------------------------
+
+  load() {
+    try {
+      const s = JSON.parse(sessionStorage.getItem(this.key) || "null");
+      if (!s || typeof s.token !== "string" || !s.token) return null;
+      return {
+        v: 1,
+        token: s.token,
+        sessionId: s.sessionId ?? null,
+        queue: s.queue ?? this.queue,
+        status: s.status === "connected" ? "connected" : "queued",
+        position: num(s.position),
+        wait: num(s.wait),
+        agentName: typeof s.agentName === "string" ? s.agentName : null,
+        lastSeq: num(s.lastSeq),
+        appliedNavigateSeq: num(s.appliedNavigateSeq),
+        events: Array.isArray(s.events) ? s.events.filter(x => x && Number.isFinite(x.seq)) : [],
+        suggested: Array.isArray(s.suggested) ? s.suggested.filter(Number.isFinite) : [],
+        open: s.open !== false,
+      };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Persists the session. Returns false if sessionStorage refused it (then a followed navigation is not risked). */
+  save() {
+    if (!this.store || this.ended) return false;
+    const s = this.store;
+    if (s.events.length > MAX_CACHED_EVENTS) s.events = s.events.slice(-MAX_CACHED_EVENTS);
+    if (s.suggested.length > 50) s.suggested = s.suggested.slice(-50);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        sessionStorage.setItem(this.key, JSON.stringify(s));
+        return true;
+      } catch {
+        s.events = s.events.slice(Math.floor(s.events.length / 2)); // probably over quota: keep the newer half
+      }
+    }
+    return false;
+  }
+
+  clearStorage() {
+    try { sessionStorage.removeItem(this.key); } catch { /* storage unavailable */ }
+  }
+
+  // ----- connection ---------------------------------------------------------------------------------------------------
+
+  async connect() {
+    const signalR = await loadSignalR(this.base);
+    if (!this.conn) {
+      const conn = new signalR.HubConnectionBuilder()
+        .withUrl(this.base + "/hubs/customer", { withCredentials: false })
+        .withAutomaticReconnect(RECONNECT_DELAYS)
+        .configureLogging(signalR.LogLevel.Warning)
+        .build();
+      // Handlers are registered exactly once, on the only HubConnection this widget ever builds.
+      conn.on("QueuePosition", (position, wait) => this.onQueuePosition(position, wait));
+      conn.on("AgentJoined", agentName => this.onAgentJoined(agentName));
+      conn.on("Message", evt => this.onEvent(evt));
+      conn.on("Typing", (from, isTyping) => this.onRemoteTyping(from, isTyping));
+      conn.on("Navigate", nav => this.onNavigate(nav));
+      conn.on("ChatEnded", reason => this.onChatEnded(reason));
+      conn.onreconnecting(() => this.setConnectionLine("Connection lost. Reconnecting…"));
+      conn.onreconnected(() => {
+        this.setConnectionLine("");
+        this.afterConnected();
+      });
+      conn.onclose(() => this.onClosed());
+      this.conn = conn;
+    }
+    this.wantConnected = true;
+    if (this.conn.state === signalR.HubConnectionState.Disconnected) {
+      this.connecting ??= this.conn.start().finally(() => { this.connecting = null; });
+    }
+    if (this.connecting) await this.connecting;
+    if (this.conn.state !== signalR.HubConnectionState.Connected) throw new Error("Not connected to the chat service.");
+    this.restartAttempt = 0;
+    this.setConnectionLine("");
+  }
+
+  isConnected() {
+    return this.conn?.state === window.signalR?.HubConnectionState.Connected;
+  }
+
+  onClosed() {
+    if (!this.wantConnected || this.leaving || this.ended) return;
+    this.scheduleRestart();
+  }
+
+  scheduleRestart() {
+    clearTimeout(this.restartTimer);
+    const delay = RESTART_DELAYS[Math.min(this.restartAttempt, RESTART_DELAYS.length - 1)];
+    this.restartAttempt++;
+    this.setConnectionLine(`Connection lost. Retrying in ${Math.round(delay / 1000)} s…`);
+    this.restartTimer = setTimeout(async () => {
+      if (!this.wantConnected || this.leaving || this.ended) return;
+      try {
+        this.setConnectionLine("Reconnecting…");
+        await this.connect();
+        this.afterConnected();
+      } catch {
+        if (!this.isConnected()) this.scheduleRestart();
+      }
+    }, delay);
+  }
+
+  /** After any (re)connection: re-bind the session and fetch what was missed, then retry unsent messages. */
+  async afterConnected() {
+    if (!this.store || this.ended) return;
+    await this.catchUp();
+    this.flushOutbox();
+  }
+
+  async invoke(method, ...args) {
+    if (!this.conn) throw new Error("Not connected to the chat service.");
+    return this.conn.invoke(method, ...args);
+  }
+
+  // ----- session lifecycle --------------------------------------------------------------------------------------------
+
+  async startChat() {
+    if (this.startPending || this.store) return;
+    const e = this.els;
+    const name = e.name.value.trim();
+    const phone = e.phone.value.trim();
+    const email = e.email.value.trim();
+    if (!name) { this.showError("Please enter your name."); e.name.focus(); return; }
+    if (name.length > MAX_NAME) { this.showError(`Your name can be at most ${MAX_NAME} characters.`); return; }
+    if (email && !e.email.checkValidity()) { this.showError("Please enter a valid email address, or leave it empty."); e.email.focus(); return; }
+    this.showError("");
+    this.startPending = true;
+    this.pushBeforeStart = false;
+    e.start.disabled = true;
+    e.start.textContent = "Connecting…";
+    try {
+      await this.connect();
+      const ident = document.querySelector('script[src*="widget.js"][data-site]')?.dataset ?? {};
+      const result = await this.invoke("StartChat", {
+        site: this.site,
+        queue: this.queue,
+        name,
+        phone: phone || null,
+        email: email || null,
+        pageUrl: location.href,
+        pageTitle: document.title || null,
+        customerId: ident.customerId || null,
+        customerIdSignature: ident.customerIdSignature || null,
+      });
+      this.ended = false;
+      this.store = {
+        v: 1,
+        token: String(result.resumeToken),
+        sessionId: result.sessionId ?? null,
+        queue: this.queue,
+        status: "queued",
+        position: num(result.position),
+        wait: 0,
+        agentName: null,
+        lastSeq: 0,
+        appliedNavigateSeq: 0,
+        events: [],
+        suggested: [],
+        open: true,
+      };
+      this.save();
+      this.els.messages.replaceChildren();
+      this.showChatView();
+      if (this.pushBeforeStart) this.catchUp(); // an agent may have joined before the answer came back
+      e.input.focus();
+    } catch (err) {
+      this.showError(errorText(err));
+      if (!this.store) this.wantConnected = false;
+    } finally {
+      this.startPending = false;
+      e.start.disabled = false;
+      e.start.textContent = "Start chat";
+    }
+  }
+
+  /** Page load with a stored session: show the cached transcript (already drawn), then Resume and append the rest. */
+  async resumeStored() {
+    try {
+      this.setConnectionLine("Connecting…");
+      await this.connect();
+    } catch {
+      if (this.store && !this.ended) this.scheduleRestart();
+      return;
+    }
+    await this.afterConnected();
+  }
+
+  /** Resume(token, lastSeq), single-flight; repeats if another catch-up was asked for meanwhile. */
+  catchUp() {
+    if (!this.store || this.ended) return Promise.resolve();
+    if (this.catching) {
+      this.catchAgain = true;
+      return this.catching;
+    }
+    this.catching = (async () => {
+      do {
+        this.catchAgain = false;
+        if (!this.store || this.ended || !this.isConnected()) return;
+        try {
+          const result = await this.invoke("Resume", this.store.token, this.store.lastSeq);
+          this.applyResume(result);
+        } catch (err) {
+          if (isInvalidToken(err)) this.expire(errorText(err));
+          else if (this.isConnected()) this.showError(errorText(err));
+          return; // when disconnected, the reconnect will catch up again
+        }
+      } while (this.catchAgain);
+    })().finally(() => { this.catching = null; });
+    return this.catching;
+  }
+
+  applyResume(r) {
+    if (!r || !this.store || this.ended) return;
+    if (r.agentName) this.store.agentName = String(r.agentName);
+    this.applyEvents(Array.isArray(r.events) ? r.events : []);
+    if (this.ended) return;
+    if (r.status === "queued") {
+      this.store.status = "queued";
+      if (r.position != null) this.store.position = num(r.position);
+    } else if (r.status === "connected") {
+      this.store.status = "connected";
+    } else if (r.status === "ended") {
+      this.finish(null);
+      return;
+    }
+    this.save();
+    this.renderStatus();
+  }
+
+  /** The stored token is dead: forget the session and show the plain button again. */
+  expire(reason) {
+    this.reset(false);
+    this.setPanel(false);
+    this.showError(reason ? `Your previous chat could not be continued: ${reason}` : "");
+  }
+
+  /** Back to the pre-chat form (new chat), keeping what the customer typed into it. */
+  reset(showPanel) {
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.navTimer);
+    clearTimeout(this.typingIdleTimer);
+    clearTimeout(this.typingShowTimer);
+    this.navPending = null;
+    this.clearStorage();
+    this.store = null;
+    this.ended = false;
+    this.pending = [];
+    this.typingOn = false;
+    this.wantConnected = false;
+    if (this.conn && this.conn.state !== window.signalR?.HubConnectionState.Disconnected) this.conn.stop();
+    const e = this.els;
+    e.messages.replaceChildren();
+    e.typing.textContent = "";
+    e.input.value = "";
+    e.agentName.textContent = "";
+    e.chatView.hidden = true;
+    e.prechat.hidden = false;
+    this.setConnectionLine("");
+    this.showError("");
+    if (showPanel) {
+      this.setPanel(true);
+      e.name.focus();
+    }
+  }
+
+  async endChat() {
+    if (!this.store || this.ended) return;
+    this.els.end.disabled = true;
+    try {
+      await this.invoke("EndChat");
+      // ChatEnded (or the "ended" event) normally arrives first; if not, finish here.
+      if (!this.ended) this.finish("You ended the chat.");
+    } catch (err) {
+      this.showError(errorText(err));
+    } finally {
+      this.els.end.disabled = false;
+    }
+  }
+
+  /** The chat is over: show why, lock the input, forget the session, close the connection. Idempotent. */
+  finish(reason) {
+    if (this.ended) {
+      if (reason && !this.els.endReason.textContent) this.els.endReason.textContent = reason;
+      return;
+    }
+    const lastEnded = [...(this.store?.events ?? [])].reverse().find(x => x.type === "ended");
+    this.ended = true;
+    if (this.store) this.store.status = "ended";
+    this.els.endReason.textContent = reason || lastEnded?.text || "The chat has ended.";
+    this.stopTyping();
+    this.hideRemoteTyping();
+    for (const p of [...this.pending]) if (p.state !== "sent") this.markFailed(p, "Not sent: the chat has ended.");
+    this.clearStorage();
+    this.renderStatus();
+    this.wantConnected = false;
+    clearTimeout(this.restartTimer);
+    this.setConnectionLine("");
+    // A navigation that was waiting for its grace period still goes ahead (see applyNavigation).
+    if (!this.navPending) this.conn?.stop();
+  }
+
+  // ----- server pushes ------------------------------------------------------------------------------------------------
+
+  onQueuePosition(position, wait) {
+    if (!this.store) { if (this.startPending) this.pushBeforeStart = true; return; }
+    if (this.ended || this.store.status !== "queued") return;
+    this.store.position = num(position);
+    this.store.wait = num(wait);
+    this.save();
+    this.renderStatus();
+  }
+
+  onAgentJoined(agentName) {
+    if (!this.store) { if (this.startPending) this.pushBeforeStart = true; return; }
+    if (this.ended) return;
+    this.store.status = "connected";
+    this.store.agentName = String(agentName ?? "") || this.store.agentName;
+    this.save();
+    this.renderStatus();
+    if (!this.els.panel.hidden && this.els.prechat.hidden) this.els.input.focus();
+    this.catchUp(); // fetch the "joined" event (and anything before the channel stream reached this gateway)
+  }
+
+  onChatEnded(reason) {
+    if (!this.store) { if (this.startPending) this.pushBeforeStart = true; return; }
+    this.finish(reason ? String(reason) : null);
+  }
+
+  /** Any channel event pushed live: dedupe by seq, fill a gap with Resume before rendering. */
+  onEvent(evt) {
+    if (!this.store) { if (this.startPending) this.pushBeforeStart = true; return; }
+    if (this.ended || !evt || !Number.isFinite(evt.seq)) return;
+    if (evt.seq <= this.store.lastSeq) return;
+    if (evt.seq > this.store.lastSeq + 1) {
+      this.catchUp(); // Resume returns this event too, in order
+      return;
+    }
+    this.applyEvents([evt]);
+  }
+
+  /** Appends events in seq order (ignoring what was seen), persists, then handles a navigate among them. */
+  applyEvents(list) {
+    if (!this.store) return;
+    const events = list.filter(x => x && Number.isFinite(x.seq)).sort((a, b) => a.seq - b.seq);
+    let newestNav = null;
+    let endedEvt = null;
+    let added = 0;
+    for (const evt of events) {
+      if (evt.seq <= this.store.lastSeq) continue;
+      this.store.lastSeq = evt.seq;
+      this.store.events.push(evt);
+      this.renderEvent(evt);
+      added++;
+      if (evt.type === "joined" && evt.from?.role === "agent") {
+        if (this.store.status === "queued") this.store.status = "connected";
+        if (evt.from.name) this.store.agentName = String(evt.from.name);
+      } else if (evt.type === "message") {
+        this.removeDeliveredPending(evt.seq);
+        if (evt.from?.role !== "customer") {
+          this.hideRemoteTyping();
+          if (this.els.panel.hidden) this.bumpUnread();
+        }
+      } else if (evt.type === "navigate" && evt.seq > this.store.appliedNavigateSeq) {
+        newestNav = evt;
+      } else if (evt.type === "ended") {
+        endedEvt = evt;
+      }
+    }
+    if (!added) return;
+    this.save();
+    this.renderStatus();
+    this.scrollToEnd();
+    if (newestNav) this.scheduleNavigation(newestNav);
+    if (endedEvt) this.finish(endedEvt.text ? String(endedEvt.text) : null);
+  }
+
+  onRemoteTyping(from, isTyping) {
+    if (!this.store || this.ended || from?.role === "customer") return;
+    if (!isTyping) { this.hideRemoteTyping(); return; }
+    const who = String(from?.name || this.store.agentName || "Your agent");
+    this.els.typing.textContent = `${who} is typing…`;
+    clearTimeout(this.typingShowTimer);
+    this.typingShowTimer = setTimeout(() => this.hideRemoteTyping(), TYPING_SHOW_MAX_MS);
+  }
+
+  hideRemoteTyping() {
+    clearTimeout(this.typingShowTimer);
+    this.els.typing.textContent = "";
+  }
+
+  bumpUnread() {
+    this.unread++;
+    this.button.textContent = `Chat with us (${this.unread} new)`;
+  }
+
+  // ----- navigation (exactly once) ------------------------------------------------------------------------------------
+
+  /** The Navigate push: authoritative, carries `follow`. */
+  onNavigate(nav) {
+    if (!this.store) { if (this.startPending) this.pushBeforeStart = true; return; }
+    const seq = Number(nav?.seq);
+    if (!Number.isFinite(seq) || seq <= this.store.appliedNavigateSeq) return;
+    const gap = seq > this.store.lastSeq + 1;
+    const left = this.applyNavigation(String(nav.url ?? ""), seq, nav.follow === true);
+    // lastSeq is not moved past events we have not seen: the navigate event itself arrives as a Message push,
+    // or comes back from Resume (after the reload when the page was followed), and is then only rendered.
+    if (!left && gap) this.catchUp();
+  }
+
+  /** A navigate event found in the log: give the Navigate push a moment, then apply the newest one on its own. */
+  scheduleNavigation(evt) {
+    if (this.navPending && this.navPending.seq >= evt.seq) return;
+    this.navPending = evt;
+    clearTimeout(this.navTimer);
+    this.navTimer = setTimeout(() => {
+      const pending = this.navPending;
+      this.navPending = null;
+      if (!pending || !this.store || pending.seq <= this.store.appliedNavigateSeq) {
+        if (this.ended) this.conn?.stop();
+        return;
+      }
+      // No follow flag in a channel event: follow pages of this same site, suggest anything else.
+      const u = httpUrl(pending.url);
+      this.applyNavigation(String(pending.url ?? ""), pending.seq, Boolean(u && u.origin === location.origin));
+      if (this.ended && !this.leaving) this.conn?.stop();
+    }, NAV_GRACE_MS);
+  }
+
+  /**
+   * Applies navigation `seq` once: marks and persists appliedNavigateSeq first, then either moves the page
+   * (follow + http(s) + persisted) or shows a link. Returns true if the page is being left.
+   */
+  applyNavigation(url, seq, follow) {
+    const s = this.store;
+    if (!s || seq <= s.appliedNavigateSeq) return false;
+    s.appliedNavigateSeq = seq;
+    if (this.navPending && this.navPending.seq <= seq) {
+      clearTimeout(this.navTimer);
+      this.navPending = null;
+    }
+    const u = httpUrl(url);
+    const follows = follow && u !== null;
+    if (!follows) s.suggested.push(seq);
+    const persisted = this.save();
+    if (follows && (persisted || this.ended)) {
+      if (u.href === location.href) return false; // already there
+      this.leaving = true;
+      this.stopTyping();
+      location.assign(u.href);
+      return true;
+    }
+    const logged = this.els.messages.querySelector(`[data-seq="${seq}"]`);
+    this.renderSuggestion(url, logged);
+    if (this.els.panel.hidden) this.bumpUnread();
+    return false;
+  }
+
+  // ----- sending ------------------------------------------------------------------------------------------------------
+  // Each sent message is shown at once as a pending line (no data-seq). Its clientMessageId makes SendMessage
+  // idempotent, so a send cut off by a dropped connection is simply retried after the reconnect. The pending line goes
+  // away when the real event (with that seq) is in the log.
+
+  sendMessage() {
+    if (!this.store || this.ended) return;
+    const input = this.els.input;
+    const text = input.value.trim();
+    if (!text) return;
+    if (text.length > MAX_MESSAGE) { this.showError(`Your message is longer than ${MAX_MESSAGE} characters.`); return; }
+    if (this.store.status !== "connected") { this.showError("You can send messages as soon as an agent joins."); return; }
+    this.showError("");
+    input.value = "";
+    this.stopTyping();
+    const el = h("div", { class: "sg-ev sg-message sg-from-customer sg-pending" }, h("span", { class: "sg-text" }, text));
+    this.els.messages.append(el);
+    this.scrollToEnd();
+    const p = { id: uuid(), text, el, seq: 0, state: "queued" };
+    this.pending.push(p);
+    this.deliver(p);
+  }
+
+  async deliver(p) {
+    if (p.state !== "queued") return;
+    if (!this.isConnected()) { p.el.title = "Waiting for the connection…"; return; }
+    p.state = "sending";
+    try {
+      const result = await this.invoke("SendMessage", p.text, p.id);
+      p.state = "sent";
+      p.seq = num(result?.seq);
+      if (!this.store || !p.seq || p.seq <= this.store.lastSeq) {
+        this.dropPending(p); // the event is already in the log
+      } else {
+        // The Message push normally follows within milliseconds; if it does not, fetch it.
+        setTimeout(() => { if (this.pending.includes(p) && this.store && p.seq > this.store.lastSeq) this.catchUp(); }, 1500);
+      }
+    } catch (err) {
+      if (!this.isConnected() && !this.ended) {
+        p.state = "queued"; // retried by flushOutbox after the reconnect
+        p.el.title = "Waiting for the connection…";
+        return;
+      }
+      this.markFailed(p, `Not sent: ${errorText(err)}`);
+      this.showError(errorText(err));
+    }
+  }
+
+  flushOutbox() {
+    for (const p of [...this.pending]) if (p.state === "queued") this.deliver(p);
+  }
+
+  removeDeliveredPending(seq) {
+    for (const p of [...this.pending]) if (p.state === "sent" && p.seq && p.seq <= seq) this.dropPending(p);
+  }
+
+  dropPending(p) {
+    p.el.remove();
+    this.pending = this.pending.filter(x => x !== p);
+  }
+
+  markFailed(p, why) {
+    this.pending = this.pending.filter(x => x !== p);
+    p.state = "failed";
+    p.el.classList.remove("sg-pending");
+    p.el.classList.add("sg-failed");
+    p.el.title = "";
+    p.el.append(h("span", { class: "sg-note" }, why));
+  }
+
+  // ----- own typing signal --------------------------------------------------------------------------------------------
+
+  onLocalTyping() {
+    if (!this.store || this.ended || this.store.status !== "connected" || !this.isConnected()) return;
+    if (!this.els.input.value.trim()) { this.stopTyping(); return; }
+    const now = Date.now();
+    if (now - this.typingSentAt >= TYPING_THROTTLE_MS) {
+      this.typingSentAt = now;
+      this.typingOn = true;
+      this.invoke("SetTyping", true).catch(err => this.showError(errorText(err)));
+    }
+    clearTimeout(this.typingIdleTimer);
+    this.typingIdleTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  stopTyping() {
+    clearTimeout(this.typingIdleTimer);
+    if (!this.typingOn) return;
+    this.typingOn = false;
+    this.typingSentAt = 0;
+    if (this.isConnected()) this.invoke("SetTyping", false).catch(err => this.showError(errorText(err)));
+  }
+}
+
+const CSS = `
+:host { all: initial; }
+* { box-sizing: border-box; }
+[hidden] { display: none !important; }
+[data-sg="chat-button"] { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; font: 600 15px/1 system-ui, sans-serif;
+  color: #fff; background: #2155d6; border: 0; border-radius: 24px; padding: 14px 20px; box-shadow: 0 4px 14px rgba(0,0,0,.25); cursor: pointer; }
+button:focus-visible, input:focus-visible, textarea:focus-visible, a:focus-visible { outline: 3px solid #f5b400; outline-offset: 1px; }
+.sg-panel { position: fixed; right: 20px; bottom: 20px; z-index: 2147483001; width: 360px; max-width: calc(100vw - 24px);
+  height: 540px; max-height: calc(100vh - 40px); display: flex; flex-direction: column; background: #fff; color: #1d2330;
+  font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; border-radius: 12px; overflow: hidden;
+  box-shadow: 0 12px 40px rgba(0,0,0,.28); }
+header { display: flex; align-items: flex-start; justify-content: space-between; gap: 8px; padding: 12px 14px; background: #2155d6; color: #fff; }
+header h2 { margin: 0; font-size: 16px; }
+.sg-sub { margin: 2px 0 0; font-size: 12px; opacity: .9; min-height: 1em; }
+.sg-icon { background: transparent; border: 0; color: #fff; font-size: 22px; line-height: 1; cursor: pointer; padding: 0 4px; }
+.sg-conn { margin: 0; padding: 6px 14px; background: #fff4d6; color: #6b4a00; font-size: 12px; }
+.sg-prechat { display: flex; flex-direction: column; gap: 4px; padding: 14px; overflow: auto; }
+.sg-prechat label { font-weight: 600; margin-top: 8px; }
+.sg-intro { margin: 0 0 4px; }
+input, textarea { font: inherit; color: inherit; width: 100%; border: 1px solid #b8c0cc; border-radius: 6px; padding: 8px; background: #fff; }
+textarea { resize: none; }
+.sg-primary { font: inherit; font-weight: 600; color: #fff; background: #2155d6; border: 0; border-radius: 6px; padding: 9px 14px; cursor: pointer; }
+.sg-primary:disabled { background: #9aa8c7; cursor: default; }
+.sg-prechat .sg-primary { margin-top: 14px; }
+.sg-link { font: inherit; background: none; border: 0; color: #b3261e; cursor: pointer; padding: 4px 0; text-decoration: underline; }
+.sg-chat { display: flex; flex-direction: column; flex: 1; min-height: 0; }
+.sg-position { margin: 0; padding: 8px 14px; background: #eef3ff; font-weight: 600; }
+.sg-messages { flex: 1; overflow-y: auto; padding: 10px 14px; display: flex; flex-direction: column; gap: 6px; }
+.sg-ev { max-width: 85%; padding: 7px 10px; border-radius: 10px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.sg-message.sg-from-customer { align-self: flex-end; background: #2155d6; color: #fff; }
+.sg-message.sg-from-agent { align-self: flex-start; background: #eef0f4; }
+.sg-joined, .sg-left, .sg-ended, .sg-navigate, .sg-suggest, .sg-message.sg-from-system { align-self: center; max-width: 95%;
+  background: none; color: #5b6473; font-size: 12px; text-align: center; }
+.sg-suggest { background: #eef3ff; color: #1d2330; font-size: 13px; }
+.sg-suggest a { color: #2155d6; }
+.sg-who { display: block; font-size: 11px; font-weight: 600; color: #5b6473; }
+.sg-ev time { display: block; font-size: 10px; opacity: .7; text-align: right; }
+.sg-pending { opacity: .6; }
+.sg-failed { background: #fde7e6 !important; color: #7a1410 !important; }
+.sg-note { display: block; font-size: 11px; }
+.sg-typing { margin: 0; padding: 0 14px; min-height: 18px; font-size: 12px; font-style: italic; color: #5b6473; }
+.sg-ended { padding: 10px 14px; border-top: 1px solid #e3e6eb; text-align: center; }
+div.sg-ended { max-width: none; align-self: stretch; font-size: 14px; color: #1d2330; }
+.sg-end-reason { margin: 0 0 8px; }
+.sg-composer { display: flex; gap: 8px; padding: 8px 14px; border-top: 1px solid #e3e6eb; }
+.sg-actions { padding: 0 14px 8px; text-align: right; }
+.sg-error { margin: 0; padding: 0 14px; color: #b3261e; font-size: 13px; }
+.sg-error:not(:empty) { padding: 6px 14px 10px; }
+.sg-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+`;

@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Configuration;
+using Orleans.TestingHost;
+using SupportGrid.Silo;
+
+namespace SupportGrid.Grains.Tests;
+
+/// <summary>A two-silo in-process cluster configured like production, with a short offer timeout.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan OfferTimeout = TimeSpan.FromSeconds(2);
+
+    public InProcessTestCluster Cluster { get; }
+
+    public IClusterClient Client => Cluster.Client;
+
+    public ClusterFixture()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        var settings = new Dictionary<string, string?>
+        {
+            ["SupportGrid:Flow:OfferTimeout"] = OfferTimeout.ToString(),
+            ["SupportGrid:Flow:PositionUpdateInterval"] = "00:00:00.200",
+        };
+        builder.ConfigureSiloHost((_, host) => host.Configuration.AddInMemoryCollection(settings));
+        builder.ConfigureSilo((_, silo) => silo.AddSupportGrid(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()));
+        Cluster = builder.Build();
+    }
+
+    public Task InitializeAsync() => Cluster.DeployAsync();
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
