@@ -1,8 +1,14 @@
-using SupportGrid.Silo;
+namespace SupportGrid.Silo;
 
-// A silo on its own (cluster mode). In standalone mode the gateway hosts the same silo in its own process.
-var builder = WebApplication.CreateBuilder(args);
-builder.UseOrleans(silo => silo.UseSupportGridClustering(builder.Configuration).AddSupportGrid(builder.Configuration));
-var app = builder.Build();
-app.MapGet("/health/live", () => Results.Ok("live"));
-app.Run();
+/// <summary>A silo on its own (cluster mode). In standalone mode the gateway hosts the same silo in its own process.</summary>
+internal static class SiloProgram
+{
+    public static void Main(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.UseOrleans(silo => silo.UseSupportGridClustering(builder.Configuration).AddSupportGrid(builder.Configuration));
+        var app = builder.Build();
+        app.MapGet("/health/live", () => Results.Ok("live"));
+        app.Run();
+    }
+}

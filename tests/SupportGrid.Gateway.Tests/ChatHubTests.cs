@@ -1,0 +1,272 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using SupportGrid.Gateway.Hubs;
+using SupportGrid.GrainInterfaces;
+
+namespace SupportGrid.Gateway.Tests;
+
+/// <summary>The public protocol over real Kestrel with the real SignalR client.</summary>
+public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<GatewayFixture>, IAsyncLifetime
+{
+    private readonly List<HubConnection> _connections = [];
+    private readonly GatewayFixture.Slot _slot = gateway.NextSlot();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var connection in _connections)
+            await connection.DisposeAsync();
+    }
+
+    private sealed record Agent(HubConnection Hub, Inbox<ChatOffer> Offers, Inbox<(Guid, ChannelEvent)> Messages, Inbox<(Guid, string)> Ended);
+
+    private sealed record Customer(HubConnection Hub, Inbox<ChannelEvent> Messages, Inbox<string> Joined, Inbox<NavigateCommand> Navigations, Inbox<string> Ended);
+
+    private Task<Agent> AgentAsync() => AgentAsync(_slot);
+
+    private async Task<Agent> AgentAsync(GatewayFixture.Slot slot)
+    {
+        var hub = gateway.AgentConnection(await gateway.TokenAsync(slot.AgentId, slot.Password));
+        _connections.Add(hub);
+        var agent = new Agent(hub, hub.Inbox<ChatOffer>("Offer"), hub.Inbox<Guid, ChannelEvent>("Message"), hub.Inbox<Guid, string>("ChatEnded"));
+        await hub.StartAsync();
+        await hub.InvokeAsync("SetStatus", "available");
+        return agent;
+    }
+
+    private async Task<Customer> CustomerAsync()
+    {
+        var hub = gateway.CustomerConnection();
+        _connections.Add(hub);
+        var customer = new Customer(hub, hub.Inbox<ChannelEvent>("Message"), hub.Inbox<string>("AgentJoined"),
+            hub.Inbox<NavigateCommand>("Navigate"), hub.Inbox<string>("ChatEnded"));
+        await hub.StartAsync();
+        return customer;
+    }
+
+    private StartChatInput Request(string name = "Dana", string? customerId = null, string? signature = null) =>
+        new("demo", _slot.Queue, name, "555-0100", "dana@example.com", "http://127.0.0.1/demo/products/kettle.html", "Copper Kettle", customerId, signature);
+
+    /// <summary>A customer in this test's queue, accepted by this test's agent.</summary>
+    private async Task<(Agent Agent, Customer Customer, StartChatResult Start, AcceptResult Accepted)> ConnectedChatAsync()
+    {
+        var agent = await AgentAsync();
+        var customer = await CustomerAsync();
+        var start = await customer.Hub.InvokeAsync<StartChatResult>("StartChat", Request());
+        await agent.Offers.WaitAsync(o => o.SessionId == start.SessionId);
+        var accepted = await agent.Hub.InvokeAsync<AcceptResult>("AcceptOffer", start.SessionId);
+        await customer.Joined.WaitAsync();
+        return (agent, customer, start, accepted);
+    }
+
+    [Fact]
+    public async Task CustomerAndAgentCompleteAChat()
+    {
+        var agent = await AgentAsync();
+        var customer = await CustomerAsync();
+
+        var start = await customer.Hub.InvokeAsync<StartChatResult>("StartChat", Request());
+        Assert.True(start.Position >= 1);
+        Assert.StartsWith(start.SessionId.ToString("N") + ".", start.ResumeToken);
+
+        var offer = await agent.Offers.WaitAsync(o => o.SessionId == start.SessionId);
+        Assert.Equal(("Dana", "555-0100", "demo/" + _slot.Queue), (offer.Customer.Name, offer.Customer.Phone, offer.Queue));
+        Assert.Equal("127.0.0.1", offer.Customer.Ip);
+        Assert.Equal("Copper Kettle", offer.PageTitle);
+
+        var accepted = await agent.Hub.InvokeAsync<AcceptResult>("AcceptOffer", start.SessionId);
+        Assert.Equal(_slot.AgentName, await customer.Joined.WaitAsync());
+        Assert.Equal(EventTypes.Joined, (await customer.Messages.WaitAsync(e => e.Seq == 1)).Type);
+
+        var sent = await customer.Hub.InvokeAsync<SendResult>("SendMessage", "Is the kettle in stock?", "c-1");
+        var atAgent = await agent.Messages.WaitAsync(m => m.Item2.Seq == sent.Seq);
+        Assert.Equal((accepted.ChannelId, "Is the kettle in stock?", Roles.Customer), (atAgent.Item1, atAgent.Item2.Text, atAgent.Item2.From.Role));
+
+        var reply = await agent.Hub.InvokeAsync<SendResult>("SendMessage", accepted.ChannelId, "Yes, three left.", "a-1");
+        var atCustomer = await customer.Messages.WaitAsync(e => e.Seq == reply.Seq);
+        Assert.Equal(("Yes, three left.", _slot.AgentName), (atCustomer.Text, atCustomer.From.Name));
+
+        var target = new Uri(gateway.BaseAddress, "/demo/products/toaster.html").AbsoluteUri;
+        var navigation = await agent.Hub.InvokeAsync<SendResult>("NavigateCustomers", accepted.ChannelId, target);
+        var pushed = await customer.Navigations.WaitAsync();
+        Assert.Equal((target, navigation.Seq, true), (pushed.Url, pushed.Seq, pushed.Follow));
+
+        await agent.Hub.InvokeAsync("EndChat", accepted.ChannelId);
+        Assert.Contains($"{_slot.AgentName} ended the chat", await customer.Ended.WaitAsync());
+        Assert.Equal(accepted.ChannelId, (await agent.Ended.WaitAsync()).Item1);
+        var late = await Assert.ThrowsAsync<HubException>(() => customer.Hub.InvokeAsync<SendResult>("SendMessage", "hello?", "c-2"));
+        Assert.Contains(ErrorCodes.ChannelEnded, late.Message);
+    }
+
+    [Fact]
+    public async Task NavigationOutsideTheSitesOriginsIsOnlySuggested()
+    {
+        var (agent, customer, _, accepted) = await ConnectedChatAsync();
+
+        await agent.Hub.InvokeAsync<SendResult>("NavigateCustomers", accepted.ChannelId, "https://elsewhere.example/sale");
+
+        var pushed = await customer.Navigations.WaitAsync();
+        Assert.Equal(("https://elsewhere.example/sale", false), (pushed.Url, pushed.Follow));
+    }
+
+    [Fact]
+    public async Task AReconnectingCustomerGetsExactlyTheEventsItMissed()
+    {
+        var (agent, customer, start, accepted) = await ConnectedChatAsync();
+        var seen = await customer.Hub.InvokeAsync<SendResult>("SendMessage", "before the tunnel", "c-1");
+        await customer.Messages.WaitAsync(e => e.Seq == seen.Seq);
+        await customer.Hub.StopAsync();
+
+        var missed1 = await agent.Hub.InvokeAsync<SendResult>("SendMessage", accepted.ChannelId, "Are you there?", "a-1");
+        var missed2 = await agent.Hub.InvokeAsync<SendResult>("NavigateCustomers", accepted.ChannelId, new Uri(gateway.BaseAddress, "/demo/checkout.html").AbsoluteUri);
+
+        var again = await CustomerAsync();
+        var resumed = await again.Hub.InvokeAsync<ResumeResult>("Resume", start.ResumeToken, seen.Seq);
+        Assert.Equal(SessionStatus.Connected, resumed.Status);
+        Assert.Equal(_slot.AgentName, resumed.AgentName);
+        Assert.Equal([missed1.Seq, missed2.Seq], resumed.Events.Select(e => e.Seq));
+        Assert.Equal(seen.Seq + 1, missed1.Seq);
+
+        var live = await agent.Hub.InvokeAsync<SendResult>("SendMessage", accepted.ChannelId, "Welcome back", "a-2");
+        Assert.Equal("Welcome back", (await again.Messages.WaitAsync(e => e.Seq == live.Seq)).Text);
+        var mine = await again.Hub.InvokeAsync<SendResult>("SendMessage", "Thanks", "c-2");
+        Assert.Equal(live.Seq + 1, mine.Seq);
+    }
+
+    [Fact]
+    public async Task ARetriedSendIsStoredOnce()
+    {
+        var (_, customer, _, _) = await ConnectedChatAsync();
+        var first = await customer.Hub.InvokeAsync<SendResult>("SendMessage", "once", "same-id");
+        var retry = await customer.Hub.InvokeAsync<SendResult>("SendMessage", "once", "same-id");
+        var next = await customer.Hub.InvokeAsync<SendResult>("SendMessage", "twice", "other-id");
+        Assert.Equal(first.Seq, retry.Seq);
+        Assert.Equal(first.Seq + 1, next.Seq);
+    }
+
+    [Fact]
+    public async Task ACustomerCannotActOnAnotherCustomersSession()
+    {
+        var (_, victim, victimStart, _) = await ConnectedChatAsync();
+        var attacker = await CustomerAsync();
+
+        var noSession = await Assert.ThrowsAsync<HubException>(() => attacker.Hub.InvokeAsync<SendResult>("SendMessage", "hi", "x-1"));
+        Assert.Contains(ErrorCodes.UnknownSession, noSession.Message);
+
+        var ownStart = await attacker.Hub.InvokeAsync<StartChatResult>("StartChat", Request(name: "Mallory"));
+        var forged = victimStart.SessionId.ToString("N") + "." + ownStart.ResumeToken.Split('.')[1];
+        var intruder = await CustomerAsync();
+        var refused = await Assert.ThrowsAsync<HubException>(() => intruder.Hub.InvokeAsync<ResumeResult>("Resume", forged, 0L));
+        Assert.Contains(ErrorCodes.InvalidToken, refused.Message);
+        var garbage = await Assert.ThrowsAsync<HubException>(() => intruder.Hub.InvokeAsync<ResumeResult>("Resume", "not-a-token", 0L));
+        Assert.Contains(ErrorCodes.InvalidToken, garbage.Message);
+
+        // The attacker's own connection is bound to its own session and cannot switch to the victim's.
+        var switching = await Assert.ThrowsAsync<HubException>(() => attacker.Hub.InvokeAsync<ResumeResult>("Resume", victimStart.ResumeToken, 0L));
+        Assert.Contains(ErrorCodes.InvalidState, switching.Message);
+        var status = await victim.Hub.InvokeAsync<SendResult>("SendMessage", "still mine", "v-1");
+        Assert.True(status.Seq > 0);
+    }
+
+    [Fact]
+    public async Task AnAgentCannotActOnAChannelTheyAreNotIn()
+    {
+        var (_, _, _, accepted) = await ConnectedChatAsync();
+        var bob = await AgentAsync(gateway.NextSlot());
+
+        var send = await Assert.ThrowsAsync<HubException>(() => bob.Hub.InvokeAsync<SendResult>("SendMessage", accepted.ChannelId, "hijack", "b-1"));
+        Assert.Contains(ErrorCodes.NotMember, send.Message);
+        var read = await Assert.ThrowsAsync<HubException>(() => bob.Hub.InvokeAsync<IReadOnlyList<ChannelEvent>>("GetEvents", accepted.ChannelId, 0L));
+        Assert.Contains(ErrorCodes.NotMember, read.Message);
+    }
+
+    [Fact]
+    public async Task AJavascriptUrlIsRefusedAndNeverStored()
+    {
+        var (agent, customer, _, accepted) = await ConnectedChatAsync();
+        var before = await agent.Hub.InvokeAsync<SendResult>("SendMessage", accepted.ChannelId, "Let me show you", "a-1");
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => agent.Hub.InvokeAsync<SendResult>("NavigateCustomers", accepted.ChannelId, "javascript:alert(document.cookie)"));
+        Assert.Contains(ErrorCodes.InvalidUrl, refused.Message);
+        Assert.Contains("javascript", refused.Message);
+
+        var after = await agent.Hub.InvokeAsync<SendResult>("SendMessage", accepted.ChannelId, "Here", "a-2");
+        Assert.Equal(before.Seq + 1, after.Seq);
+        var events = await agent.Hub.InvokeAsync<IReadOnlyList<ChannelEvent>>("GetEvents", accepted.ChannelId, 0L);
+        Assert.DoesNotContain(events, e => e.Type == EventTypes.Navigate);
+    }
+
+    [Fact]
+    public async Task AMessageTooLongIsRefusedWithItsReason()
+    {
+        var (_, customer, _, _) = await ConnectedChatAsync();
+        var error = await Assert.ThrowsAsync<HubException>(() => customer.Hub.InvokeAsync<SendResult>("SendMessage", new string('x', InputRules.MaxMessageLength + 1), "long"));
+        Assert.Contains(ErrorCodes.MessageTooLong, error.Message);
+    }
+
+    [Fact]
+    public async Task BadStartRequestsAreRefusedWithTheirReason()
+    {
+        var customer = await CustomerAsync();
+        var site = await Assert.ThrowsAsync<HubException>(() => customer.Hub.InvokeAsync<StartChatResult>("StartChat", Request() with { Site = "nope" }));
+        Assert.Contains("Unknown site", site.Message);
+        var name = await Assert.ThrowsAsync<HubException>(() => customer.Hub.InvokeAsync<StartChatResult>("StartChat", Request(name: " ")));
+        Assert.Contains("name", name.Message);
+        var url = await Assert.ThrowsAsync<HubException>(() => customer.Hub.InvokeAsync<StartChatResult>("StartChat", Request() with { PageUrl = "file:///etc/passwd" }));
+        Assert.Contains(ErrorCodes.InvalidUrl, url.Message);
+    }
+
+    [Fact]
+    public async Task OnlyACorrectlySignedCustomerIdIsMarkedVerified()
+    {
+        var agent = await AgentAsync();
+        var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(GatewayFixture.IdentitySecret), Encoding.UTF8.GetBytes("cust-42")));
+        var good = await (await CustomerAsync()).Hub.InvokeAsync<StartChatResult>("StartChat", Request(customerId: "cust-42", signature: signature));
+        var bad = await (await CustomerAsync()).Hub.InvokeAsync<StartChatResult>("StartChat", Request(customerId: "cust-43", signature: signature));
+
+        var goodOffer = await agent.Offers.WaitAsync(o => o.SessionId == good.SessionId);
+        await agent.Hub.InvokeAsync("DeclineOffer", good.SessionId);
+        var badOffer = await agent.Offers.WaitAsync(o => o.SessionId == bad.SessionId);
+        Assert.Equal(("cust-42", true), (goodOffer.Customer.CustomerId, goodOffer.Customer.CustomerIdVerified));
+        Assert.Equal(("cust-43", false), (badOffer.Customer.CustomerId, badOffer.Customer.CustomerIdVerified));
+    }
+
+    [Fact]
+    public async Task AnUnauthenticatedConnectionToTheAgentHubIsRefused()
+    {
+        var anonymous = gateway.AgentConnection(null);
+        _connections.Add(anonymous);
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => anonymous.StartAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, error.StatusCode);
+
+        var forged = gateway.AgentConnection(ForgedToken());
+        _connections.Add(forged);
+        var forgedError = await Assert.ThrowsAsync<HttpRequestException>(() => forged.StartAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, forgedError.StatusCode);
+    }
+
+    [Fact]
+    public async Task AWrongPasswordGetsAProblemDetailsWithTheReason()
+    {
+        using var http = gateway.Http();
+        var response = await http.PostAsync("/api/auth/token", new StringContent("{\"username\":\"alice\",\"password\":\"nope\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("wrong password", await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A well-formed HS256 token for alice signed with a key the gateway does not know.</summary>
+    private static string ForgedToken()
+    {
+        static string B64(byte[] b) => Convert.ToBase64String(b).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var header = B64(Encoding.UTF8.GetBytes("{\"alg\":\"HS256\",\"typ\":\"JWT\"}"));
+        var exp = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
+        var payload = B64(Encoding.UTF8.GetBytes($"{{\"sub\":\"alice\",\"name\":\"Alice\",\"iss\":\"supportgrid\",\"aud\":\"supportgrid-agents\",\"exp\":{exp}}}"));
+        var signature = B64(HMACSHA256.HashData(RandomNumberGenerator.GetBytes(32), Encoding.UTF8.GetBytes(header + "." + payload)));
+        return $"{header}.{payload}.{signature}";
+    }
+}
