@@ -83,12 +83,16 @@ function httpUrl(value) {
   }
 }
 
-/** The readable part of a hub error ("An unexpected error occurred invoking 'X' on the server. HubException: reason"). */
+/**
+ * The readable part of a hub error. The gateway words them "{code}: {message}" inside SignalR's
+ * "An unexpected error occurred invoking 'X' on the server. HubException: ..."; the user sees only the message.
+ */
 function errorText(e) {
-  const m = String(e?.message ?? e ?? "Unknown error");
+  let m = String(e?.message ?? e ?? "Unknown error");
   const i = m.indexOf("HubException: ");
-  if (i >= 0) return m.slice(i + "HubException: ".length);
-  return m.replace(/^An unexpected error occurred invoking '[^']*' on the server\.\s*(?=\S)/, "");
+  if (i >= 0) m = m.slice(i + "HubException: ".length);
+  else m = m.replace(/^An unexpected error occurred invoking '[^']*' on the server\.\s*(?=\S)/, "");
+  return m.replace(/^[a-z]+(?:_[a-z]+)+: (?=\S)/, "");
 }
 
 const isInvalidToken = e => /invalid_token|unknown_session|resume token|no longer be resumed/i.test(String(e?.message ?? e));
@@ -118,6 +122,8 @@ class ChatWidget {
     this.store = null; // the live session (also persisted), null when there is none
     this.ended = false;
     this.conn = null;
+    this.connecting = null; // conn.start() in flight
+    this.stopping = null; // conn.stop() in flight
     this.wantConnected = false;
     this.leaving = false; // a followed navigation is under way
     this.restartTimer = 0;
@@ -176,7 +182,7 @@ class ChatWidget {
     e.typing = h("p", { class: "sg-typing", dataset: { sg: "typing" }, "aria-live": "polite" });
     e.endReason = h("p", { class: "sg-end-reason", dataset: { sg: "end-reason" } });
     e.newChat = h("button", { type: "button", class: "sg-primary", dataset: { sg: "new-chat" } }, "Start new chat");
-    e.endedBox = h("div", { class: "sg-ended", dataset: { sg: "ended" }, hidden: true }, e.endReason, e.newChat);
+    e.endedBox = h("div", { class: "sg-endbox", dataset: { sg: "ended" }, hidden: true }, e.endReason, e.newChat);
     e.input = h("textarea", { id: `${ids}-msg`, rows: 2, maxlength: MAX_MESSAGE, placeholder: "Type your message…", dataset: { sg: "message-input" } });
     e.send = h("button", { type: "submit", class: "sg-primary", dataset: { sg: "send" } }, "Send");
     e.composer = h("form", { class: "sg-composer", dataset: { sg: "composer" } },
@@ -204,6 +210,7 @@ class ChatWidget {
     e.end.addEventListener("click", () => this.endChat());
     e.newChat.addEventListener("click", () => this.reset(true));
     window.addEventListener("pagehide", () => { this.leaving = true; });
+    window.addEventListener("pageshow", ev => { if (ev.persisted) this.onRestoredFromCache(); });
   }
 
   open(auto) {
@@ -216,6 +223,7 @@ class ChatWidget {
         this.resumeStored();
       }
     }
+    if (auto && !this.store) return; // nothing to resume after all: leave the plain button
     if (this.store) {
       if (auto && this.store.open === false) {
         this.setPanel(false);
@@ -227,6 +235,24 @@ class ChatWidget {
     this.setPanel(true);
     loadSignalR(this.base).catch(err => this.showError(errorText(err))); // warm up: the user asked for the chat
     if (!auto) (this.store || this.ended ? this.els.input : this.els.name).focus();
+  }
+
+  /** Back/forward cache restored this page: the in-memory state may be older than what later pages stored. */
+  onRestoredFromCache() {
+    this.leaving = false;
+    if (!this.store || this.ended) return;
+    const fresh = this.load();
+    if (!fresh || fresh.token !== this.store.token) {
+      this.reset(false);
+      this.setPanel(false);
+      return;
+    }
+    clearTimeout(this.navTimer);
+    this.navPending = null;
+    this.store = fresh;
+    this.renderCached();
+    if (!this.isConnected()) this.resumeStored();
+    else this.afterConnected();
   }
 
   minimize() {
@@ -270,8 +296,8 @@ class ChatWidget {
     const canWrite = status === "connected";
     e.input.disabled = !canWrite;
     e.send.disabled = !canWrite;
-    e.input.placeholder = status === "queued" ? "You can write as soon as an agent joins…" : "Type your message…";
-    e.composer.hidden = this.ended;
+    e.input.placeholder = status === "queued" ? "You can write as soon as an agent joins…"
+      : status === "ended" ? "This chat has ended." : "Type your message…";
     e.end.hidden = this.ended;
     e.endedBox.hidden = !this.ended;
   }
@@ -290,7 +316,7 @@ class ChatWidget {
     el.dataset.seq = String(evt.seq);
     switch (evt.type) {
       case "message": {
-        if (role !== "customer") el.append(h("span", { class: "sg-who" }, name || "Agent"));
+        if (role === "agent") el.append(h("span", { class: "sg-who" }, name || "Agent"));
         el.append(h("span", { class: "sg-text" }, String(evt.text ?? "")));
         const t = timeLabel(evt.at);
         if (t) el.append(h("time", { datetime: String(evt.at) }, t));
@@ -359,6 +385,7 @@ class ChatWidget {
         appliedNavigateSeq: num(s.appliedNavigateSeq),
         events: Array.isArray(s.events) ? s.events.filter(x => x && Number.isFinite(x.seq)) : [],
         suggested: Array.isArray(s.suggested) ? s.suggested.filter(Number.isFinite) : [],
+        followOrigins: Array.isArray(s.followOrigins) ? s.followOrigins.filter(x => typeof x === "string") : [],
         open: s.open !== false,
       };
     } catch {
@@ -391,6 +418,7 @@ class ChatWidget {
 
   async connect() {
     const signalR = await loadSignalR(this.base);
+    if (this.stopping) await this.stopping;
     if (!this.conn) {
       const conn = new signalR.HubConnectionBuilder()
         .withUrl(this.base + "/hubs/customer", { withCredentials: false })
@@ -420,6 +448,15 @@ class ChatWidget {
     if (this.conn.state !== signalR.HubConnectionState.Connected) throw new Error("Not connected to the chat service.");
     this.restartAttempt = 0;
     this.setConnectionLine("");
+  }
+
+  /** Stops the connection on purpose (no restart); connect() waits for the stop to finish. */
+  stopConnection() {
+    this.wantConnected = false;
+    clearTimeout(this.restartTimer);
+    if (!this.conn || this.conn.state === window.signalR?.HubConnectionState.Disconnected) return;
+    const stopping = this.conn.stop().catch(() => {}).finally(() => { if (this.stopping === stopping) this.stopping = null; });
+    this.stopping = stopping;
   }
 
   isConnected() {
@@ -504,6 +541,7 @@ class ChatWidget {
         appliedNavigateSeq: 0,
         events: [],
         suggested: [],
+        followOrigins: [],
         open: true,
       };
       this.save();
@@ -594,8 +632,7 @@ class ChatWidget {
     this.ended = false;
     this.pending = [];
     this.typingOn = false;
-    this.wantConnected = false;
-    if (this.conn && this.conn.state !== window.signalR?.HubConnectionState.Disconnected) this.conn.stop();
+    this.stopConnection();
     const e = this.els;
     e.messages.replaceChildren();
     e.typing.textContent = "";
@@ -613,11 +650,14 @@ class ChatWidget {
 
   async endChat() {
     if (!this.store || this.ended) return;
+    const { token, status } = this.store;
     this.els.end.disabled = true;
     try {
       await this.invoke("EndChat");
-      // ChatEnded (or the "ended" event) normally arrives first; if not, finish here.
-      if (!this.ended) this.finish("You ended the chat.");
+      // ChatEnded / the "ended" event (with the server's wording) normally follow at once; if not, finish anyway.
+      setTimeout(() => {
+        if (!this.ended && this.store?.token === token) this.finish(status === "queued" ? "You left the queue." : "You ended the chat.");
+      }, 1500);
     } catch (err) {
       this.showError(errorText(err));
     } finally {
@@ -640,11 +680,10 @@ class ChatWidget {
     for (const p of [...this.pending]) if (p.state !== "sent") this.markFailed(p, "Not sent: the chat has ended.");
     this.clearStorage();
     this.renderStatus();
-    this.wantConnected = false;
-    clearTimeout(this.restartTimer);
     this.setConnectionLine("");
-    // A navigation that was waiting for its grace period still goes ahead (see applyNavigation).
-    if (!this.navPending) this.conn?.stop();
+    // A navigation still in its grace period goes ahead (scheduleNavigation stops the connection after it).
+    if (!this.navPending) this.stopConnection();
+    else this.wantConnected = false;
   }
 
   // ----- server pushes ------------------------------------------------------------------------------------------------
@@ -666,7 +705,9 @@ class ChatWidget {
     this.save();
     this.renderStatus();
     if (!this.els.panel.hidden && this.els.prechat.hidden) this.els.input.focus();
-    this.catchUp(); // fetch the "joined" event (and anything before the channel stream reached this gateway)
+    // The gateway follows AgentJoined with the channel's events; if they do not come, fetch them.
+    const token = this.store.token;
+    setTimeout(() => { if (this.store?.token === token && !this.ended && this.store.lastSeq === 0) this.catchUp(); }, 1500);
   }
 
   onChatEnded(reason) {
@@ -749,6 +790,10 @@ class ChatWidget {
     const seq = Number(nav?.seq);
     if (!Number.isFinite(seq) || seq <= this.store.appliedNavigateSeq) return;
     const gap = seq > this.store.lastSeq + 1;
+    const target = httpUrl(nav.url);
+    if (nav.follow === true && target && !this.store.followOrigins.includes(target.origin)) {
+      this.store.followOrigins.push(target.origin); // the server said this origin is one of the site's
+    }
     const left = this.applyNavigation(String(nav.url ?? ""), seq, nav.follow === true);
     // lastSeq is not moved past events we have not seen: the navigate event itself arrives as a Message push,
     // or comes back from Resume (after the reload when the page was followed), and is then only rendered.
@@ -764,13 +809,15 @@ class ChatWidget {
       const pending = this.navPending;
       this.navPending = null;
       if (!pending || !this.store || pending.seq <= this.store.appliedNavigateSeq) {
-        if (this.ended) this.conn?.stop();
+        if (this.ended) this.stopConnection();
         return;
       }
-      // No follow flag in a channel event: follow pages of this same site, suggest anything else.
+      // A channel event has no follow flag: follow this page's origin and origins the server has said to follow
+      // before (Navigate pushes); suggest anything else with a link.
       const u = httpUrl(pending.url);
-      this.applyNavigation(String(pending.url ?? ""), pending.seq, Boolean(u && u.origin === location.origin));
-      if (this.ended && !this.leaving) this.conn?.stop();
+      const follow = Boolean(u && (u.origin === location.origin || this.store.followOrigins.includes(u.origin)));
+      this.applyNavigation(String(pending.url ?? ""), pending.seq, follow);
+      if (this.ended && !this.leaving) this.stopConnection();
     }, NAV_GRACE_MS);
   }
 
@@ -781,6 +828,11 @@ class ChatWidget {
   applyNavigation(url, seq, follow) {
     const s = this.store;
     if (!s || seq <= s.appliedNavigateSeq) return false;
+    const stored = this.ended ? null : this.load(); // what this tab last persisted wins (back/forward cache, races)
+    if (stored && stored.token === s.token && stored.appliedNavigateSeq >= seq) {
+      s.appliedNavigateSeq = stored.appliedNavigateSeq;
+      return false;
+    }
     s.appliedNavigateSeq = seq;
     if (this.navPending && this.navPending.seq <= seq) {
       clearTimeout(this.navTimer);
@@ -791,10 +843,18 @@ class ChatWidget {
     if (!follows) s.suggested.push(seq);
     const persisted = this.save();
     if (follows && (persisted || this.ended)) {
-      if (u.href === location.href) return false; // already there
+      if (u.href.split("#")[0] === location.href.split("#")[0]) {
+        if (u.hash && u.href !== location.href) location.hash = u.hash; // same document: scroll, no reload
+        return false;
+      }
       this.leaving = true;
       this.stopTyping();
       location.assign(u.href);
+      // If the page is still here later (the navigation was cancelled), carry on as before.
+      setTimeout(() => {
+        this.leaving = false;
+        if (this.store && !this.ended && !this.isConnected() && !this.connecting) this.resumeStored();
+      }, 10000);
       return true;
     }
     const logged = this.els.messages.querySelector(`[data-seq="${seq}"]`);
@@ -844,6 +904,11 @@ class ChatWidget {
       if (!this.isConnected() && !this.ended) {
         p.state = "queued"; // retried by flushOutbox after the reconnect
         p.el.title = "Waiting for the connection…";
+        return;
+      }
+      if (/unknown_session/.test(String(err?.message)) && !this.ended && (p.retries = (p.retries ?? 0) + 1) <= 2) {
+        p.state = "queued"; // a fresh connection not yet re-bound by Resume: resume, then retry (same id, idempotent)
+        this.afterConnected();
         return;
       }
       this.markFailed(p, `Not sent: ${errorText(err)}`);
@@ -938,8 +1003,7 @@ textarea { resize: none; }
 .sg-failed { background: #fde7e6 !important; color: #7a1410 !important; }
 .sg-note { display: block; font-size: 11px; }
 .sg-typing { margin: 0; padding: 0 14px; min-height: 18px; font-size: 12px; font-style: italic; color: #5b6473; }
-.sg-ended { padding: 10px 14px; border-top: 1px solid #e3e6eb; text-align: center; }
-div.sg-ended { max-width: none; align-self: stretch; font-size: 14px; color: #1d2330; }
+.sg-endbox { padding: 10px 14px; border-top: 1px solid #e3e6eb; text-align: center; }
 .sg-end-reason { margin: 0 0 8px; }
 .sg-composer { display: flex; gap: 8px; padding: 8px 14px; border-top: 1px solid #e3e6eb; }
 .sg-actions { padding: 0 14px 8px; text-align: right; }

@@ -1,0 +1,987 @@
+// SupportGrid agent console. Plain ES module; needs the SignalR UMD client (/lib/signalr.min.js) as window.signalR.
+// All user-supplied text (customer details, messages, URLs) is rendered with textContent; no innerHTML anywhere.
+
+const TOKEN_KEY = "sg:console:token";
+const USER_KEY = "sg:console:username";
+const RECONNECT_DELAYS = [0, 1000, 2000, 5000, 10000, 10000, 30000];
+const RESTART_DELAYS = [1000, 2000, 5000, 10000, 30000];
+const MAX_MESSAGE = 4000;
+const TYPING_THROTTLE_MS = 2000;
+const TYPING_IDLE_MS = 3000;
+const TYPING_SHOW_MAX_MS = 8000;
+const WITHDRAWN_SHOW_MS = 4000;
+const STATUSES = ["available", "away", "offline"];
+const BASE_TITLE = document.title;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// helpers
+
+/** Creates an element. attrs: attributes, except `dataset` (object) and `on` (listeners). Children: nodes or strings (as text). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "on") for (const [type, fn] of Object.entries(v)) el.addEventListener(type, fn);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) if (c != null) el.append(c);
+  return el;
+}
+
+const $ = sel => document.querySelector(`[data-sg="${sel}"]`);
+
+function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map(v => v.toString(16).padStart(2, "0")).join("");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+function httpUrl(value) {
+  try {
+    const u = new URL(String(value));
+    return u.protocol === "http:" || u.protocol === "https:" ? u : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The readable part of a hub error. The gateway words them "{code}: {message}" inside SignalR's
+ * "An unexpected error occurred invoking 'X' on the server. HubException: ..."; the user sees only the message.
+ */
+function errorText(e) {
+  let m = String(e?.message ?? e ?? "Unknown error");
+  const i = m.indexOf("HubException: ");
+  if (i >= 0) m = m.slice(i + "HubException: ".length);
+  else m = m.replace(/^An unexpected error occurred invoking '[^']*' on the server\.\s*(?=\S)/, "");
+  return m.replace(/^[a-z]+(?:_[a-z]+)+: (?=\S)/, "");
+}
+
+const isUnauthorized = e => e?.statusCode === 401 || /\b401\b|unauthori[sz]ed/i.test(String(e?.message ?? ""));
+const cls = s => String(s ?? "").toLowerCase().replace(/[^a-z0-9-]/g, "");
+const num = v => (Number.isFinite(Number(v)) ? Number(v) : 0);
+
+function duration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const m = Math.floor(s / 60);
+  return m ? `${m}:${String(s % 60).padStart(2, "0")} min` : `${s} s`;
+}
+
+function timeLabel(at) {
+  const d = new Date(at);
+  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+/** Seconds until a JWT's exp, or Infinity if it has none / cannot be read. */
+function tokenSecondsLeft(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const payload = JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
+    return typeof payload.exp === "number" ? payload.exp - Date.now() / 1000 : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
+function loadSignalR() {
+  if (window.signalR) return Promise.resolve(window.signalR);
+  return new Promise((resolve, reject) => {
+    const script = h("script", { src: "/lib/signalr.min.js" });
+    script.onload = () => (window.signalR ? resolve(window.signalR) : reject(new Error("The SignalR client did not load.")));
+    script.onerror = () => reject(new Error("The SignalR client (/lib/signalr.min.js) could not be downloaded."));
+    document.head.append(script);
+  });
+}
+
+function storageGet(key) {
+  try { return sessionStorage.getItem(key); } catch { return null; }
+}
+function storageSet(key, value) {
+  try { value == null ? sessionStorage.removeItem(key) : sessionStorage.setItem(key, value); } catch { /* storage unavailable */ }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// state
+
+const ui = {
+  signInView: $("sign-in-view"),
+  signInForm: $("sign-in-form"),
+  username: $("username"),
+  password: $("password"),
+  signIn: $("sign-in"),
+  signInError: $("error"),
+  app: $("app"),
+  me: $("me"),
+  displayName: $("agent-display-name"),
+  status: $("status"),
+  statusLabel: $("status-label"),
+  capacity: $("capacity"),
+  signOut: $("sign-out"),
+  connection: $("connection"),
+  error: $("console-error"),
+  offers: $("offers"),
+  offersEmpty: $("offers-empty"),
+  chatList: $("chat-list"),
+  chatsEmpty: $("chats-empty"),
+  chats: $("chats"),
+};
+
+const state = {
+  token: null,
+  conn: null,
+  connecting: null,
+  stopping: null,
+  wantConnected: false,
+  restartAttempt: 0,
+  restartTimer: 0,
+  refreshing: null,
+  refreshAgain: false,
+  agent: { agentId: "", displayName: "", status: "", capacity: 0 },
+  offers: new Map(), // sessionId -> { offer, el, receivedAt, refs }
+  chats: new Map(), // channelId -> chat (see createChat)
+  tick: 0,
+};
+
+// ---------------------------------------------------------------------------------------------------------------------
+// sign in / out
+
+ui.signInForm.addEventListener("submit", async ev => {
+  ev.preventDefault();
+  const username = ui.username.value.trim();
+  const password = ui.password.value;
+  if (!username || !password) {
+    ui.signInError.textContent = "Enter your username and password.";
+    return;
+  }
+  ui.signInError.textContent = "";
+  ui.signIn.disabled = true;
+  try {
+    const res = await fetch("/api/auth/token", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ username, password }),
+    });
+    const body = await res.json().catch(() => null);
+    if (!res.ok) {
+      const detail = body?.detail || body?.title;
+      throw new Error(res.status === 401
+        ? detail && !/^unauthori[sz]ed$/i.test(detail) ? detail : "Wrong username or password."
+        : detail || `Sign-in failed (HTTP ${res.status}).`);
+    }
+    if (!body?.accessToken) throw new Error("The server did not return an access token.");
+    ui.password.value = "";
+    storageSet(USER_KEY, username);
+    await signedIn(String(body.accessToken));
+  } catch (err) {
+    ui.signInError.textContent = err instanceof TypeError ? "The server cannot be reached." : errorText(err);
+  } finally {
+    ui.signIn.disabled = false;
+  }
+});
+
+ui.signOut.addEventListener("click", () => signOut(""));
+
+async function signedIn(token) {
+  state.token = token;
+  storageSet(TOKEN_KEY, token);
+  ui.signInView.hidden = true;
+  ui.app.hidden = false;
+  ui.me.hidden = false;
+  ui.displayName.textContent = storageGet(USER_KEY) || "";
+  ui.error.textContent = "";
+  ui.status.disabled = true; // enabled once the state is loaded, so a change is never sent before that
+  try {
+    await connect();
+    await refresh();
+    ui.status.disabled = false;
+  } catch (err) {
+    if (isUnauthorized(err)) signOut("Your sign-in has expired. Please sign in again.");
+    else {
+      showError(`Cannot connect: ${errorText(err)}`);
+      scheduleRestart();
+    }
+  }
+}
+
+function signOut(message) {
+  state.token = null;
+  storageSet(TOKEN_KEY, null);
+  stopConnection();
+  for (const o of state.offers.values()) o.el.remove();
+  state.offers.clear();
+  for (const chat of state.chats.values()) disposeChat(chat);
+  state.chats.clear();
+  clearInterval(state.tick);
+  state.tick = 0;
+  updateEmpty();
+  setConnectionLine("");
+  ui.app.hidden = true;
+  ui.me.hidden = true;
+  ui.signInView.hidden = false;
+  ui.signInError.textContent = message || "";
+  ui.username.value = storageGet(USER_KEY) || ui.username.value;
+  (ui.username.value ? ui.password : ui.username).focus();
+}
+
+function showError(text) {
+  ui.error.textContent = text || "";
+}
+
+function setConnectionLine(text) {
+  ui.connection.textContent = text || "";
+  ui.connection.hidden = !text;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// connection
+
+async function connect() {
+  const signalR = await loadSignalR();
+  if (state.stopping) await state.stopping;
+  if (!state.conn) {
+    const conn = new signalR.HubConnectionBuilder()
+      .withUrl("/hubs/agent", { withCredentials: false, accessTokenFactory: () => state.token ?? "" })
+      .withAutomaticReconnect(RECONNECT_DELAYS)
+      .configureLogging(signalR.LogLevel.Warning)
+      .build();
+    // Registered once: this console builds exactly one HubConnection and restarts that same object.
+    conn.on("Offer", offer => upsertOffer(offer));
+    conn.on("OfferWithdrawn", (sessionId, reason) => withdrawOffer(String(sessionId), reason));
+    conn.on("Status", status => setStatus(status));
+    conn.on("Message", (channelId, evt) => onChatEvent(String(channelId), evt));
+    conn.on("Typing", (channelId, from, isTyping) => onRemoteTyping(String(channelId), from, isTyping));
+    conn.on("ChatEnded", (channelId, reason) => onChatEnded(String(channelId), reason));
+    conn.onreconnecting(() => {
+      ui.status.disabled = true;
+      setConnectionLine("Connection lost. Reconnecting…");
+    });
+    conn.onreconnected(() => {
+      setConnectionLine("");
+      afterConnected();
+    });
+    conn.onclose(err => {
+      ui.status.disabled = true;
+      if (!state.wantConnected || !state.token) return;
+      if (isUnauthorized(err)) signOut("Your sign-in has expired. Please sign in again.");
+      else scheduleRestart();
+    });
+    state.conn = conn;
+  }
+  state.wantConnected = true;
+  if (state.conn.state === signalR.HubConnectionState.Disconnected) {
+    state.connecting ??= state.conn.start().finally(() => { state.connecting = null; });
+  }
+  if (state.connecting) await state.connecting;
+  if (state.conn.state !== signalR.HubConnectionState.Connected) throw new Error("Not connected.");
+  state.restartAttempt = 0;
+  setConnectionLine("");
+}
+
+function stopConnection() {
+  state.wantConnected = false;
+  clearTimeout(state.restartTimer);
+  const conn = state.conn;
+  if (!conn || conn.state === window.signalR?.HubConnectionState.Disconnected) return;
+  const stopping = conn.stop().catch(() => {}).finally(() => { if (state.stopping === stopping) state.stopping = null; });
+  state.stopping = stopping;
+}
+
+function isConnected() {
+  return state.conn?.state === window.signalR?.HubConnectionState.Connected;
+}
+
+function scheduleRestart() {
+  clearTimeout(state.restartTimer);
+  const delay = RESTART_DELAYS[Math.min(state.restartAttempt, RESTART_DELAYS.length - 1)];
+  state.restartAttempt++;
+  setConnectionLine(`Disconnected. Retrying in ${Math.round(delay / 1000)} s…`);
+  state.restartTimer = setTimeout(async () => {
+    if (!state.token) return;
+    try {
+      setConnectionLine("Reconnecting…");
+      await connect();
+      afterConnected();
+    } catch (err) {
+      if (isUnauthorized(err)) signOut("Your sign-in has expired. Please sign in again.");
+      else if (!isConnected()) scheduleRestart();
+    }
+  }, delay);
+}
+
+async function afterConnected() {
+  await refresh();
+  ui.status.disabled = false;
+  for (const chat of state.chats.values()) flushOutbox(chat);
+}
+
+function invoke(method, ...args) {
+  if (!state.conn) return Promise.reject(new Error("Not connected."));
+  return state.conn.invoke(method, ...args);
+}
+
+/** GetState(), single-flight: the snapshot after (re)connecting. Offers and chats are upserted by id, never duplicated. */
+function refresh() {
+  if (state.refreshing) {
+    state.refreshAgain = true;
+    return state.refreshing;
+  }
+  state.refreshing = (async () => {
+    do {
+      state.refreshAgain = false;
+      if (!isConnected()) return;
+      const startedAt = performance.now();
+      try {
+        applySnapshot(await invoke("GetState"), startedAt);
+      } catch (err) {
+        showError(errorText(err));
+        return;
+      }
+    } while (state.refreshAgain);
+  })().finally(() => { state.refreshing = null; });
+  return state.refreshing;
+}
+
+function applySnapshot(s, startedAt) {
+  if (!s) return;
+  state.agent.agentId = String(s.agentId ?? "");
+  state.agent.displayName = String(s.displayName ?? "");
+  state.agent.capacity = num(s.capacity);
+  ui.displayName.textContent = state.agent.displayName || storageGet(USER_KEY) || "";
+  setStatus(s.status);
+
+  const offers = Array.isArray(s.offers) ? s.offers : [];
+  const offerIds = new Set(offers.map(o => String(o.sessionId)));
+  for (const [id, o] of state.offers) if (!offerIds.has(id) && o.receivedAt < startedAt) removeOffer(id);
+  for (const o of offers) upsertOffer(o);
+
+  const chats = Array.isArray(s.chats) ? s.chats : [];
+  const chatIds = new Set();
+  for (const c of chats) {
+    const chat = upsertChat(c);
+    chatIds.add(chat.channelId);
+    applyChatEvents(chat, Array.isArray(c.events) ? c.events : []);
+  }
+  // A chat we show that the server no longer lists has ended while we were away: fetch its last events.
+  for (const chat of state.chats.values()) {
+    if (!chatIds.has(chat.channelId) && !chat.ended && chat.addedAt < startedAt) {
+      fillGap(chat).then(() => { if (!chat.ended) endChatUi(chat, "This chat is no longer active."); });
+    }
+  }
+  updateCapacity();
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// status
+
+ui.status.addEventListener("change", async () => {
+  const wanted = ui.status.value;
+  const previous = state.agent.status;
+  ui.status.disabled = true;
+  try {
+    await invoke("SetStatus", wanted);
+    setStatus(wanted);
+    showError("");
+  } catch (err) {
+    if (STATUSES.includes(previous)) ui.status.value = previous;
+    showError(`Could not change status: ${errorText(err)}`);
+  } finally {
+    ui.status.disabled = !isConnected();
+  }
+});
+
+function setStatus(status) {
+  const s = String(status ?? "");
+  state.agent.status = s;
+  ui.statusLabel.textContent = s;
+  ui.statusLabel.dataset.status = cls(s);
+  if (STATUSES.includes(s)) ui.status.value = s;
+}
+
+function updateCapacity() {
+  const open = [...state.chats.values()].filter(c => !c.ended).length;
+  ui.capacity.textContent = state.agent.capacity ? `${open} / ${state.agent.capacity} chats` : `${open} chats`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// offers
+
+function upsertOffer(o) {
+  if (!o || o.sessionId == null) return;
+  const id = String(o.sessionId);
+  const existing = state.offers.get(id);
+  if (existing && !existing.withdrawn) {
+    existing.offer = o;
+    existing.receivedAt = performance.now();
+    fillOffer(existing);
+    return;
+  }
+  if (existing) existing.el.remove(); // offered again while the "withdrawn" note was still showing
+  const rec = { offer: o, receivedAt: performance.now(), withdrawn: false, refs: {} };
+  const r = rec.refs;
+  r.name = h("strong", { class: "offer-name" });
+  r.queue = h("span", { class: "badge" });
+  r.details = h("dl", { class: "details" });
+  r.waited = h("span", { dataset: { sg: "waited" } });
+  r.expires = h("span", { dataset: { sg: "expires" } });
+  r.accept = h("button", { type: "button", dataset: { sg: "accept" } }, "Accept");
+  r.decline = h("button", { type: "button", class: "secondary", dataset: { sg: "decline" } }, "Decline");
+  r.note = h("p", { class: "error", dataset: { sg: "offer-error" }, role: "alert" });
+  rec.el = h("li", { class: "offer card", dataset: { sg: "offer", sessionId: id } },
+    h("div", { class: "offer-head" }, r.name, r.queue),
+    r.details,
+    h("p", { class: "timers" }, "Waiting ", r.waited, " · offer expires in ", r.expires),
+    h("div", { class: "buttons" }, r.accept, r.decline),
+    r.note);
+  r.accept.addEventListener("click", () => acceptOffer(rec));
+  r.decline.addEventListener("click", () => declineOffer(rec));
+  state.offers.set(id, rec);
+  fillOffer(rec);
+  ui.offers.append(rec.el);
+  updateEmpty();
+  startTicking();
+}
+
+function fillOffer(rec) {
+  const { offer: o, refs: r } = rec;
+  const c = o.customer ?? {};
+  r.name.textContent = String(c.name ?? "Customer");
+  r.queue.textContent = String(o.queue ?? "");
+  r.queue.hidden = !o.queue;
+  fillDetails(r.details, c, o.pageTitle, o.pageUrl);
+  tickOffer(rec);
+}
+
+/** Customer details as a definition list: phone, email, IP, customer id (verified), page. */
+function fillDetails(dl, c, pageTitle, pageUrl) {
+  const rows = [
+    ["Phone", c.phone, "phone"],
+    ["Email", c.email, "email"],
+    ["IP", c.ip, "ip"],
+    ["Customer ID", c.customerId ? `${c.customerId}${c.customerIdVerified ? " (verified)" : " (not verified)"}` : "", "id"],
+    ["Page", [pageTitle, pageUrl].filter(Boolean).join(" — "), "page"],
+  ];
+  dl.replaceChildren();
+  for (const [label, value, hook] of rows) {
+    const dd = h("dd", { dataset: { sg: `customer-${hook}` } }, value ? String(value) : "—");
+    if (hook === "id" && c.customerIdVerified && c.customerId) dd.classList.add("verified");
+    dl.append(h("dt", {}, label), dd);
+  }
+}
+
+function tickOffer(rec) {
+  if (rec.withdrawn) return;
+  const elapsed = (performance.now() - rec.receivedAt) / 1000;
+  rec.refs.waited.textContent = duration(num(rec.offer.waitedSeconds) + elapsed);
+  const expires = Date.parse(rec.offer.expiresAt);
+  const left = Number.isNaN(expires) ? NaN : (expires - Date.now()) / 1000;
+  rec.refs.expires.textContent = Number.isNaN(left) ? "—" : left > 0 ? `${Math.ceil(left)} s` : "0 s";
+  rec.el.classList.toggle("urgent", left <= 5);
+}
+
+function startTicking() {
+  if (state.tick) return;
+  state.tick = setInterval(() => {
+    if (!state.offers.size) {
+      clearInterval(state.tick);
+      state.tick = 0;
+      return;
+    }
+    for (const rec of state.offers.values()) tickOffer(rec);
+  }, 1000);
+}
+
+async function acceptOffer(rec) {
+  const id = String(rec.offer.sessionId);
+  setOfferBusy(rec, true);
+  rec.refs.note.textContent = "";
+  try {
+    const result = await invoke("AcceptOffer", rec.offer.sessionId);
+    if (result?.channelId == null) throw new Error("The server did not say which chat was opened.");
+    removeOffer(id);
+    const chat = upsertChat({ ...result, queue: result?.queue ?? rec.offer.queue, pageTitle: rec.offer.pageTitle });
+    applyChatEvents(chat, Array.isArray(result?.events) ? result.events : []);
+    updateCapacity();
+    chat.refs.input.focus();
+    chat.el.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  } catch (err) {
+    if (!rec.withdrawn) {
+      rec.refs.note.textContent = errorText(err);
+      setOfferBusy(rec, false);
+    }
+  }
+}
+
+async function declineOffer(rec) {
+  const id = String(rec.offer.sessionId);
+  setOfferBusy(rec, true);
+  rec.refs.note.textContent = "";
+  try {
+    await invoke("DeclineOffer", rec.offer.sessionId);
+    removeOffer(id);
+  } catch (err) {
+    if (!rec.withdrawn) {
+      rec.refs.note.textContent = errorText(err);
+      setOfferBusy(rec, false);
+    }
+  }
+}
+
+function setOfferBusy(rec, busy) {
+  rec.refs.accept.disabled = busy;
+  rec.refs.decline.disabled = busy;
+}
+
+/** OfferWithdrawn: the element stops being an offer at once (data-sg changes), shows the reason briefly, then goes. */
+function withdrawOffer(id, reason) {
+  const rec = state.offers.get(id);
+  if (!rec || rec.withdrawn) return;
+  rec.withdrawn = true;
+  rec.el.dataset.sg = "offer-withdrawn";
+  rec.el.classList.add("withdrawn");
+  setOfferBusy(rec, true);
+  rec.refs.note.textContent = reason ? `Withdrawn: ${reason}` : "This offer was withdrawn.";
+  rec.refs.expires.textContent = "—";
+  updateEmpty();
+  setTimeout(() => { if (state.offers.get(id) === rec) removeOffer(id); }, WITHDRAWN_SHOW_MS);
+}
+
+function removeOffer(id) {
+  const rec = state.offers.get(id);
+  if (!rec) return;
+  rec.el.remove();
+  state.offers.delete(id);
+  updateEmpty();
+}
+
+function updateEmpty() {
+  const live = [...state.offers.values()].filter(o => !o.withdrawn).length;
+  ui.offersEmpty.hidden = live > 0;
+  ui.chatsEmpty.hidden = state.chats.size > 0;
+  document.title = live ? `(${live}) ${BASE_TITLE}` : BASE_TITLE;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// chats
+
+/** Creates or updates the chat panel for { channelId, sessionId, queue, customer, pageUrl, pageTitle? }. */
+function upsertChat(c) {
+  const channelId = String(c.channelId);
+  let chat = state.chats.get(channelId);
+  if (!chat) {
+    chat = createChat(channelId);
+    state.chats.set(channelId, chat);
+    ui.chats.append(chat.el);
+    ui.chatList.append(chat.tab);
+    updateEmpty();
+  }
+  if (c.sessionId != null) chat.sessionId = String(c.sessionId);
+  if (c.queue) chat.queue = String(c.queue);
+  if (c.customer) chat.customer = c.customer;
+  if (c.pageTitle) chat.pageTitle = String(c.pageTitle);
+  if (c.pageUrl && chat.lastSeq === 0) chat.pageUrl = String(c.pageUrl); // later pages come from navigate events
+  if (!chat.siteUrl && httpUrl(c.pageUrl)) chat.siteUrl = String(c.pageUrl); // where the customer started: their site
+  renderChatHeader(chat);
+  return chat;
+}
+
+function createChat(channelId) {
+  const chat = {
+    channelId,
+    sessionId: "",
+    queue: "",
+    customer: {},
+    pageUrl: "",
+    pageTitle: "",
+    siteUrl: "",
+    lastSeq: 0,
+    ended: false,
+    addedAt: performance.now(),
+    filling: null,
+    fillAgain: false,
+    pending: [], // own messages not yet seen in the transcript: { id, text, el, seq, state }
+    typingOn: false,
+    typingSentAt: 0,
+    typingIdleTimer: 0,
+    typingShowTimer: 0,
+    refs: {},
+  };
+  const r = chat.refs;
+  const id = `chat-${channelId.replace(/[^a-zA-Z0-9-]/g, "")}`;
+  r.title = h("h3", { id: `${id}-title` });
+  r.queue = h("span", { class: "badge" });
+  r.state = h("span", { class: "chat-state", dataset: { sg: "chat-state" } }, "active");
+  r.close = h("button", { type: "button", class: "secondary", dataset: { sg: "close-chat" }, disabled: true, title: "Close this panel (once the chat has ended)" }, "Close");
+  r.details = h("dl", { class: "details" });
+  r.openPage = h("a", { target: "_blank", rel: "noopener noreferrer", dataset: { sg: "open-page" } }, "Open customer's page");
+  r.transcript = h("ol", { class: "transcript", dataset: { sg: "transcript" }, role: "log", "aria-live": "polite", "aria-label": "Transcript" });
+  r.typing = h("p", { class: "typing", dataset: { sg: "typing" }, "aria-live": "polite" });
+  r.endReason = h("p", { class: "end-reason", dataset: { sg: "end-reason" }, hidden: true });
+  r.error = h("p", { class: "error", dataset: { sg: "chat-error" }, role: "alert" });
+  r.input = h("textarea", { id: `${id}-input`, rows: 2, maxlength: MAX_MESSAGE, placeholder: "Write to the customer… (Enter sends, Shift+Enter for a new line)", dataset: { sg: "chat-input" } });
+  r.send = h("button", { type: "submit", dataset: { sg: "chat-send" } }, "Send");
+  r.composer = h("form", { class: "composer" }, h("label", { for: `${id}-input`, class: "sr-only" }, "Message"), r.input, r.send);
+  r.navUrl = h("input", { id: `${id}-nav`, type: "url", inputmode: "url", maxlength: 2048, placeholder: "https://shop.example/page", dataset: { sg: "nav-url" } });
+  r.navSend = h("button", { type: "submit", class: "secondary", dataset: { sg: "nav-send" } }, "Send customer to this page");
+  r.navForm = h("form", { class: "nav-form", novalidate: true }, h("label", { for: `${id}-nav` }, "Page URL"), r.navUrl, r.navSend);
+  r.end = h("button", { type: "button", class: "danger", dataset: { sg: "end-chat" } }, "End chat");
+
+  chat.el = h("article", { class: "chat card", dataset: { sg: "chat", channelId }, "aria-labelledby": `${id}-title`, tabindex: "-1" },
+    h("header", { class: "chat-head" }, h("div", {}, r.title, " ", r.queue, " ", r.state), r.close),
+    r.details,
+    h("p", { class: "page-link" }, r.openPage),
+    r.transcript, r.typing, r.endReason,
+    r.composer,
+    r.navForm,
+    h("div", { class: "chat-actions" }, r.end),
+    r.error);
+
+  r.tabName = h("span");
+  r.tabBadge = h("span", { class: "new-dot", hidden: true }, "new");
+  chat.tab = h("li", {}, h("button", { type: "button", class: "chat-tab", dataset: { sg: "chat-tab", channelId } }, r.tabName, " ", r.tabBadge));
+
+  chat.tab.firstChild.addEventListener("click", () => {
+    chat.el.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    (chat.ended ? chat.el : r.input).focus({ preventScroll: true });
+  });
+  chat.el.addEventListener("focusin", () => { r.tabBadge.hidden = true; });
+  r.composer.addEventListener("submit", ev => { ev.preventDefault(); sendChatMessage(chat); });
+  r.input.addEventListener("keydown", ev => {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); sendChatMessage(chat); }
+  });
+  r.input.addEventListener("input", () => onLocalTyping(chat));
+  r.input.addEventListener("blur", () => stopTyping(chat));
+  r.navForm.addEventListener("submit", ev => { ev.preventDefault(); navigateCustomer(chat); });
+  r.end.addEventListener("click", () => endChat(chat));
+  r.close.addEventListener("click", () => closeChat(chat));
+  return chat;
+}
+
+function renderChatHeader(chat) {
+  const r = chat.refs;
+  const name = String(chat.customer?.name ?? "Customer");
+  r.title.textContent = name;
+  r.tabName.textContent = name;
+  r.queue.textContent = chat.queue;
+  r.queue.hidden = !chat.queue;
+  fillDetails(r.details, chat.customer ?? {}, chat.pageTitle, chat.pageUrl);
+  const u = httpUrl(chat.pageUrl);
+  if (u) {
+    r.openPage.href = u.href;
+    r.openPage.removeAttribute("aria-disabled");
+    r.openPage.title = u.href;
+  } else {
+    r.openPage.removeAttribute("href");
+    r.openPage.setAttribute("aria-disabled", "true");
+    r.openPage.title = "The customer's page is not an http(s) address.";
+  }
+}
+
+function onChatEvent(channelId, evt) {
+  if (!evt || !Number.isFinite(evt.seq)) return;
+  const chat = state.chats.get(channelId);
+  if (!chat) {
+    refresh(); // a chat this console does not know yet (accepted in another tab, or before AcceptOffer returned)
+    return;
+  }
+  if (evt.seq <= chat.lastSeq) return;
+  if (evt.seq > chat.lastSeq + 1) {
+    fillGap(chat); // GetEvents returns this one too, in order
+    return;
+  }
+  applyChatEvents(chat, [evt]);
+}
+
+/** GetEvents(channelId, lastSeq), single-flight per chat; repeats if asked again meanwhile. */
+function fillGap(chat) {
+  if (chat.filling) {
+    chat.fillAgain = true;
+    return chat.filling;
+  }
+  chat.filling = (async () => {
+    do {
+      chat.fillAgain = false;
+      if (!isConnected()) return;
+      try {
+        const events = await invoke("GetEvents", chat.channelId, chat.lastSeq);
+        applyChatEvents(chat, Array.isArray(events) ? events : [], true);
+      } catch (err) {
+        showChatError(chat, errorText(err));
+        return;
+      }
+    } while (chat.fillAgain);
+  })().finally(() => { chat.filling = null; });
+  return chat.filling;
+}
+
+/** Appends events in seq order, ignoring what is already shown. A gap is filled with GetEvents first (unless these
+ *  events are GetEvents' own answer, which is taken as it is). */
+function applyChatEvents(chat, list, fromGetEvents = false) {
+  const events = list.filter(x => x && Number.isFinite(x.seq)).sort((a, b) => a.seq - b.seq);
+  const firstNew = events.find(x => x.seq > chat.lastSeq);
+  if (firstNew && firstNew.seq > chat.lastSeq + 1 && !fromGetEvents) {
+    fillGap(chat);
+    return;
+  }
+  let headerChanged = false;
+  for (const evt of events) {
+    if (evt.seq <= chat.lastSeq) continue;
+    chat.lastSeq = evt.seq;
+    renderChatEvent(chat, evt);
+    if (evt.type === "message") {
+      for (const p of [...chat.pending]) if (p.state === "sent" && p.seq && p.seq <= evt.seq) dropPending(chat, p);
+      if (evt.from?.role === "customer") {
+        hideRemoteTyping(chat);
+        if (!chat.el.contains(document.activeElement)) chat.refs.tabBadge.hidden = false;
+      }
+    } else if (evt.type === "navigate" && evt.url) {
+      chat.pageUrl = String(evt.url);
+      chat.pageTitle = "";
+      headerChanged = true;
+    } else if (evt.type === "ended") {
+      endChatUi(chat, evt.text ? String(evt.text) : "");
+    }
+  }
+  if (headerChanged) renderChatHeader(chat);
+  const t = chat.refs.transcript;
+  t.scrollTop = t.scrollHeight;
+}
+
+function renderChatEvent(chat, evt) {
+  const role = cls(evt.from?.role);
+  const name = String(evt.from?.name ?? "");
+  const li = h("li", { class: `ev ev-${cls(evt.type)} from-${role}` });
+  li.dataset.seq = String(evt.seq);
+  const t = timeLabel(evt.at);
+  const time = t ? h("time", { datetime: String(evt.at) }, t) : null;
+  switch (evt.type) {
+    case "message":
+      li.append(h("span", { class: "who" }, name || role || "?"), h("span", { class: "text" }, String(evt.text ?? "")), time);
+      break;
+    case "navigate":
+      li.append(h("span", { class: "text" }, `${name || "Agent"} sent the customer to ${evt.url ?? ""}`), time);
+      break;
+    case "joined":
+      li.append(h("span", { class: "text" }, evt.text || `${name || "Someone"} joined the chat.`), time);
+      break;
+    case "left":
+      li.append(h("span", { class: "text" }, evt.text || `${name || "Someone"} left the chat.`), time);
+      break;
+    case "ended":
+      li.append(h("span", { class: "text" }, evt.text || "The chat has ended."), time);
+      break;
+    default:
+      li.append(h("span", { class: "text" }, String(evt.text ?? evt.type ?? "")), time);
+  }
+  chat.refs.transcript.insertBefore(li, chat.refs.transcript.querySelector(".pending"));
+}
+
+function onChatEnded(channelId, reason) {
+  const chat = state.chats.get(channelId);
+  if (!chat) return;
+  endChatUi(chat, reason ? String(reason) : "");
+  fillGap(chat); // pick up the "ended" event itself
+}
+
+/** The chat is over: show the reason, disable its inputs, allow closing the panel. Idempotent. */
+function endChatUi(chat, reason) {
+  const r = chat.refs;
+  if (chat.ended) {
+    if (reason && !r.endReason.textContent) r.endReason.textContent = reason;
+    return;
+  }
+  chat.ended = true;
+  stopTyping(chat);
+  hideRemoteTyping(chat);
+  for (const p of [...chat.pending]) if (p.state !== "sent") markFailed(chat, p, "Not sent: the chat has ended.");
+  r.endReason.textContent = reason || "The chat has ended.";
+  r.endReason.hidden = false;
+  r.state.textContent = "ended";
+  chat.el.classList.add("ended");
+  chat.tab.classList.add("ended");
+  for (const el of [r.input, r.send, r.navUrl, r.navSend, r.end]) el.disabled = true;
+  r.input.placeholder = "This chat has ended.";
+  r.close.disabled = false;
+  updateCapacity();
+}
+
+function closeChat(chat) {
+  if (!chat.ended) return;
+  disposeChat(chat);
+  state.chats.delete(chat.channelId);
+  updateEmpty();
+  updateCapacity();
+}
+
+function disposeChat(chat) {
+  clearTimeout(chat.typingIdleTimer);
+  clearTimeout(chat.typingShowTimer);
+  chat.el.remove();
+  chat.tab.remove();
+}
+
+function showChatError(chat, text) {
+  chat.refs.error.textContent = text || "";
+}
+
+async function endChat(chat) {
+  if (chat.ended) return;
+  chat.refs.end.disabled = true;
+  showChatError(chat, "");
+  try {
+    await invoke("EndChat", chat.channelId);
+    fillGap(chat);
+  } catch (err) {
+    showChatError(chat, errorText(err));
+    if (!chat.ended) chat.refs.end.disabled = false;
+  }
+}
+
+async function navigateCustomer(chat) {
+  if (chat.ended) return;
+  const r = chat.refs;
+  let url = r.navUrl.value.trim();
+  if (!url) {
+    showChatError(chat, "Enter the address of the page to send the customer to.");
+    r.navUrl.focus();
+    return;
+  }
+  // A path such as "/checkout" is taken on the customer's site (the page they started the chat on); anything else goes
+  // as typed and the server decides (it refuses what is not an absolute http(s) URL, and says why).
+  const site = httpUrl(chat.siteUrl);
+  if (site && url.startsWith("/") && !url.startsWith("//")) url = new URL(url, site).href;
+  r.navSend.disabled = true;
+  showChatError(chat, "");
+  try {
+    const result = await invoke("NavigateCustomers", chat.channelId, url);
+    r.navUrl.value = "";
+    if (result && num(result.seq) > chat.lastSeq) setTimeout(() => { if (num(result.seq) > chat.lastSeq) fillGap(chat); }, 1500);
+  } catch (err) {
+    showChatError(chat, errorText(err));
+  } finally {
+    r.navSend.disabled = chat.ended;
+  }
+}
+
+// ----- sending (pending line until the event with the returned seq is in the transcript; retried after reconnects) -----
+
+function sendChatMessage(chat) {
+  if (chat.ended) return;
+  const r = chat.refs;
+  const text = r.input.value.trim();
+  if (!text) return;
+  if (text.length > MAX_MESSAGE) {
+    showChatError(chat, `The message is longer than ${MAX_MESSAGE} characters.`);
+    return;
+  }
+  showChatError(chat, "");
+  r.input.value = "";
+  stopTyping(chat);
+  const el = h("li", { class: "ev ev-message from-agent pending" },
+    h("span", { class: "who" }, state.agent.displayName || "You"), h("span", { class: "text" }, text));
+  r.transcript.append(el);
+  r.transcript.scrollTop = r.transcript.scrollHeight;
+  const p = { id: uuid(), text, el, seq: 0, state: "queued" };
+  chat.pending.push(p);
+  deliver(chat, p);
+}
+
+async function deliver(chat, p) {
+  if (p.state !== "queued") return;
+  if (!isConnected()) { p.el.title = "Waiting for the connection…"; return; }
+  p.state = "sending";
+  try {
+    const result = await invoke("SendMessage", chat.channelId, p.text, p.id);
+    p.state = "sent";
+    p.seq = num(result?.seq);
+    if (!p.seq || p.seq <= chat.lastSeq) dropPending(chat, p);
+    else setTimeout(() => { if (chat.pending.includes(p) && p.seq > chat.lastSeq) fillGap(chat); }, 1500);
+  } catch (err) {
+    if (!isConnected() && !chat.ended) {
+      p.state = "queued";
+      p.el.title = "Waiting for the connection…";
+      return;
+    }
+    markFailed(chat, p, `Not sent: ${errorText(err)}`);
+    showChatError(chat, errorText(err));
+  }
+}
+
+function flushOutbox(chat) {
+  for (const p of [...chat.pending]) if (p.state === "queued") deliver(chat, p);
+}
+
+function dropPending(chat, p) {
+  p.el.remove();
+  chat.pending = chat.pending.filter(x => x !== p);
+}
+
+function markFailed(chat, p, why) {
+  chat.pending = chat.pending.filter(x => x !== p);
+  p.state = "failed";
+  p.el.classList.remove("pending");
+  p.el.classList.add("failed");
+  p.el.title = "";
+  p.el.append(h("span", { class: "note" }, why));
+}
+
+// ----- typing -----
+
+function onLocalTyping(chat) {
+  if (chat.ended || !isConnected()) return;
+  if (!chat.refs.input.value.trim()) {
+    stopTyping(chat);
+    return;
+  }
+  const now = Date.now();
+  if (now - chat.typingSentAt >= TYPING_THROTTLE_MS) {
+    chat.typingSentAt = now;
+    chat.typingOn = true;
+    invoke("SetTyping", chat.channelId, true).catch(err => showChatError(chat, errorText(err)));
+  }
+  clearTimeout(chat.typingIdleTimer);
+  chat.typingIdleTimer = setTimeout(() => stopTyping(chat), TYPING_IDLE_MS);
+}
+
+function stopTyping(chat) {
+  clearTimeout(chat.typingIdleTimer);
+  if (!chat.typingOn) return;
+  chat.typingOn = false;
+  chat.typingSentAt = 0;
+  if (isConnected()) invoke("SetTyping", chat.channelId, false).catch(err => showChatError(chat, errorText(err)));
+}
+
+function onRemoteTyping(channelId, from, isTyping) {
+  const chat = state.chats.get(channelId);
+  if (!chat || chat.ended) return;
+  if (from?.role === "agent" && String(from?.name ?? "") === state.agent.displayName) return; // our own signal
+  if (!isTyping) {
+    hideRemoteTyping(chat);
+    return;
+  }
+  chat.refs.typing.textContent = `${String(from?.name || chat.customer?.name || "The customer")} is typing…`;
+  clearTimeout(chat.typingShowTimer);
+  chat.typingShowTimer = setTimeout(() => hideRemoteTyping(chat), TYPING_SHOW_MAX_MS);
+}
+
+function hideRemoteTyping(chat) {
+  clearTimeout(chat.typingShowTimer);
+  chat.refs.typing.textContent = "";
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// start
+
+(function boot() {
+  updateEmpty();
+  const token = storageGet(TOKEN_KEY);
+  if (token && tokenSecondsLeft(token) > 5) {
+    signedIn(token);
+  } else {
+    if (token) storageSet(TOKEN_KEY, null);
+    signOut(token ? "Your sign-in has expired. Please sign in again." : "");
+  }
+})();
