@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Xunit.Abstractions;
 
 namespace SupportGrid.Gateway.Tests;
 
@@ -13,11 +14,21 @@ public sealed class ShopperAndAgentBrowserTests : IClassFixture<GatewayFixture>,
     private readonly BrowserFixture _browser;
     private IBrowserContext _shopperContext = null!;
     private IBrowserContext _agentContext = null!;
+    private readonly ITestOutputHelper _output;
 
-    public ShopperAndAgentBrowserTests(GatewayFixture gateway, BrowserFixture browser)
+    public ShopperAndAgentBrowserTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
     {
         _gateway = gateway;
         _browser = browser;
+        _output = output;
+    }
+
+    /// <summary>Browser console lines go to the test output, so a failure shows what the widget and console saw.</summary>
+    private void Capture(IPage page, string who)
+    {
+        page.Console += (_, message) => _output.WriteLine($"[{who} console.{message.Type}] {message.Text}");
+        page.PageError += (_, error) => _output.WriteLine($"[{who} page error] {error}");
+        page.FrameNavigated += (_, frame) => { if (frame == page.MainFrame) _output.WriteLine($"[{who} navigated] {frame.Url}"); };
     }
 
     public async Task InitializeAsync()
@@ -46,6 +57,7 @@ public sealed class ShopperAndAgentBrowserTests : IClassFixture<GatewayFixture>,
     {
         // The shopper asks for help from a product page.
         var shop = await _shopperContext.NewPageAsync();
+        Capture(shop, "shopper");
         await shop.GotoAsync(Url("/demo/products/kettle.html"));
         await shop.Locator("[data-sg=chat-button]").ClickAsync();
         await shop.Locator("[data-sg=name]").FillAsync("Dana Shopper");
@@ -55,6 +67,7 @@ public sealed class ShopperAndAgentBrowserTests : IClassFixture<GatewayFixture>,
 
         // The agent signs in, goes available and sees the offer with who and where the shopper is.
         var console = await _agentContext.NewPageAsync();
+        Capture(console, "agent");
         await console.GotoAsync(Url("/console/"));
         await console.Locator("[data-sg=username]").FillAsync("bob");
         await console.Locator("[data-sg=password]").FillAsync("demo");
