@@ -73,8 +73,9 @@ public sealed partial class AgentGrain(
     {
         if (S.Status != AgentStatus.Available)
         {
-            // The queue raced with a status change; give the customer back at once.
-            return GrainFactory.GetGrain<IQueueGrain>(queueKey).DeclineOfferAsync(offer.SessionId, AgentId);
+            // The queue raced with a status change: tell it again that this agent is unavailable, which withdraws the
+            // offer and re-routes the customer without counting it as a decline.
+            return GrainFactory.GetGrain<IQueueGrain>(queueKey).AgentUnavailableAsync(AgentId);
         }
         S.Offers[offer.SessionId] = offer;
         foreach (var gateway in Gateways())

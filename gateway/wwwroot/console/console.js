@@ -1,6 +1,8 @@
 // SupportGrid agent console. Plain ES module; needs the SignalR UMD client (/lib/signalr.min.js) as window.signalR.
 // All user-supplied text (customer details, messages, URLs) is rendered with textContent; no innerHTML anywhere.
 
+import { uuid, httpUrl, errorText } from "../shared/util.js";
+
 const TOKEN_KEY = "sg:console:token";
 const USER_KEY = "sg:console:username";
 const RECONNECT_DELAYS = [0, 1000, 2000, 5000, 10000, 10000, 30000];
@@ -30,36 +32,6 @@ function h(tag, attrs = {}, ...children) {
 }
 
 const $ = sel => document.querySelector(`[data-sg="${sel}"]`);
-
-function uuid() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const x = [...b].map(v => v.toString(16).padStart(2, "0")).join("");
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
-}
-
-function httpUrl(value) {
-  try {
-    const u = new URL(String(value));
-    return u.protocol === "http:" || u.protocol === "https:" ? u : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The readable part of a hub error. The gateway words them "{code}: {message}" inside SignalR's
- * "An unexpected error occurred invoking 'X' on the server. HubException: ..."; the user sees only the message.
- */
-function errorText(e) {
-  let m = String(e?.message ?? e ?? "Unknown error");
-  const i = m.indexOf("HubException: ");
-  if (i >= 0) m = m.slice(i + "HubException: ".length);
-  else m = m.replace(/^An unexpected error occurred invoking '[^']*' on the server\.\s*(?=\S)/, "");
-  return m.replace(/^[a-z]+(?:_[a-z]+)+: (?=\S)/, "");
-}
 
 const isUnauthorized = e => e?.statusCode === 401 || /\b401\b|unauthori[sz]ed/i.test(String(e?.message ?? ""));
 const cls = s => String(s ?? "").toLowerCase().replace(/[^a-z0-9-]/g, "");

@@ -1,0 +1,33 @@
+// Helpers shared by the widget's chat module and the agent console (plain ES module, no dependencies).
+
+/** A random UUID for idempotent sends (crypto.randomUUID where the page is a secure context, else built by hand). */
+export function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map(v => v.toString(16).padStart(2, "0")).join("");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** The URL as a URL object if it is absolute http(s), else null. */
+export function httpUrl(value) {
+  try {
+    const u = new URL(String(value));
+    return u.protocol === "http:" || u.protocol === "https:" ? u : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The readable part of a hub error. The gateway words them "{code}: {message}" inside SignalR's
+ * "An unexpected error occurred invoking 'X' on the server. HubException: ..."; the user sees only the message.
+ */
+export function errorText(e) {
+  let m = String(e?.message ?? e ?? "Unknown error");
+  const i = m.indexOf("HubException: ");
+  if (i >= 0) m = m.slice(i + "HubException: ".length);
+  else m = m.replace(/^An unexpected error occurred invoking '[^']*' on the server\.\s*(?=\S)/, "");
+  return m.replace(/^[a-z]+(?:_[a-z]+)+: (?=\S)/, "");
+}
