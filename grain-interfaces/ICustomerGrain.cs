@@ -15,10 +15,6 @@ public interface ICustomerGrain : IGrainWithGuidKey
     [Alias("Resume")]
     Task<ResumeResult> ResumeAsync(string secret, long afterSeq, IGatewayObserver gateway);
 
-    /// <summary>The gateway holds no more connections of this session.</summary>
-    [Alias("Detach")]
-    Task DetachAsync(IGatewayObserver gateway);
-
     /// <summary>Sends a chat message into the session's channel. Idempotent per <paramref name="clientMessageId"/>.</summary>
     [Alias("SendMessage")]
     Task<long> SendMessageAsync(string text, string clientMessageId);

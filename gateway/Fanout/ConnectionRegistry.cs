@@ -27,11 +27,11 @@ public sealed class ConnectionRegistry
         }
     }
 
-    /// <summary>Forgets a customer connection; returns its session if no other connection of that session is left here.</summary>
-    public Guid? UnbindCustomer(string connectionId)
+    /// <summary>Forgets a customer connection.</summary>
+    public void UnbindCustomer(string connectionId)
     {
         lock (_lock)
-            return UnbindCustomerLocked(connectionId);
+            UnbindCustomerLocked(connectionId);
     }
 
     public CustomerConnection? Customer(string connectionId)
@@ -80,17 +80,13 @@ public sealed class ConnectionRegistry
             return _agents.TryGetValue(agentId, out var set) ? set.ToList() : [];
     }
 
-    private Guid? UnbindCustomerLocked(string connectionId)
+    private void UnbindCustomerLocked(string connectionId)
     {
-        if (!_customers.Remove(connectionId, out var info))
-            return null;
-        if (_sessions.TryGetValue(info.SessionId, out var set))
+        if (_customers.Remove(connectionId, out var info) && _sessions.TryGetValue(info.SessionId, out var set))
         {
             set.Remove(connectionId);
-            if (set.Count > 0)
-                return null;
-            _sessions.Remove(info.SessionId);
+            if (set.Count == 0)
+                _sessions.Remove(info.SessionId);
         }
-        return info.SessionId;
     }
 }

@@ -62,9 +62,11 @@ public sealed class CustomerHub(
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
+        // The customer grain keeps this gateway as a push target: a reload usually comes back here, and a push to a
+        // gateway with no connection of the session is dropped by the gateway (the grain bounds its list of gateways).
+        // Detaching here would race with that reload's Resume and could drop the session's next push.
         await fanout.LeaveAllAsync(Context.ConnectionId);
-        if (registry.UnbindCustomer(Context.ConnectionId) is { } sessionId)
-            await grains.GetGrain<ICustomerGrain>(sessionId).DetachAsync(endpoint.Reference);
+        registry.UnbindCustomer(Context.ConnectionId);
         await base.OnDisconnectedAsync(exception);
     }
 

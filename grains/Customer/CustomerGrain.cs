@@ -54,7 +54,7 @@ public sealed class CustomerGrain(
         {
             S.Gateways.Add(gateway);
             if (S.Gateways.Count > MaxGateways)
-                S.Gateways.RemoveAt(0);
+                S.Gateways.RemoveAt(0); // the oldest: a session that moved across this many gateways has left the first
             await state.WriteStateAsync();
         }
 
@@ -63,12 +63,6 @@ public sealed class CustomerGrain(
             ? await GrainFactory.GetGrain<IChannelGrain>(channelId).GetEventsAsync(Me, Math.Max(0, afterSeq))
             : [];
         return new ResumeResult(SessionId, S.Status, position, S.AgentName, S.ChannelId, events, S.Request!.Site);
-    }
-
-    public async Task DetachAsync(IGatewayObserver gateway)
-    {
-        if (S.Gateways.Remove(gateway))
-            await state.WriteStateAsync();
     }
 
     public Task<long> SendMessageAsync(string text, string clientMessageId)

@@ -138,6 +138,26 @@ public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<Gateway
     }
 
     [Fact]
+    public async Task ACustomerWhoReloadsWhileQueuedKeepsTheirPlaceAndMeetsTheAgent()
+    {
+        var customer = await CustomerAsync();
+        var start = await customer.Hub.InvokeAsync<StartChatResult>("StartChat", Request());
+        await customer.Hub.StopAsync();
+
+        var reloaded = await CustomerAsync();
+        var resumed = await reloaded.Hub.InvokeAsync<ResumeResult>("Resume", start.ResumeToken, 0L);
+        Assert.Equal((SessionStatus.Queued, start.Position), (resumed.Status, resumed.Position));
+        Assert.Empty(resumed.Events);
+
+        var agent = await AgentAsync();
+        var offer = await agent.Offers.WaitAsync(o => o.SessionId == start.SessionId);
+        var accepted = await agent.Hub.InvokeAsync<AcceptResult>("AcceptOffer", offer.SessionId);
+        Assert.Equal(_slot.AgentName, await reloaded.Joined.WaitAsync());
+        var hello = await agent.Hub.InvokeAsync<SendResult>("SendMessage", accepted.ChannelId, "Thanks for waiting", "a-1");
+        Assert.Equal("Thanks for waiting", (await reloaded.Messages.WaitAsync(e => e.Seq == hello.Seq)).Text);
+    }
+
+    [Fact]
     public async Task ARetriedSendIsStoredOnce()
     {
         var (_, customer, _, _) = await ConnectedChatAsync();
