@@ -29,6 +29,10 @@ public sealed class ShopperAndAgentBrowserTests : IClassFixture<GatewayFixture>,
         page.Console += (_, message) => _output.WriteLine($"[{who} console.{message.Type}] {message.Text}");
         page.PageError += (_, error) => _output.WriteLine($"[{who} page error] {error}");
         page.FrameNavigated += (_, frame) => { if (frame == page.MainFrame) _output.WriteLine($"[{who} navigated] {frame.Url}"); };
+        page.Request += (_, request) => _output.WriteLine($"[{who} {DateTime.UtcNow:HH:mm:ss.fff} request] {request.Method} {request.Url}");
+        page.Response += (_, response) => _output.WriteLine($"[{who} {DateTime.UtcNow:HH:mm:ss.fff} response] {response.Status} {response.Url}");
+        page.RequestFailed += (_, request) => _output.WriteLine($"[{who} request failed] {request.Url} {request.Failure}");
+        page.Load += (_, _) => _output.WriteLine($"[{who} {DateTime.UtcNow:HH:mm:ss.fff} load] {page.Url}");
     }
 
     public async Task InitializeAsync()
@@ -95,7 +99,7 @@ public sealed class ShopperAndAgentBrowserTests : IClassFixture<GatewayFixture>,
         // The agent sends the shopper to another page; the shopper's page changes with no click.
         await chat.Locator("[data-sg=nav-url]").FillAsync(Url("/demo/products/toaster.html"));
         await chat.Locator("[data-sg=nav-send]").ClickAsync();
-        await shop.WaitForURLAsync("**/demo/products/toaster.html");
+        await shop.WaitForURLAsync("**/demo/products/toaster.html", new() { WaitUntil = WaitUntilState.Commit });
         await Assertions.Expect(shop.Locator("h1")).ToContainTextAsync("Toaster");
 
         // Same session after the load: the history is there and the chat goes on both ways.
