@@ -29,9 +29,9 @@ public interface IAgentGrain : IGrainWithStringKey
     [OneWay, Alias("ReceiveOffer")]
     Task ReceiveOfferAsync(string queueKey, ChatOffer offer);
 
-    /// <summary>Called by a queue: an offer is withdrawn.</summary>
+    /// <summary>Called by a queue: an offer is withdrawn. <paramref name="missed"/>: it timed out unanswered.</summary>
     [OneWay, Alias("WithdrawOffer")]
-    Task WithdrawOfferAsync(Guid sessionId, string reason);
+    Task WithdrawOfferAsync(Guid sessionId, string reason, bool missed);
 
     /// <summary>Accepts an offered chat: claims it from the queue, opens the channel and tells the customer.</summary>
     [Alias("AcceptOffer")]

@@ -7,13 +7,18 @@ namespace SupportGrid.GrainInterfaces;
 [Alias("sg.ICustomerGrain")]
 public interface ICustomerGrain : IGrainWithGuidKey
 {
-    /// <summary>Starts the session: stores the request, enqueues it, returns the resume token and the queue position.</summary>
+    /// <summary>Starts the session from connection <paramref name="connectionId"/>: stores the request, enqueues it,
+    /// returns the resume token and the queue position.</summary>
     [Alias("Start")]
-    Task<StartChatResult> StartAsync(ChatRequest request, IGatewayObserver gateway);
+    Task<StartChatResult> StartAsync(ChatRequest request, IGatewayObserver gateway, string connectionId);
 
     /// <summary>Re-binds a connection to the session after checking the token's secret; returns every channel event after <paramref name="afterSeq"/>.</summary>
     [Alias("Resume")]
-    Task<ResumeResult> ResumeAsync(string secret, long afterSeq, IGatewayObserver gateway);
+    Task<ResumeResult> ResumeAsync(string secret, long afterSeq, IGatewayObserver gateway, string connectionId);
+
+    /// <summary>A connection of the session closed. A waiting customer with no connection left is abandoned after a grace period.</summary>
+    [Alias("Disconnected")]
+    Task DisconnectedAsync(string connectionId);
 
     /// <summary>Sends a chat message into the session's channel. Idempotent per <paramref name="clientMessageId"/>.</summary>
     [Alias("SendMessage")]

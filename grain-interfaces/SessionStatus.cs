@@ -9,6 +9,19 @@ public static class SessionStatus
     public const string Ended = "ended";
 }
 
+/// <summary>How a session ended.</summary>
+public static class SessionOutcome
+{
+    /// <summary>The chat took place and was ended by the customer, the agent or the system.</summary>
+    public const string Ended = "ended";
+
+    /// <summary>The customer ended the chat while still waiting.</summary>
+    public const string LeftQueue = "left_queue";
+
+    /// <summary>The customer closed the page or lost the connection while waiting and did not come back in time.</summary>
+    public const string Abandoned = "abandoned";
+}
+
 /// <summary>Agent status names used on the wire.</summary>
 public static class AgentStatus
 {

@@ -17,6 +17,17 @@ public sealed class FlowOptions
     /// <summary>Estimated handling time per queue position before any chat has been dequeued.</summary>
     public TimeSpan InitialSecondsPerPosition { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long an agent whose consoles all disconnected stays available (a console reload is not going offline).
+    /// Their open offers are withdrawn and re-routed at once; after the grace the agent is offline.</summary>
+    public TimeSpan AgentDisconnectGrace { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>After this many offers in a row timed out, the agent is set away.</summary>
+    public int MaxMissedOffers { get; set; } = 3;
+
+    /// <summary>How long a waiting customer with no open connection (closed tab, lost network) keeps their place.
+    /// A page reload comes back well within it.</summary>
+    public TimeSpan AbandonGrace { get; set; } = TimeSpan.FromSeconds(45);
+
     /// <summary>Most events kept in one channel's transcript.</summary>
     public int MaxChannelEvents { get; set; } = 10_000;
 }

@@ -24,7 +24,7 @@ public sealed class CustomerHub(
             throw new HubException($"{ErrorCodes.InvalidState}: This connection already has a chat; end it before starting another.");
         var request = Validate(input);
         var sessionId = Guid.NewGuid();
-        var result = await grains.GetGrain<ICustomerGrain>(sessionId).StartAsync(request, endpoint.Reference);
+        var result = await grains.GetGrain<ICustomerGrain>(sessionId).StartAsync(request, endpoint.Reference, Context.ConnectionId);
         await BindAsync(sessionId);
         return result;
     }
@@ -35,7 +35,7 @@ public sealed class CustomerHub(
             throw new HubException($"{ErrorCodes.InvalidToken}: The resume token is not valid.");
         if (Context.Items.TryGetValue(SessionKey, out var bound) && (Guid)bound! != sessionId)
             throw new HubException($"{ErrorCodes.InvalidState}: This connection belongs to another chat.");
-        var result = await grains.GetGrain<ICustomerGrain>(sessionId).ResumeAsync(secret, afterSeq, endpoint.Reference);
+        var result = await grains.GetGrain<ICustomerGrain>(sessionId).ResumeAsync(secret, afterSeq, endpoint.Reference, Context.ConnectionId);
         await BindAsync(sessionId);
         if (result is { Status: SessionStatus.Connected, ChannelId: { } channelId })
         {
@@ -67,6 +67,8 @@ public sealed class CustomerHub(
         // Detaching here would race with that reload's Resume and could drop the session's next push.
         await fanout.LeaveAllAsync(Context.ConnectionId);
         registry.UnbindCustomer(Context.ConnectionId);
+        if (Context.Items.TryGetValue(SessionKey, out var id) && id is Guid sessionId)
+            await grains.GetGrain<ICustomerGrain>(sessionId).DisconnectedAsync(Context.ConnectionId);
         await base.OnDisconnectedAsync(exception);
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SupportGrid.GrainInterfaces;
 
 namespace SupportGrid.Grains.Agent;
@@ -8,19 +9,39 @@ namespace SupportGrid.Grains.Agent;
  * from the queue (which refuses if the offer expired or went elsewhere), opens a channel and tells the customer, in that
  * order, so the queue stays the single authority on who gets a customer and this grain the single authority on how many
  * chats the agent holds. After every change of status or load, the grain reports its free slots to each queue it serves.
+ *
+ * An agent receives offers only while available AND connected. When the last console disconnects, the queues are told at
+ * once (open offers are withdrawn and re-routed), but the status stays available for AgentDisconnectGrace, so a console
+ * reload picks up where it was; after the grace the agent is offline. MaxMissedOffers offers in a row that time out
+ * unanswered set the agent away: nobody is at the desk.
  */
 public sealed partial class AgentGrain(
     [PersistentState("agent", GrainStorage.Name)] IPersistentState<AgentState> state,
+    IOptions<FlowOptions> options,
     TimeProvider time,
     ILogger<AgentGrain> logger) : Grain, IAgentGrain
 {
+    private readonly FlowOptions _options = options.Value;
+    private IGrainTimer? _graceTimer;
+
     private AgentState S => state.State;
+    private bool ReceivesOffers => S.Status == AgentStatus.Available && S.Connections.Count > 0;
     private string AgentId => this.GetPrimaryKeyString();
     private AgentProfile Profile => S.Profile ?? new AgentProfile(AgentId, AgentId, 1, []);
     private MemberRef Me => new(Roles.Agent, AgentId, Profile.DisplayName);
 
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.DisconnectedSince is { } since && S.Connections.Count == 0)
+            ArmGraceTimer(since + _options.AgentDisconnectGrace - time.GetUtcNow());
+        return Task.CompletedTask;
+    }
+
     public async Task<AgentSnapshot> ConnectAsync(string connectionId, AgentProfile profile, IGatewayObserver gateway)
     {
+        _graceTimer?.Dispose();
+        _graceTimer = null;
+        S.DisconnectedSince = null;
         var queuesChanged = S.Profile is not null && !S.Profile.Queues.SequenceEqual(profile.Queues);
         var previousQueues = S.Profile?.Queues ?? [];
         S.Profile = profile;
@@ -42,13 +63,32 @@ public sealed partial class AgentGrain(
             return;
         if (S.Connections.Count == 0 && S.Status != AgentStatus.Offline)
         {
-            LogWentOffline(logger, AgentId);
-            await ChangeStatusAsync(AgentStatus.Offline);
+            S.DisconnectedSince = time.GetUtcNow();
+            ArmGraceTimer(_options.AgentDisconnectGrace);
+            await state.WriteStateAsync();
+            await ReportAvailabilityAsync();
         }
         else
         {
             await state.WriteStateAsync();
         }
+    }
+
+    private void ArmGraceTimer(TimeSpan due)
+    {
+        _graceTimer?.Dispose();
+        _graceTimer = this.RegisterGrainTimer(GraceEndedAsync, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task GraceEndedAsync(CancellationToken cancellationToken)
+    {
+        _graceTimer?.Dispose();
+        _graceTimer = null;
+        if (S.Connections.Count > 0 || S.DisconnectedSince is null)
+            return;
+        S.DisconnectedSince = null;
+        LogWentOffline(logger, AgentId);
+        await ChangeStatusAsync(AgentStatus.Offline);
     }
 
     public Task SetStatusAsync(string status)
@@ -71,7 +111,7 @@ public sealed partial class AgentGrain(
 
     public Task ReceiveOfferAsync(string queueKey, ChatOffer offer)
     {
-        if (S.Status != AgentStatus.Available)
+        if (!ReceivesOffers)
         {
             // The queue raced with a status change: tell it again that this agent is unavailable, which withdraws the
             // offer and re-routes the customer without counting it as a decline.
@@ -83,20 +123,25 @@ public sealed partial class AgentGrain(
         return Task.CompletedTask;
     }
 
-    public Task WithdrawOfferAsync(Guid sessionId, string reason)
+    public async Task WithdrawOfferAsync(Guid sessionId, string reason, bool missed)
     {
-        if (S.Offers.Remove(sessionId))
+        if (!S.Offers.Remove(sessionId))
+            return;
+        foreach (var gateway in Gateways())
+            gateway.OfferWithdrawnAsync(AgentId, sessionId, reason).Ignore();
+        if (missed && ++S.MissedInARow >= _options.MaxMissedOffers && S.Status == AgentStatus.Available)
         {
-            foreach (var gateway in Gateways())
-                gateway.OfferWithdrawnAsync(AgentId, sessionId, reason).Ignore();
+            LogSetAway(logger, AgentId, S.MissedInARow);
+            S.MissedInARow = 0;
+            await ChangeStatusAsync(AgentStatus.Away);
         }
-        return Task.CompletedTask;
     }
 
     public async Task<AcceptResult> AcceptOfferAsync(Guid sessionId)
     {
         if (!S.Offers.TryGetValue(sessionId, out var offer))
             throw new SupportGridException(ErrorCodes.OfferNotFound, "This chat is not offered to you (it timed out, was taken or the customer left).");
+        S.MissedInARow = 0;
         if (S.Chats.Count >= Profile.Capacity)
             throw new SupportGridException(ErrorCodes.AtCapacity, $"You already have {S.Chats.Count} of {Profile.Capacity} chats open.");
 
@@ -133,6 +178,7 @@ public sealed partial class AgentGrain(
     {
         if (!S.Offers.Remove(sessionId, out var offer))
             throw new SupportGridException(ErrorCodes.OfferNotFound, "This chat is not offered to you.");
+        S.MissedInARow = 0;
         await GrainFactory.GetGrain<IQueueGrain>(offer.Queue).DeclineOfferAsync(sessionId, AgentId);
     }
 
@@ -154,7 +200,7 @@ public sealed partial class AgentGrain(
         if (status != AgentStatus.Available)
         {
             foreach (var sessionId in S.Offers.Keys.ToList())
-                await WithdrawOfferAsync(sessionId, "you are " + status);
+                await WithdrawOfferAsync(sessionId, "you are " + status, missed: false);
         }
         await state.WriteStateAsync();
         await ReportAvailabilityAsync();
@@ -168,7 +214,7 @@ public sealed partial class AgentGrain(
         foreach (var queueKey in Profile.Queues)
         {
             var queue = GrainFactory.GetGrain<IQueueGrain>(queueKey);
-            if (S.Status == AgentStatus.Available)
+            if (ReceivesOffers)
                 await queue.AgentAvailableAsync(AgentId, free, S.IdleSince);
             else
                 await queue.AgentUnavailableAsync(AgentId);
@@ -180,6 +226,9 @@ public sealed partial class AgentGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} accepted session {SessionId} into channel {ChannelId}")]
     private static partial void LogAccepted(ILogger logger, string agentId, Guid sessionId, Guid channelId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} has no console connected and went offline")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} missed {Missed} offers in a row and was set away")]
+    private static partial void LogSetAway(ILogger logger, string agentId, int missed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} has had no console connected for the grace period and went offline")]
     private static partial void LogWentOffline(ILogger logger, string agentId);
 }

@@ -16,6 +16,12 @@ public sealed class AgentState
 
     /// <summary>Open offers, so a console that reconnects sees them.</summary>
     [Id(5)] public Dictionary<Guid, ChatOffer> Offers { get; set; } = [];
+
+    /// <summary>Offers in a row that timed out unanswered; reset by any accept or decline.</summary>
+    [Id(6)] public int MissedInARow { get; set; }
+
+    /// <summary>When the last console disconnected, while the agent is within the disconnect grace.</summary>
+    [Id(7)] public DateTimeOffset? DisconnectedSince { get; set; }
 }
 
 [GenerateSerializer, Alias("sg.AgentChat")]

@@ -14,6 +14,10 @@ namespace SupportGrid.Grains.Customer;
  * gateway for direct pushes, and returns where the session stands plus the channel events after afterSeq, so the client
  * misses nothing and the reconnect never re-routes the customer. An ended session can be resumed (to read its end) for
  * EndedSessionGrace, then the token is dead.
+ *
+ * Abandonment: the grain counts the session's open connections by id (unique across gateways). A waiting customer whose
+ * last connection closes keeps their place for AbandonGrace, so a reload or a brief network loss is not abandonment;
+ * after it they leave the queue and the session ends as abandoned.
  */
 public sealed class CustomerGrain(
     [PersistentState("customer", GrainStorage.Name)] IPersistentState<CustomerState> state,
@@ -21,11 +25,20 @@ public sealed class CustomerGrain(
     TimeProvider time) : Grain, ICustomerGrain
 {
     private const int MaxGateways = 8;
+    private const int MaxConnections = 32;
+    private IGrainTimer? _abandonTimer;
     private CustomerState S => state.State;
     private Guid SessionId => this.GetPrimaryKey();
     private MemberRef Me => new(Roles.Customer, SessionId.ToString(), S.Request?.Name ?? "Customer");
 
-    public async Task<StartChatResult> StartAsync(ChatRequest request, IGatewayObserver gateway)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.Status == SessionStatus.Queued && S.Connections.Count == 0 && S.AwaySince is { } since)
+            ArmAbandonTimer(since + options.Value.AbandonGrace - time.GetUtcNow());
+        return Task.CompletedTask;
+    }
+
+    public async Task<StartChatResult> StartAsync(ChatRequest request, IGatewayObserver gateway, string connectionId)
     {
         if (S.Status != SessionStatus.New)
             throw new SupportGridException(ErrorCodes.InvalidState, "This session has already started.");
@@ -36,6 +49,7 @@ public sealed class CustomerGrain(
         S.Status = SessionStatus.Queued;
         S.CreatedAt = time.GetUtcNow();
         S.Gateways = [gateway];
+        S.Connections = [connectionId];
         await state.WriteStateAsync();
 
         var customer = new CustomerInfo(request.Name, request.Phone, request.Email, request.Ip, request.CustomerId, request.CustomerIdVerified);
@@ -43,7 +57,7 @@ public sealed class CustomerGrain(
         return new StartChatResult(SessionId, $"{SessionId:N}.{secretText}", position);
     }
 
-    public async Task<ResumeResult> ResumeAsync(string secret, long afterSeq, IGatewayObserver gateway)
+    public async Task<ResumeResult> ResumeAsync(string secret, long afterSeq, IGatewayObserver gateway, string connectionId)
     {
         if (S.Status == SessionStatus.New || !CryptographicOperations.FixedTimeEquals(Hash(secret), S.SecretHash))
             throw new SupportGridException(ErrorCodes.InvalidToken, "The resume token is not valid.");
@@ -55,14 +69,47 @@ public sealed class CustomerGrain(
             S.Gateways.Add(gateway);
             if (S.Gateways.Count > MaxGateways)
                 S.Gateways.RemoveAt(0); // the oldest: a session that moved across this many gateways has left the first
-            await state.WriteStateAsync();
         }
+        if (S.Connections.Count < MaxConnections)
+            S.Connections.Add(connectionId);
+        S.AwaySince = null;
+        _abandonTimer?.Dispose();
+        _abandonTimer = null;
+        await state.WriteStateAsync();
 
         int? position = S.Status == SessionStatus.Queued ? await Queue().GetPositionAsync(SessionId) : null;
         IReadOnlyList<ChannelEvent> events = S.ChannelId is { } channelId
             ? await GrainFactory.GetGrain<IChannelGrain>(channelId).GetEventsAsync(Me, Math.Max(0, afterSeq))
             : [];
         return new ResumeResult(SessionId, S.Status, position, S.AgentName, S.ChannelId, events, S.Request!.Site);
+    }
+
+    public async Task DisconnectedAsync(string connectionId)
+    {
+        if (!S.Connections.Remove(connectionId))
+            return;
+        if (S.Connections.Count == 0 && S.Status == SessionStatus.Queued)
+        {
+            S.AwaySince = time.GetUtcNow();
+            ArmAbandonTimer(options.Value.AbandonGrace);
+        }
+        await state.WriteStateAsync();
+    }
+
+    private void ArmAbandonTimer(TimeSpan due)
+    {
+        _abandonTimer?.Dispose();
+        _abandonTimer = this.RegisterGrainTimer(AbandonAsync, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task AbandonAsync(CancellationToken cancellationToken)
+    {
+        _abandonTimer?.Dispose();
+        _abandonTimer = null;
+        if (S.Status != SessionStatus.Queued || S.Connections.Count > 0)
+            return;
+        await Queue().LeaveAsync(SessionId);
+        await MarkEndedAsync(SessionOutcome.Abandoned);
     }
 
     public Task<long> SendMessageAsync(string text, string clientMessageId)
@@ -85,13 +132,13 @@ public sealed class CustomerGrain(
         {
             case SessionStatus.Queued:
                 await Queue().LeaveAsync(SessionId);
-                await MarkEndedAsync();
+                await MarkEndedAsync(SessionOutcome.LeftQueue);
                 foreach (var gateway in S.Gateways)
                     gateway.SessionEndedAsync(SessionId, "You left the queue.").Ignore();
                 break;
             case SessionStatus.Connected:
                 await Channel().EndAsync(Me, $"{Me.Name} ended the chat.");
-                await MarkEndedAsync();
+                await MarkEndedAsync(SessionOutcome.Ended);
                 break;
         }
     }
@@ -120,13 +167,15 @@ public sealed class CustomerGrain(
     }
 
     public Task ChannelEndedAsync(Guid channelId, string reason) =>
-        S.ChannelId == channelId && S.Status != SessionStatus.Ended ? MarkEndedAsync() : Task.CompletedTask;
+        S.ChannelId == channelId && S.Status != SessionStatus.Ended ? MarkEndedAsync(SessionOutcome.Ended) : Task.CompletedTask;
 
     public Task<string> GetStatusAsync() => Task.FromResult(S.Status);
 
-    private async Task MarkEndedAsync()
+    private async Task MarkEndedAsync(string outcome)
     {
         S.Status = SessionStatus.Ended;
+        S.Outcome = outcome;
+        S.AwaySince = null;
         S.EndedAt = time.GetUtcNow();
         await state.WriteStateAsync();
     }

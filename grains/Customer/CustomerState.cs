@@ -18,4 +18,13 @@ public sealed class CustomerState
 
     /// <summary>Gateways holding a connection of this session.</summary>
     [Id(7)] public List<IGatewayObserver> Gateways { get; set; } = [];
+
+    /// <summary>Open connections of this session (ids are unique across gateways).</summary>
+    [Id(8)] public HashSet<string> Connections { get; set; } = [];
+
+    /// <summary>Since when a waiting customer has had no connection.</summary>
+    [Id(9)] public DateTimeOffset? AwaySince { get; set; }
+
+    /// <summary>How the session ended: ended by the customer or agent, or abandoned while waiting.</summary>
+    [Id(10)] public string? Outcome { get; set; }
 }

@@ -73,7 +73,7 @@ public sealed partial class QueueGrain(
         S.Excluded.Remove(sessionId);
         _notifiedPositions.Remove(sessionId);
         if (RemoveOffer(sessionId) is { } offer)
-            this.GetAgent(offer.AgentId).WithdrawOfferAsync(sessionId, "customer left").Ignore();
+            this.GetAgent(offer.AgentId).WithdrawOfferAsync(sessionId, "customer left", false).Ignore();
         _positionsDirty = true;
         Dispatch();
         await state.WriteStateAsync();
@@ -188,7 +188,7 @@ public sealed partial class QueueGrain(
             return;
         RemoveOffer(sessionId);
         Exclude(sessionId, expired.AgentId);
-        this.GetAgent(expired.AgentId).WithdrawOfferAsync(sessionId, "offer timed out").Ignore();
+        this.GetAgent(expired.AgentId).WithdrawOfferAsync(sessionId, "offer timed out", true).Ignore();
         LogOfferExpired(logger, Key, sessionId, expired.AgentId);
         Dispatch();
         await state.WriteStateAsync();
@@ -199,7 +199,7 @@ public sealed partial class QueueGrain(
         foreach (var sessionId in S.Offers.Where(o => o.Value.AgentId == agentId).Select(o => o.Key).ToList())
         {
             RemoveOffer(sessionId);
-            this.GetAgent(agentId).WithdrawOfferAsync(sessionId, reason).Ignore();
+            this.GetAgent(agentId).WithdrawOfferAsync(sessionId, reason, false).Ignore();
         }
     }
 

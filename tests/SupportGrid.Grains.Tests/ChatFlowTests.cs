@@ -21,12 +21,13 @@ public sealed class ChatFlowTests(ClusterFixture fixture)
         return agentId;
     }
 
-    private async Task<(Guid SessionId, StartChatResult Result)> StartAsync(string name = "Dana")
+    private async Task<(Guid SessionId, StartChatResult Result)> StartAsync(string name = "Dana", string? connectionId = null)
     {
         var sessionId = Guid.NewGuid();
         var result = await _client.GetGrain<ICustomerGrain>(sessionId).StartAsync(
             new ChatRequest(_site, "sales", name, "555-0100", null, "https://shop.example/kettle", "Kettle", null, false, "203.0.113.7"),
-            GatewayRef());
+            GatewayRef(),
+            connectionId ?? "conn-" + Guid.NewGuid());
         return (sessionId, result);
     }
 
@@ -132,14 +133,14 @@ public sealed class ChatFlowTests(ClusterFixture fixture)
         var (other, _) = await StartAsync("Mallory");
         var mySecret = myStart.ResumeToken.Split('.')[1];
 
-        var resumed = await _client.GetGrain<ICustomerGrain>(mine).ResumeAsync(mySecret, 0, GatewayRef());
+        var resumed = await _client.GetGrain<ICustomerGrain>(mine).ResumeAsync(mySecret, 0, GatewayRef(), "conn-" + Guid.NewGuid());
         Assert.Equal((SessionStatus.Queued, 1), (resumed.Status, resumed.Position));
 
-        var wrong = await Assert.ThrowsAsync<SupportGridException>(() => _client.GetGrain<ICustomerGrain>(mine).ResumeAsync(mySecret + "x", 0, GatewayRef()));
+        var wrong = await Assert.ThrowsAsync<SupportGridException>(() => _client.GetGrain<ICustomerGrain>(mine).ResumeAsync(mySecret + "x", 0, GatewayRef(), "conn-" + Guid.NewGuid()));
         Assert.Equal(ErrorCodes.InvalidToken, wrong.Code);
-        var foreign = await Assert.ThrowsAsync<SupportGridException>(() => _client.GetGrain<ICustomerGrain>(other).ResumeAsync(mySecret, 0, GatewayRef()));
+        var foreign = await Assert.ThrowsAsync<SupportGridException>(() => _client.GetGrain<ICustomerGrain>(other).ResumeAsync(mySecret, 0, GatewayRef(), "conn-" + Guid.NewGuid()));
         Assert.Equal(ErrorCodes.InvalidToken, foreign.Code);
-        var unknown = await Assert.ThrowsAsync<SupportGridException>(() => _client.GetGrain<ICustomerGrain>(Guid.NewGuid()).ResumeAsync(mySecret, 0, GatewayRef()));
+        var unknown = await Assert.ThrowsAsync<SupportGridException>(() => _client.GetGrain<ICustomerGrain>(Guid.NewGuid()).ResumeAsync(mySecret, 0, GatewayRef(), "conn-" + Guid.NewGuid()));
         Assert.Equal(ErrorCodes.InvalidToken, unknown.Code);
     }
 
@@ -155,7 +156,7 @@ public sealed class ChatFlowTests(ClusterFixture fixture)
         await customer.SendMessageAsync("two", "b");
         await customer.SendMessageAsync("three", "c");
 
-        var resumed = await customer.ResumeAsync(started.ResumeToken.Split('.')[1], 2, GatewayRef());
+        var resumed = await customer.ResumeAsync(started.ResumeToken.Split('.')[1], 2, GatewayRef(), "conn-" + Guid.NewGuid());
 
         Assert.Equal(SessionStatus.Connected, resumed.Status);
         Assert.Equal("Alice", resumed.AgentName);

@@ -8,6 +8,8 @@ namespace SupportGrid.Grains.Tests;
 public sealed class ClusterFixture : IAsyncLifetime
 {
     public static readonly TimeSpan OfferTimeout = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan AgentDisconnectGrace = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(1);
 
     public InProcessTestCluster Cluster { get; }
 
@@ -20,6 +22,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             ["SupportGrid:Flow:OfferTimeout"] = OfferTimeout.ToString(),
             ["SupportGrid:Flow:PositionUpdateInterval"] = "00:00:00.200",
+            ["SupportGrid:Flow:AgentDisconnectGrace"] = AgentDisconnectGrace.ToString(),
+            ["SupportGrid:Flow:AbandonGrace"] = AbandonGrace.ToString(),
+            ["SupportGrid:Flow:MaxMissedOffers"] = "2",
         };
         builder.ConfigureSiloHost((_, host) => host.Configuration.AddInMemoryCollection(settings));
         builder.ConfigureSilo((_, silo) => silo.AddSupportGrid(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()));
