@@ -3,6 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SupportGrid.GrainInterfaces;
 using SupportGrid.Grains;
+using SupportGrid.Grains.Records;
+using SupportGrid.Silo.Records;
 
 namespace SupportGrid.Silo;
 
@@ -19,6 +21,10 @@ public static class SiloHostingExtensions
             agent.Configure(o => o.GetQueueMsgsTimerPeriod = options.StreamPollPeriod)));
         silo.Services.AddOptions<FlowOptions>().BindConfiguration(FlowOptions.Section);
         silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.AddOptions<RecordsOptions>().BindConfiguration(RecordsOptions.Section);
+        silo.Services.TryAddSingleton<ISessionRecordStore, SqliteSessionRecordStore>();
+        silo.Services.AddSingleton<SessionRecorder>();
+        silo.Services.AddHostedService(sp => sp.GetRequiredService<SessionRecorder>());
         return silo;
     }
 

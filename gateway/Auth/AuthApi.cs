@@ -29,7 +29,7 @@ public static class AuthApi
         if (!ok)
             return TypedResults.Problem("Unknown username or wrong password.", statusCode: StatusCodes.Status401Unauthorized, title: "invalid_credentials");
         return TypedResults.Ok(new TokenResponse(
-            tokens.Issue(request.Username, agent!.DisplayName ?? request.Username),
+            tokens.Issue(request.Username, agent!.DisplayName ?? request.Username, agent.Roles),
             (int)options.Value.TokenLifetime.TotalSeconds));
     }
 

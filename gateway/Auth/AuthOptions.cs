@@ -50,4 +50,7 @@ public sealed class AgentOptions
 
     /// <summary>Queues served, as <c>site/queue</c>.</summary>
     public List<string> Queues { get; set; } = [];
+
+    /// <summary>Extra roles: <c>supervisor</c> or <c>admin</c> may read usage records.</summary>
+    public List<string> Roles { get; set; } = [];
 }

@@ -24,7 +24,7 @@ public sealed class TokenService
 
     public SymmetricSecurityKey SigningKey { get; }
 
-    public string Issue(string agentId, string displayName)
+    public string Issue(string agentId, string displayName, IEnumerable<string> roles)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
@@ -34,7 +34,8 @@ public sealed class TokenService
             IssuedAt = now,
             NotBefore = now,
             Expires = now + _options.TokenLifetime,
-            Subject = new ClaimsIdentity([new Claim("sub", agentId), new Claim("name", displayName), new Claim("role", "agent")]),
+            Subject = new ClaimsIdentity(
+                [new Claim("sub", agentId), new Claim("name", displayName), .. roles.Prepend("agent").Distinct().Select(r => new Claim("role", r))]),
             SigningCredentials = new SigningCredentials(SigningKey, SecurityAlgorithms.HmacSha256),
         });
     }

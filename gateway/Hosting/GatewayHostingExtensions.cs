@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using SupportGrid.Gateway.Auth;
 using SupportGrid.Gateway.Fanout;
 using SupportGrid.Gateway.Hubs;
+using SupportGrid.Gateway.Records;
 using SupportGrid.Gateway.Sites;
 using SupportGrid.GrainInterfaces;
 using SupportGrid.Silo;
@@ -91,7 +92,11 @@ public static class GatewayHostingExtensions
         services.AddAuthorizationBuilder().AddPolicy(AgentHub.Policy, p => p
             .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
             .RequireAuthenticatedUser()
-            .RequireClaim("sub"));
+            .RequireClaim("sub"))
+            .AddPolicy(SessionsApi.Policy, p => p
+                .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
+                .RequireAuthenticatedUser()
+                .RequireRole("supervisor", "admin"));
 
         services.AddCors();
         services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<SiteDirectory>((cors, sites) =>
@@ -123,6 +128,7 @@ public static class GatewayHostingExtensions
         app.MapHub<CustomerHub>("/hubs/customer");
         app.MapHub<AgentHub>("/hubs/agent");
         app.MapAuthApi();
+        app.MapSessionsApi();
         app.MapGet("/", () => Results.Redirect("/demo/"));
         app.MapGet("/health/live", () => Results.Ok("live"));
         return app;

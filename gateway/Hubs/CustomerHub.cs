@@ -24,9 +24,17 @@ public sealed class CustomerHub(
             throw new HubException($"{ErrorCodes.InvalidState}: This connection already has a chat; end it before starting another.");
         var request = Validate(input);
         var sessionId = Guid.NewGuid();
-        var result = await grains.GetGrain<ICustomerGrain>(sessionId).StartAsync(request, endpoint.Reference, Context.ConnectionId);
+        // Bind before the grain call: an agent may accept (and the grain push AgentJoined here) before the call returns.
         await BindAsync(sessionId);
-        return result;
+        try
+        {
+            return await grains.GetGrain<ICustomerGrain>(sessionId).StartAsync(request, endpoint.Reference, Context.ConnectionId);
+        }
+        catch
+        {
+            await UnbindAsync(sessionId);
+            throw;
+        }
     }
 
     public async Task<ResumeResult> Resume(string resumeToken, long afterSeq)
@@ -35,8 +43,16 @@ public sealed class CustomerHub(
             throw new HubException($"{ErrorCodes.InvalidToken}: The resume token is not valid.");
         if (Context.Items.TryGetValue(SessionKey, out var bound) && (Guid)bound! != sessionId)
             throw new HubException($"{ErrorCodes.InvalidState}: This connection belongs to another chat.");
-        var result = await grains.GetGrain<ICustomerGrain>(sessionId).ResumeAsync(secret, afterSeq, endpoint.Reference, Context.ConnectionId);
+        // Verify the token first, then bind: binding first would let a wrong token hear the session's pushes meanwhile.
+        var customer = grains.GetGrain<ICustomerGrain>(sessionId);
+        var result = await customer.ResumeAsync(secret, afterSeq, endpoint.Reference, Context.ConnectionId);
         await BindAsync(sessionId);
+        if (result.Status == SessionStatus.Queued && await customer.GetStatusAsync() == SessionStatus.Connected)
+        {
+            // An agent accepted between the resume and the bind, and its AgentJoined push found no connection here.
+            result = await customer.ResumeAsync(secret, afterSeq, endpoint.Reference, Context.ConnectionId);
+            await Clients.Caller.AgentJoined(result.AgentName ?? "");
+        }
         if (result is { Status: SessionStatus.Connected, ChannelId: { } channelId })
         {
             // Subscribe, then read what was published while we were subscribing: nothing falls between the two.
@@ -77,6 +93,13 @@ public sealed class CustomerHub(
         Context.Items[SessionKey] = sessionId;
         registry.BindCustomer(Context.ConnectionId, sessionId, GatewayOrigin());
         await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Session(sessionId));
+    }
+
+    private async Task UnbindAsync(Guid sessionId)
+    {
+        Context.Items.Remove(SessionKey);
+        registry.UnbindCustomer(Context.ConnectionId);
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Session(sessionId));
     }
 
     private ICustomerGrain Session() =>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SupportGrid.GrainInterfaces;
+using SupportGrid.Grains.Records;
 
 namespace SupportGrid.Grains.Agent;
 
@@ -18,6 +19,7 @@ namespace SupportGrid.Grains.Agent;
 public sealed partial class AgentGrain(
     [PersistentState("agent", GrainStorage.Name)] IPersistentState<AgentState> state,
     IOptions<FlowOptions> options,
+    SessionRecorder records,
     TimeProvider time,
     ILogger<AgentGrain> logger) : Grain, IAgentGrain
 {
@@ -163,6 +165,7 @@ public sealed partial class AgentGrain(
         var events = await channel.OpenAsync(new ChannelOpening(site, offer.Queue, customerMember, Me, entry.PageUrl));
         S.Chats[channelId] = new AgentChat(sessionId, offer.Queue, entry.Customer, entry.PageUrl);
         await state.WriteStateAsync();
+        records.Record(new SessionAccepted(sessionId, time.GetUtcNow(), AgentId, channelId));
 
         if (!await GrainFactory.GetGrain<ICustomerGrain>(sessionId).AssignAsync(channelId, Profile.DisplayName))
         {

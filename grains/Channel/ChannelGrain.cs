@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using SupportGrid.GrainInterfaces;
+using SupportGrid.Grains.Records;
 
 namespace SupportGrid.Grains.Channel;
 
@@ -16,6 +17,7 @@ namespace SupportGrid.Grains.Channel;
 public sealed class ChannelGrain(
     [PersistentState("channel", GrainStorage.Name)] IPersistentState<ChannelState> state,
     IOptions<FlowOptions> options,
+    SessionRecorder records,
     TimeProvider time) : Grain, IChannelGrain
 {
     private ChannelState S => state.State;
@@ -89,7 +91,10 @@ public sealed class ChannelGrain(
         foreach (var member in S.Members)
         {
             if (member.Role == Roles.Customer && Guid.TryParse(member.Id, out var sessionId))
+            {
+                records.Record(new TranscriptSaved(sessionId, ended.At, channelId, S.Events.ToList()));
                 GrainFactory.GetGrain<ICustomerGrain>(sessionId).ChannelEndedAsync(channelId, reason).Ignore();
+            }
             else if (member.Role == Roles.Agent)
                 GrainFactory.GetGrain<IAgentGrain>(member.Id).ChannelEndedAsync(channelId).Ignore();
         }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using SupportGrid.GrainInterfaces;
+using SupportGrid.Grains.Records;
 
 namespace SupportGrid.Grains.Customer;
 
@@ -22,6 +23,7 @@ namespace SupportGrid.Grains.Customer;
 public sealed class CustomerGrain(
     [PersistentState("customer", GrainStorage.Name)] IPersistentState<CustomerState> state,
     IOptions<FlowOptions> options,
+    SessionRecorder records,
     TimeProvider time) : Grain, ICustomerGrain
 {
     private const int MaxGateways = 8;
@@ -53,6 +55,7 @@ public sealed class CustomerGrain(
         await state.WriteStateAsync();
 
         var customer = new CustomerInfo(request.Name, request.Phone, request.Email, request.Ip, request.CustomerId, request.CustomerIdVerified);
+        records.Record(new SessionRequested(SessionId, S.CreatedAt, request.Site, QueueKey.For(request.Site, request.Queue), customer, request.PageUrl, request.PageTitle));
         var position = await Queue().EnqueueAsync(new QueueEntry(SessionId, customer, request.PageUrl, request.PageTitle, S.CreatedAt));
         return new StartChatResult(SessionId, $"{SessionId:N}.{secretText}", position);
     }
@@ -177,6 +180,7 @@ public sealed class CustomerGrain(
         S.Outcome = outcome;
         S.AwaySince = null;
         S.EndedAt = time.GetUtcNow();
+        records.Record(new SessionClosed(SessionId, S.EndedAt.Value, outcome, null));
         await state.WriteStateAsync();
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SupportGrid.GrainInterfaces;
+using SupportGrid.Grains.Records;
 using SupportGrid.Grains.Routing;
 
 namespace SupportGrid.Grains.Queue;
@@ -25,6 +26,7 @@ namespace SupportGrid.Grains.Queue;
 public sealed partial class QueueGrain(
     [PersistentState("queue", GrainStorage.Name)] IPersistentState<QueueState> state,
     IOptions<FlowOptions> options,
+    SessionRecorder records,
     TimeProvider time,
     ILogger<QueueGrain> logger) : Grain, IQueueGrain
 {
@@ -73,7 +75,10 @@ public sealed partial class QueueGrain(
         S.Excluded.Remove(sessionId);
         _notifiedPositions.Remove(sessionId);
         if (RemoveOffer(sessionId) is { } offer)
+        {
             this.GetAgent(offer.AgentId).WithdrawOfferAsync(sessionId, "customer left", false).Ignore();
+            records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.OfferWithdrawn, offer.AgentId, "customer left"));
+        }
         _positionsDirty = true;
         Dispatch();
         await state.WriteStateAsync();
@@ -128,6 +133,7 @@ public sealed partial class QueueGrain(
             return;
         RemoveOffer(sessionId);
         Exclude(sessionId, agentId);
+        records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.Declined, agentId, null));
         Dispatch();
         await state.WriteStateAsync();
     }
@@ -165,6 +171,7 @@ public sealed partial class QueueGrain(
             var waited = (int)Math.Max(0, (now - entry.EnqueuedAt).TotalSeconds);
             this.GetAgent(agentId).ReceiveOfferAsync(Key, new ChatOffer(
                 entry.SessionId, Key, entry.Customer, entry.PageUrl, entry.PageTitle, waited, offer.ExpiresAt)).Ignore();
+            records.Record(new SessionStepped(entry.SessionId, now, StepKinds.Offered, agentId, null));
             LogOffered(logger, Key, entry.SessionId, agentId);
         }
     }
@@ -189,6 +196,7 @@ public sealed partial class QueueGrain(
         RemoveOffer(sessionId);
         Exclude(sessionId, expired.AgentId);
         this.GetAgent(expired.AgentId).WithdrawOfferAsync(sessionId, "offer timed out", true).Ignore();
+        records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.OfferTimedOut, expired.AgentId, null));
         LogOfferExpired(logger, Key, sessionId, expired.AgentId);
         Dispatch();
         await state.WriteStateAsync();
@@ -200,6 +208,7 @@ public sealed partial class QueueGrain(
         {
             RemoveOffer(sessionId);
             this.GetAgent(agentId).WithdrawOfferAsync(sessionId, reason, false).Ignore();
+            records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.OfferWithdrawn, agentId, reason));
         }
     }
 

@@ -19,7 +19,10 @@ public sealed class GatewayFixture : WebApplicationFactory<Program>, IAsyncLifet
     public const string IdentitySecret = "test-identity-secret";
 
     private const int Slots = 40;
-    private const string SlotPassword = "slot-password";
+    public const string SlotPassword = "slot-password";
+
+    /// <summary>An account with the supervisor role and no queues.</summary>
+    public const string Supervisor = "sam";
     private int _nextSlot = -1;
 
     public Uri BaseAddress { get; private set; } = null!;
@@ -44,6 +47,10 @@ public sealed class GatewayFixture : WebApplicationFactory<Program>, IAsyncLifet
         builder.UseSetting("SupportGrid:Flow:OfferTimeout", "00:00:30");
         builder.UseSetting("SupportGrid:Flow:PositionUpdateInterval", "00:00:00.200");
         builder.UseSetting("SupportGrid:Sites:demo:IdentitySecret", IdentitySecret);
+        builder.UseSetting("SupportGrid:Records:SqliteConnectionString", $"Data Source={Path.Combine(Path.GetTempPath(), $"sg-gateway-{Guid.NewGuid():N}.db")}");
+        builder.UseSetting($"SupportGrid:Agents:{Supervisor}:DisplayName", "Sam Supervisor");
+        builder.UseSetting($"SupportGrid:Agents:{Supervisor}:PasswordHash", Auth.PasswordHash.Create(SlotPassword, iterations: 1000));
+        builder.UseSetting($"SupportGrid:Agents:{Supervisor}:Roles:0", "supervisor");
         var hash = Auth.PasswordHash.Create(SlotPassword, iterations: 1000);
         for (var n = 0; n < Slots; n++)
         {

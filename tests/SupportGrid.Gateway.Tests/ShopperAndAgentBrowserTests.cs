@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 
@@ -9,7 +10,7 @@ namespace SupportGrid.Gateway.Tests;
 /// </summary>
 public sealed class ShopperAndAgentBrowserTests : IClassFixture<GatewayFixture>, IClassFixture<BrowserFixture>, IAsyncLifetime
 {
-    private static readonly float Timeout = 20_000;
+    private static readonly float Timeout = 30_000;
     private readonly GatewayFixture _gateway;
     private readonly BrowserFixture _browser;
     private IBrowserContext _shopperContext = null!;
@@ -99,7 +100,8 @@ public sealed class ShopperAndAgentBrowserTests : IClassFixture<GatewayFixture>,
         // The agent sends the shopper to another page; the shopper's page changes with no click.
         await chat.Locator("[data-sg=nav-url]").FillAsync(Url("/demo/products/toaster.html"));
         await chat.Locator("[data-sg=nav-send]").ClickAsync();
-        await shop.WaitForURLAsync("**/demo/products/toaster.html", new() { WaitUntil = WaitUntilState.Commit });
+        await Assertions.Expect(chat.Locator("[data-sg=transcript]")).ToContainTextAsync("sent the customer to " + Url("/demo/products/toaster.html"));
+        await Assertions.Expect(shop).ToHaveURLAsync(new Regex("/demo/products/toaster\\.html$"));
         await Assertions.Expect(shop.Locator("h1")).ToContainTextAsync("Toaster");
 
         // Same session after the load: the history is there and the chat goes on both ways.

@@ -11,6 +11,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static readonly TimeSpan AgentDisconnectGrace = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(1);
 
+    /// <summary>The usage-record database of this cluster: a real SQLite file, shared by both silos.</summary>
+    public static readonly string RecordsFile = Path.Combine(Path.GetTempPath(), $"sg-records-{Guid.NewGuid():N}.db");
+
     public InProcessTestCluster Cluster { get; }
 
     public IClusterClient Client => Cluster.Client;
@@ -25,6 +28,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["SupportGrid:Flow:AgentDisconnectGrace"] = AgentDisconnectGrace.ToString(),
             ["SupportGrid:Flow:AbandonGrace"] = AbandonGrace.ToString(),
             ["SupportGrid:Flow:MaxMissedOffers"] = "2",
+            ["SupportGrid:Records:SqliteConnectionString"] = $"Data Source={RecordsFile}",
         };
         builder.ConfigureSiloHost((_, host) => host.Configuration.AddInMemoryCollection(settings));
         builder.ConfigureSilo((_, silo) => silo.AddSupportGrid(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()));

@@ -111,6 +111,9 @@ public sealed class PresenceTests(ClusterFixture fixture)
         Assert.Equal("customer left", withdrawn.Payload);
         Assert.Equal(SessionStatus.Ended, await _client.GetGrain<ICustomerGrain>(session).GetStatusAsync());
         Assert.Empty((await Queue.GetSnapshotAsync()).Waiting);
+        var record = await _client.GetGrain<IRecordsGrain>(0).GetAsync(session);
+        Assert.Equal(SessionOutcome.Abandoned, record!.Summary.Outcome);
+        Assert.Equal([StepKinds.Requested, StepKinds.Offered, StepKinds.OfferWithdrawn, StepKinds.Abandoned], record.Steps.Select(s => s.Kind));
     }
 
     [Fact]

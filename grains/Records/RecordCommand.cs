@@ -1,0 +1,26 @@
+using SupportGrid.GrainInterfaces;
+
+namespace SupportGrid.Grains.Records;
+
+/// <summary>A write to the usage records, queued by a grain and written in batches by <see cref="SessionRecorder"/>.</summary>
+public abstract record RecordCommand(Guid SessionId, DateTimeOffset At);
+
+/// <summary>A session was requested: creates its record.</summary>
+public sealed record SessionRequested(Guid SessionId, DateTimeOffset At, string Site, string Queue, CustomerInfo Customer, string PageUrl, string? PageTitle)
+    : RecordCommand(SessionId, At);
+
+/// <summary>A step without other effect on the summary (offered, declined, timed out, withdrawn).</summary>
+public sealed record SessionStepped(Guid SessionId, DateTimeOffset At, string Kind, string? AgentId, string? Detail)
+    : RecordCommand(SessionId, At);
+
+/// <summary>An agent accepted: sets the accept time (the first), adds the agent, names the channel.</summary>
+public sealed record SessionAccepted(Guid SessionId, DateTimeOffset At, string AgentId, Guid ChannelId)
+    : RecordCommand(SessionId, At);
+
+/// <summary>The session ended with <paramref name="Outcome"/> (see <see cref="SessionOutcome"/>).</summary>
+public sealed record SessionClosed(Guid SessionId, DateTimeOffset At, string Outcome, string? Detail)
+    : RecordCommand(SessionId, At);
+
+/// <summary>The channel's transcript, saved when the channel ends.</summary>
+public sealed record TranscriptSaved(Guid SessionId, DateTimeOffset At, Guid ChannelId, IReadOnlyList<ChannelEvent> Events)
+    : RecordCommand(SessionId, At);

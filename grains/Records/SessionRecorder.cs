@@ -1,0 +1,99 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace SupportGrid.Grains.Records;
+
+/// <summary>
+/// Takes record commands from grains without blocking them and writes them to the store in batches, in order.
+/// A failed batch is retried (with a pause) rather than dropped, so a record is never silently lost while the process
+/// lives; what is queued when the process dies is lost (milliseconds of events).
+/// </summary>
+public sealed partial class SessionRecorder(ISessionRecordStore store, ILogger<SessionRecorder> logger) : BackgroundService
+{
+    private const int MaxBatch = 500;
+    private readonly Channel<object> _queue = System.Threading.Channels.Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>Queues a command. Never blocks.</summary>
+    public void Record(RecordCommand command) => _queue.Writer.TryWrite(command);
+
+    /// <summary>Completes once everything queued before the call is written.</summary>
+    public Task FlushAsync()
+    {
+        var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _queue.Writer.TryWrite(flushed);
+        return flushed.Task;
+    }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.InitializeAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<RecordCommand>(MaxBatch);
+        var waiters = new List<TaskCompletionSource>();
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
+                {
+                    if (item is RecordCommand command)
+                        batch.Add(command);
+                    else
+                        waiters.Add((TaskCompletionSource)item);
+                }
+                await WriteWithRetryAsync(batch, stoppingToken);
+                batch.Clear();
+                foreach (var waiter in waiters)
+                    waiter.TrySetResult();
+                waiters.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Write what is queued before the host stops.
+        _queue.Writer.TryComplete();
+        var rest = new List<RecordCommand>();
+        while (_queue.Reader.TryRead(out var item))
+        {
+            if (item is RecordCommand command)
+                rest.Add(command);
+            else
+                ((TaskCompletionSource)item).TrySetResult();
+        }
+        if (rest.Count > 0)
+            await store.WriteAsync(rest, cancellationToken);
+        await base.StopAsync(cancellationToken);
+    }
+
+    private async Task WriteWithRetryAsync(List<RecordCommand> batch, CancellationToken stoppingToken)
+    {
+        if (batch.Count == 0)
+            return;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await store.WriteAsync(batch, stoppingToken);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogWriteFailed(logger, batch.Count, attempt, e);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 * attempt)), stoppingToken);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Count} usage records failed (attempt {Attempt}); retrying")]
+    private static partial void LogWriteFailed(ILogger logger, int count, int attempt, Exception exception);
+}

@@ -1,0 +1,10 @@
+namespace SupportGrid.Silo.Records;
+
+/// <summary>Where usage records are kept. Bound from <c>SupportGrid:Records</c>.</summary>
+public sealed class RecordsOptions
+{
+    public const string Section = "SupportGrid:Records";
+
+    /// <summary>SQLite connection string (standalone mode). The folder of the file is created if missing.</summary>
+    public string SqliteConnectionString { get; set; } = "Data Source=data/supportgrid-records.db";
+}
