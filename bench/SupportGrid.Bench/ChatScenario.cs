@@ -1,0 +1,393 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace SupportGrid.Bench;
+
+/// <summary>What the <c>chat</c> scenario does: how many chats, how many messages at which total rate.</summary>
+public sealed record ChatOptions
+{
+    /// <summary>Base address of the deployment, e.g. <c>http://127.0.0.1:5090</c>.</summary>
+    public required Uri Target { get; init; }
+
+    /// <summary>Concurrent chats (each one customer connection; agents hold up to their capacity each).</summary>
+    public int Chats { get; init; } = 10;
+
+    /// <summary>Total messages per second over all chats, sent open-loop (not waiting for answers).</summary>
+    public double Rate { get; init; } = 100;
+
+    /// <summary>Messages measured, after <see cref="WarmupMessages"/>.</summary>
+    public int Messages { get; init; } = 1000;
+
+    /// <summary>Messages sent first at the same rate, checked for delivery but left out of the latency figures.</summary>
+    public int WarmupMessages { get; init; }
+
+    public string Site { get; init; } = "demo";
+    public string Queue { get; init; } = "sales";
+
+    /// <summary>Agents the deployment was configured with (<see cref="BenchAgents.Settings"/>); enough of them for <see cref="Chats"/>.</summary>
+    public required BenchAgents Agents { get; init; }
+
+    /// <summary>Customers connecting and starting a chat at the same time during set-up.</summary>
+    public int SetupConcurrency { get; init; } = 32;
+
+    public TimeSpan SetupTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long after the last accept a customer may still be waiting for <c>AgentJoined</c> before it resumes.</summary>
+    public TimeSpan JoinGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long to wait, after the last send, for every message to arrive.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Outcome of one <c>chat</c> run. Latencies are sender to receiver (the send call starts -> the peer's client
+/// receives the event) and send to answer (the send call starts -> the server returns its sequence number).</summary>
+public sealed record ChatResult(
+    int Chats,
+    int Agents,
+    double TargetRate,
+    double AchievedRate,
+    int Sent,
+    int SendErrors,
+    int Delivered,
+    int Duplicates,
+    int Misrouted,
+    int Lost,
+    LatencySummary Latency,
+    LatencySummary Ack,
+    double SetupSeconds,
+    double SendSeconds,
+    double MaxSendLagMs,
+    int MissedJoins,
+    string? FirstError)
+{
+    /// <summary>Every message sent arrived exactly once, at the right peer, and every send succeeded.</summary>
+    public bool ExactlyOnce => SendErrors == 0 && Lost == 0 && Duplicates == 0 && Misrouted == 0 && Delivered == Sent;
+}
+
+/// <summary>
+/// <c>chat</c>: C customers each in a chat with one of the bench agents, exchanging messages at a fixed total rate.
+/// Message k goes in chat k mod C, from the customer on even rounds and from the agent on odd ones; its text carries k and
+/// the sender's timestamp, so the receiving client computes the latency without a shared map (sender and receiver live
+/// in this process and share the monotonic clock).
+/// </summary>
+public sealed class ChatScenario
+{
+    private const string Prefix = "bench:";
+
+    private readonly ChatOptions _options;
+    private readonly Action<string> _log;
+    private readonly Chat[] _chats;
+    private readonly int _total;
+    private readonly int[] _received;
+    private readonly LatencyRecorder _latency = new();
+    private readonly LatencyRecorder _ack = new();
+    private readonly ConcurrentDictionary<Guid, (Guid ChannelId, int Agent)> _accepted = new();
+    private readonly ConcurrentDictionary<Guid, int> _chatByChannel = new();
+    private readonly List<HubConnection> _agents = [];
+    private readonly TaskCompletionSource _allAccepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _allJoined = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _allDelivered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _acceptedCount, _joinedCount, _delivered, _duplicates, _misrouted, _sendErrors;
+    private string? _firstError;
+
+    private ChatScenario(ChatOptions options, Action<string>? log)
+    {
+        if (options.Chats < 1 || options.Messages < 1 || options.Rate <= 0)
+            throw new ArgumentException("Chats, Messages and Rate must be positive.", nameof(options));
+        var needed = (options.Chats + options.Agents.Capacity - 1) / options.Agents.Capacity;
+        if (options.Agents.Count < needed)
+            throw new ArgumentException($"{options.Chats} chats need {needed} agents of capacity {options.Agents.Capacity}; only {options.Agents.Count} configured.", nameof(options));
+        _options = options;
+        _log = log ?? (_ => { });
+        _chats = new Chat[options.Chats];
+        _total = options.WarmupMessages + options.Messages;
+        _received = new int[_total];
+    }
+
+    public static async Task<ChatResult> RunAsync(ChatOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        var scenario = new ChatScenario(options, log);
+        try
+        {
+            return await scenario.RunAsync(cancellationToken);
+        }
+        finally
+        {
+            await scenario.TearDownAsync();
+        }
+    }
+
+    private sealed class Chat(int index, HubConnection customer)
+    {
+        public int Index { get; } = index;
+        public HubConnection Customer { get; } = customer;
+        public Guid SessionId { get; set; }
+        public Guid ChannelId { get; set; }
+        public string ResumeToken { get; set; } = "";
+        public HubConnection? Agent { get; set; }
+        private int _joined;
+
+        /// <summary>True the first time only.</summary>
+        public bool MarkJoined() => Interlocked.Exchange(ref _joined, 1) == 0;
+    }
+
+    /// <summary>
+    /// Every chat is accepted; every customer should have had <c>AgentJoined</c>. A customer whose agent accepted before
+    /// the gateway had bound the customer's connection to its session never gets it, nor the chat's messages (product
+    /// bug, see docs/benchmarks.md). Such a customer does what the widget does after any interruption: <c>Resume</c>.
+    /// They are counted and reported, not hidden.
+    /// </summary>
+    private async Task<int> RecoverMissedJoinsAsync(CancellationToken cancellationToken)
+    {
+        if (await Task.WhenAny(_allJoined.Task, Task.Delay(_options.JoinGrace, cancellationToken)) == _allJoined.Task)
+            return 0;
+        var missed = 0;
+        foreach (var chat in _chats)
+        {
+            if (!chat.MarkJoined())
+                continue;
+            missed++;
+            Interlocked.Increment(ref _joinedCount);
+            await chat.Customer.InvokeAsync<ResumeResult>("Resume", chat.ResumeToken, 0L, cancellationToken);
+        }
+        _log($"{missed} customers never received AgentJoined; they resumed");
+        return missed;
+    }
+
+    private async Task<ChatResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var setup = Stopwatch.StartNew();
+        var agentCount = (_options.Chats + _options.Agents.Capacity - 1) / _options.Agents.Capacity;
+        await SignInAgentsAsync(agentCount, cancellationToken);
+        _log($"{agentCount} agents available; starting {_options.Chats} chats");
+        await StartChatsAsync(cancellationToken);
+        await WithTimeout(_allAccepted.Task, _options.SetupTimeout,
+            () => $"every chat to be accepted (accepted {Volatile.Read(ref _acceptedCount)}, joined {Volatile.Read(ref _joinedCount)} of {_options.Chats}; first error: {_firstError ?? "none"})",
+            cancellationToken);
+        var missedJoins = await RecoverMissedJoinsAsync(cancellationToken);
+        foreach (var chat in _chats)
+        {
+            var (channelId, agent) = _accepted[chat.SessionId];
+            chat.ChannelId = channelId;
+            chat.Agent = _agents[agent];
+            _chatByChannel[channelId] = chat.Index;
+        }
+        setup.Stop();
+        _log($"{_options.Chats} chats connected in {setup.Elapsed.TotalSeconds:F1} s; sending {_total} messages at {_options.Rate} msg/s");
+
+        var (sendSeconds, maxLag, sends) = await SendAllAsync(cancellationToken);
+        await Task.WhenAll(sends);
+        var drained = await Task.WhenAny(_allDelivered.Task, Task.Delay(_options.DrainTimeout, cancellationToken)) == _allDelivered.Task;
+        if (!drained)
+            _log($"not every message arrived within {_options.DrainTimeout.TotalSeconds} s");
+
+        var delivered = Volatile.Read(ref _delivered);
+        return new ChatResult(
+            _options.Chats, agentCount, _options.Rate, Math.Round(_total / sendSeconds, 1), _total, _sendErrors, delivered,
+            _duplicates, _misrouted, _total - delivered, _latency.Summary(), _ack.Summary(),
+            Math.Round(setup.Elapsed.TotalSeconds, 2), Math.Round(sendSeconds, 2), Math.Round(maxLag, 3), missedJoins, _firstError);
+    }
+
+    private async Task SignInAgentsAsync(int count, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = _options.Target };
+        for (var n = 0; n < count; n++)
+        {
+            var id = _options.Agents.Id(n);
+            var response = await http.PostAsJsonAsync("/api/auth/token", new TokenRequest(id, _options.Agents.Password), cancellationToken);
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"Agent {id} could not sign in ({(int)response.StatusCode}). Was the deployment started with the bench agents (bench agents-env)?");
+            var token = (await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken))!.AccessToken;
+            var hub = Connect("/hubs/agent", token);
+            var agentIndex = n;
+            var offers = Channel.CreateUnbounded<Guid>();
+            // Handlers run on the connection's receive loop: never await an invocation there, hand the work to a loop.
+            hub.On<ChatOffer>("Offer", offer => offers.Writer.TryWrite(offer.SessionId));
+            hub.On<Guid, ChannelEvent>("Message", (channelId, evt) =>
+                OnReceived(evt, "customer", _chatByChannel.TryGetValue(channelId, out var chat) ? chat : -1));
+            _agents.Add(hub);
+            await hub.StartAsync(cancellationToken);
+            _ = AcceptLoopAsync(hub, agentIndex, offers.Reader, cancellationToken);
+            await hub.InvokeAsync("SetStatus", "available", cancellationToken);
+        }
+    }
+
+    private async Task AcceptLoopAsync(HubConnection hub, int agentIndex, ChannelReader<Guid> offers, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var sessionId in offers.ReadAllAsync(cancellationToken))
+            {
+                try
+                {
+                    var accepted = await hub.InvokeAsync<AcceptResult>("AcceptOffer", sessionId, cancellationToken);
+                    if (_accepted.TryAdd(sessionId, (accepted.ChannelId, agentIndex)) && Interlocked.Increment(ref _acceptedCount) == _options.Chats)
+                        _allAccepted.TrySetResult();
+                }
+                catch (HubException ex)
+                {
+                    // offer_not_found / at_capacity: the queue offers the chat to another agent.
+                    Error($"AcceptOffer: {ex.Message}");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            _allAccepted.TrySetException(ex);
+        }
+    }
+
+    private async Task StartChatsAsync(CancellationToken cancellationToken)
+    {
+        var pageUrl = new Uri(_options.Target, "/demo/").AbsoluteUri;
+        await Parallel.ForAsync(0, _options.Chats, new ParallelOptions { MaxDegreeOfParallelism = _options.SetupConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var hub = Connect("/hubs/customer", null);
+            var chat = _chats[i] = new Chat(i, hub);
+            hub.On<string>("AgentJoined", _ =>
+            {
+                if (chat.MarkJoined() && Interlocked.Increment(ref _joinedCount) == _options.Chats)
+                    _allJoined.TrySetResult();
+            });
+            hub.On<ChannelEvent>("Message", evt => OnReceived(evt, "agent", chat.Index));
+            await hub.StartAsync(ct);
+            var started = await hub.InvokeAsync<StartChatResult>("StartChat",
+                new StartChatInput(_options.Site, _options.Queue, $"Customer {i}", null, null, pageUrl, "bench"), ct);
+            chat.ResumeToken = started.ResumeToken;
+            chat.SessionId = started.SessionId;
+        });
+    }
+
+    private async Task<(double Seconds, double MaxLagMs, Task[] Sends)> SendAllAsync(CancellationToken cancellationToken)
+    {
+        var sends = new Task[_total];
+        var ticksPerMessage = Stopwatch.Frequency / _options.Rate;
+        var start = Stopwatch.GetTimestamp();
+        long maxLag = 0;
+        var k = 0;
+        while (k < _total)
+        {
+            var now = Stopwatch.GetTimestamp();
+            while (k < _total && start + (long)(k * ticksPerMessage) <= now)
+            {
+                maxLag = Math.Max(maxLag, now - (start + (long)(k * ticksPerMessage)));
+                sends[k] = SendAsync(k);
+                k++;
+            }
+            if (k < _total)
+            {
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), start + (long)(k * ticksPerMessage));
+                if (wait > TimeSpan.Zero)
+                    await Task.Delay(wait, cancellationToken);
+            }
+        }
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return (Math.Max(seconds, 1e-6), maxLag * 1000.0 / Stopwatch.Frequency, sends);
+    }
+
+    private async Task SendAsync(int k)
+    {
+        var chat = _chats[k % _chats.Length];
+        var fromCustomer = (k / _chats.Length) % 2 == 0;
+        var sentAt = Stopwatch.GetTimestamp();
+        var text = string.Create(CultureInfo.InvariantCulture, $"{Prefix}{k}:{sentAt}");
+        var id = string.Create(CultureInfo.InvariantCulture, $"b{k}");
+        try
+        {
+            if (fromCustomer)
+                await chat.Customer.InvokeAsync<SendResult>("SendMessage", text, id);
+            else
+                await chat.Agent!.InvokeAsync<SendResult>("SendMessage", chat.ChannelId, text, id);
+            if (k >= _options.WarmupMessages)
+                _ack.Record(sentAt, Stopwatch.GetTimestamp());
+        }
+        catch (Exception ex)
+        {
+            Interlocked.Increment(ref _sendErrors);
+            Error($"SendMessage: {ex.Message}");
+        }
+    }
+
+    /// <summary>A message event arrived at a client of chat <paramref name="chat"/>; count it only where it was meant to arrive.</summary>
+    private void OnReceived(ChannelEvent evt, string senderRole, int chat)
+    {
+        var receivedAt = Stopwatch.GetTimestamp();
+        if (evt.Type != "message" || evt.From.Role != senderRole || evt.Text is not { } text || !text.StartsWith(Prefix, StringComparison.Ordinal))
+            return;
+        var span = text.AsSpan(Prefix.Length);
+        var colon = span.IndexOf(':');
+        if (colon < 0
+            || !int.TryParse(span[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out var k)
+            || !long.TryParse(span[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var sentAt)
+            || k >= _total)
+        {
+            return;
+        }
+        if (chat != k % _chats.Length)
+        {
+            Interlocked.Increment(ref _misrouted);
+            return;
+        }
+        if (Interlocked.Increment(ref _received[k]) > 1)
+        {
+            Interlocked.Increment(ref _duplicates);
+            return;
+        }
+        if (k >= _options.WarmupMessages)
+            _latency.Record(sentAt, receivedAt);
+        if (Interlocked.Increment(ref _delivered) == _total)
+            _allDelivered.TrySetResult();
+    }
+
+    private void Error(string message)
+    {
+        Interlocked.CompareExchange(ref _firstError, message, null);
+    }
+
+    private HubConnection Connect(string path, string? token) => new HubConnectionBuilder()
+        .WithUrl(new Uri(_options.Target, path), o =>
+        {
+            // Real WebSockets straight away, as the widget and console do after negotiation.
+            o.Transports = HttpTransportType.WebSockets;
+            o.SkipNegotiation = true;
+            if (token is not null)
+                o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+        })
+        .Build();
+
+    private static async Task WithTimeout(Task task, TimeSpan timeout, Func<string> what, CancellationToken cancellationToken)
+    {
+        if (await Task.WhenAny(task, Task.Delay(timeout, cancellationToken)) != task)
+            throw new TimeoutException($"Timed out after {timeout.TotalSeconds} s waiting for {what()}.");
+        await task;
+    }
+
+    private async Task TearDownAsync()
+    {
+        // End every chat so the agents' capacity is free for the next run against the same deployment.
+        await Parallel.ForEachAsync(_chats.Where(c => c is not null), new ParallelOptions { MaxDegreeOfParallelism = _options.SetupConcurrency }, async (chat, _) =>
+        {
+            try
+            {
+                if (chat.Customer.State == HubConnectionState.Connected && chat.SessionId != Guid.Empty)
+                    await chat.Customer.InvokeAsync("EndChat");
+            }
+            catch (HubException)
+            {
+                // Already ended.
+            }
+            await chat.Customer.DisposeAsync();
+        });
+        foreach (var agent in _agents)
+            await agent.DisposeAsync();
+    }
+}

@@ -1,0 +1,49 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace SupportGrid.Bench.Tests;
+
+/// <summary>
+/// The target of the load generator: the whole product in standalone mode on real Kestrel at 127.0.0.1 on a free port,
+/// fresh silo ports, and the bench agents configured the way <c>bench agents-env</c> configures them (here through the
+/// same <see cref="BenchAgents.Settings"/>). Capacity 3, so four chats already need two agents.
+/// </summary>
+public sealed class BenchTargetFixture : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public BenchAgents Agents { get; } = new("bench", Count: 2, Capacity: 3, Password: "bench-password", Queue: "demo/sales");
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Urls", "http://127.0.0.1:0");
+        builder.UseSetting("SupportGrid:Silo:SiloPort", FreePort().ToString());
+        builder.UseSetting("SupportGrid:Silo:GatewayPort", FreePort().ToString());
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in Agents.Settings())
+            builder.UseSetting(key, value);
+    }
+
+    public Task InitializeAsync()
+    {
+        UseKestrel(0);
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        BaseAddress = new Uri(addresses.First(a => a.StartsWith("http://127.0.0.1", StringComparison.Ordinal)));
+        return Task.CompletedTask;
+    }
+
+    async Task IAsyncLifetime.DisposeAsync() => await base.DisposeAsync();
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,62 @@
+namespace SupportGrid.Bench.Tests;
+
+/// <summary>The <c>chat</c> scenario at tiny size against a real in-process deployment, so the tool cannot rot.</summary>
+public sealed class ChatScenarioTests(BenchTargetFixture target) : IClassFixture<BenchTargetFixture>
+{
+    private ChatOptions Tiny(int messages = 20, int warmup = 4) => new()
+    {
+        Target = target.BaseAddress,
+        Chats = 4,
+        Rate = 200,
+        Messages = messages,
+        WarmupMessages = warmup,
+        Agents = target.Agents,
+        SetupTimeout = TimeSpan.FromSeconds(45),
+    };
+
+    [Fact]
+    public async Task EveryMessageArrivesExactlyOnceAtThePeerWithItsLatencyRecorded()
+    {
+        var result = await ChatScenario.RunAsync(Tiny());
+
+        Assert.Null(result.FirstError);
+        Assert.True(result.ExactlyOnce, $"sent {result.Sent}, delivered {result.Delivered}, lost {result.Lost}, duplicates {result.Duplicates}, misrouted {result.Misrouted}, send errors {result.SendErrors}");
+        Assert.Equal((24, 24, 0), (result.Sent, result.Delivered, result.Lost));
+        Assert.Equal(2, result.Agents);
+        // Warm-up messages are delivered and checked but not measured.
+        Assert.Equal(20, result.Latency.Count);
+        Assert.Equal(20, result.Ack.Count);
+        Assert.InRange(result.Latency.P50, 0.001, result.Latency.Max);
+        Assert.InRange(result.Latency.P99, result.Latency.P50, result.Latency.Max);
+    }
+
+    [Fact]
+    public async Task RunsBackToBackAgainstTheSameDeploymentBecauseEachRunEndsItsChats()
+    {
+        // Two agents of capacity 3 hold six chats: a second run of four only fits if the first one freed its chats.
+        var first = await ChatScenario.RunAsync(Tiny(messages: 8, warmup: 0));
+        var second = await ChatScenario.RunAsync(Tiny(messages: 8, warmup: 0));
+
+        Assert.True(first.ExactlyOnce && second.ExactlyOnce, $"first: {first}; second: {second}");
+    }
+
+    [Fact]
+    public async Task SavesTheResultsTableAsMarkdownAndJson()
+    {
+        var result = await ChatScenario.RunAsync(Tiny(messages: 8, warmup: 0));
+        var folder = Directory.CreateTempSubdirectory("bench-results-");
+        try
+        {
+            var markdown = Report.SaveChat(folder.FullName, MachineInfo.Current("bench chat --chats 4"), [new ChatRun(1, result, null, null)]);
+
+            var text = await File.ReadAllTextAsync(markdown);
+            Assert.Contains("bench chat --chats 4", text);
+            Assert.Contains("| 1 | 4 | 200 |", text);
+            Assert.Single(folder.GetFiles("*.json"));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+}
