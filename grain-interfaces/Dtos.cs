@@ -12,7 +12,8 @@ public sealed record ChatRequest(
     [property: Id(6)] string? PageTitle,
     [property: Id(7)] string? CustomerId,
     [property: Id(8)] bool CustomerIdVerified,
-    [property: Id(9)] string? Ip);
+    [property: Id(9)] string? Ip,
+    [property: Id(10)] string? Tier = null);
 
 /// <summary>The customer as an agent sees them.</summary>
 [GenerateSerializer, Immutable, Alias("sg.CustomerInfo")]
@@ -22,7 +23,8 @@ public sealed record CustomerInfo(
     [property: Id(2)] string? Email,
     [property: Id(3)] string? Ip,
     [property: Id(4)] string? CustomerId,
-    [property: Id(5)] bool CustomerIdVerified);
+    [property: Id(5)] bool CustomerIdVerified,
+    [property: Id(6)] string? Tier = null);
 
 /// <summary>Answer to <c>StartChat</c>.</summary>
 [GenerateSerializer, Immutable, Alias("sg.StartChatResult")]
@@ -89,7 +91,9 @@ public sealed record QueueEntry(
     [property: Id(1)] CustomerInfo Customer,
     [property: Id(2)] string PageUrl,
     [property: Id(3)] string? PageTitle,
-    [property: Id(4)] DateTimeOffset EnqueuedAt);
+    [property: Id(4)] DateTimeOffset EnqueuedAt,
+    [property: Id(5)] string? PreferredAgentId = null,
+    [property: Id(6)] DateTimeOffset? PreferUntil = null);
 
 /// <summary>An agent as configured: who they are, which queues they serve and how many chats they can hold.</summary>
 [GenerateSerializer, Immutable, Alias("sg.AgentProfile")]
@@ -97,7 +101,8 @@ public sealed record AgentProfile(
     [property: Id(0)] string AgentId,
     [property: Id(1)] string DisplayName,
     [property: Id(2)] int Capacity,
-    [property: Id(3)] IReadOnlyList<string> Queues);
+    [property: Id(3)] IReadOnlyList<string> Queues,
+    [property: Id(4)] IReadOnlyDictionary<string, int>? Skills = null);
 
 /// <summary>An agent's open chat.</summary>
 [GenerateSerializer, Immutable, Alias("sg.ActiveChat")]

@@ -19,9 +19,10 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("GetPosition")]
     Task<int?> GetPositionAsync(Guid sessionId);
 
-    /// <summary>An agent serving this queue is available with <paramref name="freeSlots"/> free chats, idle since <paramref name="idleSince"/>.</summary>
+    /// <summary>An agent serving this queue is available with <paramref name="freeSlots"/> of <paramref name="capacity"/> chats free,
+    /// idle since <paramref name="idleSince"/>, with these skill levels.</summary>
     [Alias("AgentAvailable")]
-    Task AgentAvailableAsync(string agentId, int freeSlots, DateTimeOffset idleSince);
+    Task AgentAvailableAsync(string agentId, int freeSlots, int capacity, DateTimeOffset idleSince, IReadOnlyDictionary<string, int> skills);
 
     /// <summary>An agent is no longer available (away, offline); their open offers are withdrawn and re-routed.</summary>
     [Alias("AgentUnavailable")]

@@ -22,6 +22,7 @@ public static class SiloHostingExtensions
         silo.Services.AddOptions<FlowOptions>().BindConfiguration(FlowOptions.Section);
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddOptions<RecordsOptions>().BindConfiguration(RecordsOptions.Section);
+        silo.Services.AddOptions<Grains.Routing.RoutingOptions>().BindConfiguration(Grains.Routing.RoutingOptions.Section);
         silo.Services.TryAddSingleton<ISessionRecordStore, SqliteSessionRecordStore>();
         silo.Services.AddSingleton<SessionRecorder>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<SessionRecorder>());

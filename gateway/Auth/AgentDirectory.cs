@@ -10,6 +10,6 @@ public sealed class AgentDirectory(IOptionsMonitor<AgentDirectoryOptions> option
         options.CurrentValue.Agents.TryGetValue(agentId, out var agent) ? agent : null;
 
     public AgentProfile? Profile(string agentId) => Find(agentId) is { } agent
-        ? new AgentProfile(agentId, agent.DisplayName ?? agentId, agent.Capacity, agent.Queues)
+        ? new AgentProfile(agentId, agent.DisplayName ?? agentId, agent.Capacity, agent.Queues, agent.Skills)
         : null;
 }

@@ -51,6 +51,9 @@ public sealed class AgentOptions
     /// <summary>Queues served, as <c>site/queue</c>.</summary>
     public List<string> Queues { get; set; } = [];
 
+    /// <summary>Skill levels (1-10) by skill name, for queues that route by skills.</summary>
+    public Dictionary<string, int> Skills { get; set; } = [];
+
     /// <summary>Extra roles: <c>supervisor</c> or <c>admin</c> may read usage records.</summary>
     public List<string> Roles { get; set; } = [];
 }

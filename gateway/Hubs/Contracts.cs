@@ -12,7 +12,8 @@ public sealed record StartChatInput(
     string? PageUrl,
     string? PageTitle,
     string? CustomerId,
-    string? CustomerIdSignature);
+    string? CustomerIdSignature,
+    string? CustomerTier = null);
 
 /// <summary>Answer to a send: the event's sequence number.</summary>
 public sealed record SendResult(long Seq);

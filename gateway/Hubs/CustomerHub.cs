@@ -129,9 +129,10 @@ public sealed class CustomerHub(
         var email = Optional(input.Email, 254, "email");
         var title = Optional(input.PageTitle, 300, "pageTitle");
         var customerId = Optional(input.CustomerId, 200, "customerId");
-        var verified = sites.VerifyCustomerId(input.Site!, customerId, input.CustomerIdSignature);
+        var tier = Optional(input.CustomerTier, 40, "customerTier");
+        var verified = sites.VerifyCustomerId(input.Site!, customerId, tier, input.CustomerIdSignature);
         var ip = Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString();
-        return new ChatRequest(input.Site!, input.Queue, name, phone, email, pageUrl, title, customerId, verified, ip);
+        return new ChatRequest(input.Site!, input.Queue, name, phone, email, pageUrl, title, customerId, verified, ip, verified ? tier : null);
     }
 
     private static string? Optional(string? value, int max, string field)

@@ -29,14 +29,15 @@ public sealed class SiteDirectory(IOptionsMonitor<SitesOptions> options)
     }
 
     /// <summary>
-    /// True when <paramref name="signature"/> is the lowercase hex HMAC-SHA256 of <paramref name="customerId"/> under the site's secret.
-    /// Compared in constant time.
+    /// True when <paramref name="signature"/> is the hex HMAC-SHA256, under the site's secret, of <paramref name="customerId"/>
+    /// (or of <c>{customerId}|{tier}</c> when the site also vouches for a tier). Compared in constant time.
     /// </summary>
-    public bool VerifyCustomerId(string site, string? customerId, string? signature)
+    public bool VerifyCustomerId(string site, string? customerId, string? tier, string? signature)
     {
         if (string.IsNullOrEmpty(customerId) || string.IsNullOrEmpty(signature) || Find(site)?.IdentitySecret is not { Length: > 0 } secret)
             return false;
-        var expected = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(customerId));
+        var signed = string.IsNullOrEmpty(tier) ? customerId : customerId + "|" + tier;
+        var expected = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(signed));
         byte[] given;
         try
         {

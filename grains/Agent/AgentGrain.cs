@@ -26,6 +26,8 @@ public sealed partial class AgentGrain(
     private readonly FlowOptions _options = options.Value;
     private IGrainTimer? _graceTimer;
 
+    private static readonly IReadOnlyDictionary<string, int> NoSkills = new Dictionary<string, int>();
+
     private AgentState S => state.State;
     private bool ReceivesOffers => S.Status == AgentStatus.Available && S.Connections.Count > 0;
     private string AgentId => this.GetPrimaryKeyString();
@@ -166,6 +168,8 @@ public sealed partial class AgentGrain(
         S.Chats[channelId] = new AgentChat(sessionId, offer.Queue, entry.Customer, entry.PageUrl);
         await state.WriteStateAsync();
         records.Record(new SessionAccepted(sessionId, time.GetUtcNow(), AgentId, channelId));
+        if (entry.Customer is { CustomerIdVerified: true, CustomerId: { } customerId })
+            GrainFactory.GetGrain<ICustomerProfileGrain>(CustomerProfile.CustomerProfileGrain.KeyFor(site, customerId)).SetLastAgentAsync(AgentId).Ignore();
 
         if (!await GrainFactory.GetGrain<ICustomerGrain>(sessionId).AssignAsync(channelId, Profile.DisplayName))
         {
@@ -218,7 +222,7 @@ public sealed partial class AgentGrain(
         {
             var queue = GrainFactory.GetGrain<IQueueGrain>(queueKey);
             if (ReceivesOffers)
-                await queue.AgentAvailableAsync(AgentId, free, S.IdleSince);
+                await queue.AgentAvailableAsync(AgentId, free, Profile.Capacity, S.IdleSince, Profile.Skills ?? NoSkills);
             else
                 await queue.AgentUnavailableAsync(AgentId);
         }

@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using SupportGrid.GrainInterfaces;
+using SupportGrid.Grains.CustomerProfile;
 using SupportGrid.Grains.Records;
+using SupportGrid.Grains.Routing;
 
 namespace SupportGrid.Grains.Customer;
 
@@ -23,6 +25,7 @@ namespace SupportGrid.Grains.Customer;
 public sealed class CustomerGrain(
     [PersistentState("customer", GrainStorage.Name)] IPersistentState<CustomerState> state,
     IOptions<FlowOptions> options,
+    IOptions<RoutingOptions> routing,
     SessionRecorder records,
     TimeProvider time) : Grain, ICustomerGrain
 {
@@ -54,10 +57,23 @@ public sealed class CustomerGrain(
         S.Connections = [connectionId];
         await state.WriteStateAsync();
 
-        var customer = new CustomerInfo(request.Name, request.Phone, request.Email, request.Ip, request.CustomerId, request.CustomerIdVerified);
+        // Only a verified id carries a tier or steers routing; an unverified one is information for the agent.
+        var tier = request.CustomerIdVerified ? request.Tier : null;
+        var customer = new CustomerInfo(request.Name, request.Phone, request.Email, request.Ip, request.CustomerId, request.CustomerIdVerified, tier);
+        var preferred = await PreferredAgentAsync(request);
         records.Record(new SessionRequested(SessionId, S.CreatedAt, request.Site, QueueKey.For(request.Site, request.Queue), customer, request.PageUrl, request.PageTitle));
-        var position = await Queue().EnqueueAsync(new QueueEntry(SessionId, customer, request.PageUrl, request.PageTitle, S.CreatedAt));
+        var position = await Queue().EnqueueAsync(new QueueEntry(SessionId, customer, request.PageUrl, request.PageTitle, S.CreatedAt,
+            preferred, preferred is null ? null : S.CreatedAt + routing.Value.AffinityWait));
         return new StartChatResult(SessionId, $"{SessionId:N}.{secretText}", position);
+    }
+
+    /// <summary>The account manager of a verified customer, else the agent who served them last, else nobody.</summary>
+    private async Task<string?> PreferredAgentAsync(ChatRequest request)
+    {
+        if (!request.CustomerIdVerified || request.CustomerId is not { } customerId)
+            return null;
+        return routing.Value.AccountManagerOf(request.Site, customerId)
+            ?? await GrainFactory.GetGrain<ICustomerProfileGrain>(CustomerProfileGrain.KeyFor(request.Site, customerId)).GetLastAgentAsync();
     }
 
     public async Task<ResumeResult> ResumeAsync(string secret, long afterSeq, IGatewayObserver gateway, string connectionId)

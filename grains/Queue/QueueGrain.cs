@@ -21,17 +21,25 @@ namespace SupportGrid.Grains.Queue;
  * An agent's capacity is the agent grain's business: it reports its free slots here whenever they change, and it refuses
  * an accept that would exceed capacity. When an agent reports no free slots, its open offer is withdrawn and re-routed.
  *
- * Positions are not pushed per dequeue: a timer sends changed positions at most once per PositionUpdateInterval.
+ * Order and choice: waiting customers are kept sorted by WaitingOrder (priority from the verified tier, then the original
+ * request time); each is offered to the agent the queue's policy picks (longest idle, least busy, or skills with
+ * relaxation). A returning verified customer with a preferred agent (previous agent or account manager) is offered only
+ * to that agent until PreferUntil; later customers are not held up meanwhile.
+ *
+ * Positions are not pushed per dequeue: a timer sends changed positions at most once per PositionUpdateInterval, and the
+ * same tick re-runs the dispatch so that time-based eligibility (affinity expiry, skills relaxation) takes effect.
  */
 public sealed partial class QueueGrain(
     [PersistentState("queue", GrainStorage.Name)] IPersistentState<QueueState> state,
     IOptions<FlowOptions> options,
+    IOptions<RoutingOptions> routing,
     SessionRecorder records,
     TimeProvider time,
     ILogger<QueueGrain> logger) : Grain, IQueueGrain
 {
     private readonly FlowOptions _options = options.Value;
-    private readonly IRoutingPolicy _policy = LongestIdlePolicy.Instance;
+    private IRoutingPolicy _policy = LongestIdlePolicy.Instance;
+    private WaitingOrder _order = new(_ => 0);
     private readonly Dictionary<Guid, IGrainTimer> _offerTimers = [];
     private readonly Dictionary<Guid, int> _notifiedPositions = [];
     private IGrainTimer? _positionTimer;
@@ -42,12 +50,16 @@ public sealed partial class QueueGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        var (site, queue) = QueueKey.Parse(Key);
+        var settings = routing.Value;
+        _policy = settings.For(site, queue).CreatePolicy();
+        _order = new WaitingOrder(entry => settings.PriorityOf(entry.Customer.Tier));
         if (S.SecondsPerDequeue <= 0)
             S.SecondsPerDequeue = _options.InitialSecondsPerPosition.TotalSeconds;
         // Offers survive in state; re-arm their deadlines (an overdue one fires at once).
         foreach (var (sessionId, offer) in S.Offers)
             ArmOfferTimer(sessionId, offer);
-        _positionTimer = this.RegisterGrainTimer(PushPositionsAsync, _options.PositionUpdateInterval, _options.PositionUpdateInterval);
+        _positionTimer = this.RegisterGrainTimer(TickAsync, _options.PositionUpdateInterval, _options.PositionUpdateInterval);
         _positionsDirty = S.Waiting.Count > 0;
         return Task.CompletedTask;
     }
@@ -57,9 +69,10 @@ public sealed partial class QueueGrain(
         var index = S.Waiting.FindIndex(e => e.SessionId == entry.SessionId);
         if (index < 0)
         {
-            S.Waiting.Add(entry);
-            index = S.Waiting.Count - 1;
+            index = _order.InsertionIndex(S.Waiting, entry);
+            S.Waiting.Insert(index, entry);
             _notifiedPositions[entry.SessionId] = index + 1;
+            _positionsDirty |= index < S.Waiting.Count - 1; // someone was passed: their position changed
             Dispatch();
             await state.WriteStateAsync();
         }
@@ -90,9 +103,9 @@ public sealed partial class QueueGrain(
         return Task.FromResult<int?>(index < 0 ? null : index + 1);
     }
 
-    public async Task AgentAvailableAsync(string agentId, int freeSlots, DateTimeOffset idleSince)
+    public async Task AgentAvailableAsync(string agentId, int freeSlots, int capacity, DateTimeOffset idleSince, IReadOnlyDictionary<string, int> skills)
     {
-        S.Agents[agentId] = new AgentAvailability(freeSlots, idleSince);
+        S.Agents[agentId] = new AgentAvailability(freeSlots, idleSince, capacity, skills);
         if (freeSlots <= 0)
             WithdrawOffersTo(agentId, "agent at capacity");
         Dispatch();
@@ -143,16 +156,20 @@ public sealed partial class QueueGrain(
         S.Offers.ToDictionary(o => o.Key, o => o.Value.AgentId),
         S.Agents.ToDictionary(a => a.Key, a => a.Value.FreeSlots)));
 
-    /// <summary>Offers every waiting customer without an open offer to the agent the policy picks, oldest customer first.</summary>
-    private void Dispatch()
+    /// <summary>
+    /// Offers every waiting customer without an open offer, in serving order, to the agent the policy picks among the
+    /// agents with room and no open offer from this queue. Returns true if it made an offer.
+    /// </summary>
+    private bool Dispatch()
     {
         var agentsWithOffer = S.Offers.Values.Select(o => o.AgentId).ToHashSet();
         var open = S.Agents
             .Where(a => a.Value.FreeSlots > 0 && !agentsWithOffer.Contains(a.Key))
-            .Select(a => new AgentCandidate(a.Key, a.Value.FreeSlots, a.Value.IdleSince))
+            .Select(a => new AgentCandidate(a.Key, a.Value.FreeSlots, a.Value.Capacity, a.Value.IdleSince, a.Value.Skills))
             .ToList();
         if (open.Count == 0)
-            return;
+            return false;
+        var offered = false;
         var now = time.GetUtcNow();
         foreach (var entry in S.Waiting)
         {
@@ -161,9 +178,12 @@ public sealed partial class QueueGrain(
             if (S.Offers.ContainsKey(entry.SessionId))
                 continue;
             S.Excluded.TryGetValue(entry.SessionId, out var excluded);
-            var eligible = excluded is null ? open : open.Where(c => !excluded.Contains(c.AgentId)).ToList();
-            if (_policy.Choose(entry, eligible) is not { } agentId)
+            IReadOnlyList<AgentCandidate> eligible = excluded is null ? open : open.Where(c => !excluded.Contains(c.AgentId)).ToList();
+            if (entry.PreferredAgentId is { } preferred && now < entry.PreferUntil && excluded?.Contains(preferred) != true)
+                eligible = eligible.Where(c => c.AgentId == preferred).ToList(); // waiting for their own agent a while
+            if (_policy.Choose(entry, eligible, now) is not { } agentId)
                 continue;
+            offered = true;
             open.RemoveAll(c => c.AgentId == agentId);
             var offer = new PendingOffer(agentId, now + _options.OfferTimeout);
             S.Offers[entry.SessionId] = offer;
@@ -174,6 +194,7 @@ public sealed partial class QueueGrain(
             records.Record(new SessionStepped(entry.SessionId, now, StepKinds.Offered, agentId, null));
             LogOffered(logger, Key, entry.SessionId, agentId);
         }
+        return offered;
     }
 
     private void ArmOfferTimer(Guid sessionId, PendingOffer offer)
@@ -237,10 +258,18 @@ public sealed partial class QueueGrain(
         S.LastDequeueAt = now;
     }
 
-    private Task PushPositionsAsync(CancellationToken cancellationToken)
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        // Time-based eligibility (affinity expiry, skills relaxation) changes without any call: re-run the dispatch.
+        if (S.Waiting.Count > S.Offers.Count && Dispatch())
+            await state.WriteStateAsync();
+        PushPositions();
+    }
+
+    private void PushPositions()
     {
         if (!_positionsDirty)
-            return Task.CompletedTask;
+            return;
         _positionsDirty = false;
         var agents = Math.Max(1, S.Agents.Count);
         for (var i = 0; i < S.Waiting.Count; i++)
@@ -253,7 +282,6 @@ public sealed partial class QueueGrain(
             var eta = (int)Math.Ceiling(position * S.SecondsPerDequeue / agents);
             GrainFactory.GetGrain<ICustomerGrain>(entry.SessionId).PositionChangedAsync(position, eta).Ignore();
         }
-        return Task.CompletedTask;
     }
 
     private IAgentGrain GetAgent(string agentId) => GrainFactory.GetGrain<IAgentGrain>(agentId);

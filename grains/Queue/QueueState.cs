@@ -25,7 +25,11 @@ public sealed class QueueState
 }
 
 [GenerateSerializer, Alias("sg.AgentAvailability")]
-public sealed record AgentAvailability([property: Id(0)] int FreeSlots, [property: Id(1)] DateTimeOffset IdleSince);
+public sealed record AgentAvailability(
+    [property: Id(0)] int FreeSlots,
+    [property: Id(1)] DateTimeOffset IdleSince,
+    [property: Id(2)] int Capacity,
+    [property: Id(3)] IReadOnlyDictionary<string, int> Skills);
 
 [GenerateSerializer, Alias("sg.PendingOffer")]
 public sealed record PendingOffer([property: Id(0)] string AgentId, [property: Id(1)] DateTimeOffset ExpiresAt);

@@ -7,7 +7,9 @@ public sealed class LongestIdlePolicy : IRoutingPolicy
 {
     public static readonly LongestIdlePolicy Instance = new();
 
-    public string? Choose(QueueEntry customer, IReadOnlyList<AgentCandidate> eligible)
+    public string? Choose(QueueEntry customer, IReadOnlyList<AgentCandidate> eligible, DateTimeOffset now) => Pick(eligible)?.AgentId;
+
+    internal static AgentCandidate? Pick(IEnumerable<AgentCandidate> eligible)
     {
         AgentCandidate? best = null;
         foreach (var candidate in eligible)
@@ -19,6 +21,6 @@ public sealed class LongestIdlePolicy : IRoutingPolicy
                 best = candidate;
             }
         }
-        return best?.AgentId;
+        return best;
     }
 }

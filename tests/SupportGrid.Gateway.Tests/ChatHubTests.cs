@@ -240,19 +240,25 @@ public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<Gateway
         Assert.Contains(ErrorCodes.InvalidUrl, url.Message);
     }
 
-    [Fact]
-    public async Task OnlyACorrectlySignedCustomerIdIsMarkedVerified()
+    private static string Sign(string text) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(GatewayFixture.IdentitySecret), Encoding.UTF8.GetBytes(text)));
+
+    [Theory]
+    [InlineData("cust-42", null, "cust-42", true, null)]           // signed id
+    [InlineData("cust-43", null, "cust-42", false, null)]          // signature of another id
+    [InlineData("cust-44", null, null, false, null)]               // no signature at all
+    [InlineData("cust-45", "vip", "cust-45|vip", true, "vip")]     // signed id and tier
+    [InlineData("cust-46", "vip", "cust-46", false, null)]         // tier added to a signature that does not cover it
+    public async Task OnlyACorrectlySignedCustomerIdIsVerifiedAndOnlyAVerifiedOneCarriesATier(
+        string customerId, string? tier, string? signedText, bool verified, string? keptTier)
     {
         var agent = await AgentAsync();
-        var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(GatewayFixture.IdentitySecret), Encoding.UTF8.GetBytes("cust-42")));
-        var good = await (await CustomerAsync()).Hub.InvokeAsync<StartChatResult>("StartChat", Request(customerId: "cust-42", signature: signature));
-        var bad = await (await CustomerAsync()).Hub.InvokeAsync<StartChatResult>("StartChat", Request(customerId: "cust-43", signature: signature));
+        var customer = await CustomerAsync();
+        var start = await customer.Hub.InvokeAsync<StartChatResult>("StartChat",
+            Request(customerId: customerId, signature: signedText is null ? null : Sign(signedText)) with { CustomerTier = tier });
 
-        var goodOffer = await agent.Offers.WaitAsync(o => o.SessionId == good.SessionId);
-        await agent.Hub.InvokeAsync("DeclineOffer", good.SessionId);
-        var badOffer = await agent.Offers.WaitAsync(o => o.SessionId == bad.SessionId);
-        Assert.Equal(("cust-42", true), (goodOffer.Customer.CustomerId, goodOffer.Customer.CustomerIdVerified));
-        Assert.Equal(("cust-43", false), (badOffer.Customer.CustomerId, badOffer.Customer.CustomerIdVerified));
+        var offer = await agent.Offers.WaitAsync(o => o.SessionId == start.SessionId);
+        Assert.Equal((customerId, verified, keptTier), (offer.Customer.CustomerId, offer.Customer.CustomerIdVerified, offer.Customer.Tier));
     }
 
     [Fact]

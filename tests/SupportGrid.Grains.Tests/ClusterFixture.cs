@@ -10,6 +10,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static readonly TimeSpan OfferTimeout = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan AgentDisconnectGrace = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan AffinityWait = TimeSpan.FromSeconds(1.5);
 
     /// <summary>The usage-record database of this cluster: a real SQLite file, shared by both silos.</summary>
     public static readonly string RecordsFile = Path.Combine(Path.GetTempPath(), $"sg-records-{Guid.NewGuid():N}.db");
@@ -29,6 +30,10 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["SupportGrid:Flow:AbandonGrace"] = AbandonGrace.ToString(),
             ["SupportGrid:Flow:MaxMissedOffers"] = "2",
             ["SupportGrid:Records:SqliteConnectionString"] = $"Data Source={RecordsFile}",
+            ["SupportGrid:Routing:TierPriorities:vip"] = "10",
+            ["SupportGrid:Routing:AffinityWait"] = AffinityWait.ToString(),
+            ["SupportGrid:Routing:AccountManagers:managed:cust-7"] = "managed-Manager",
+            ["SupportGrid:Routing:AccountManagers:managed2:cust-7"] = "managed2-Manager",
         };
         builder.ConfigureSiloHost((_, host) => host.Configuration.AddInMemoryCollection(settings));
         builder.ConfigureSilo((_, silo) => silo.AddSupportGrid(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()));

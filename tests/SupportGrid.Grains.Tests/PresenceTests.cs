@@ -32,18 +32,6 @@ public sealed class PresenceTests(ClusterFixture fixture)
         return sessionId;
     }
 
-    /// <summary>Waits for a condition that no push announces (nobody is connected to hear it), checking it every 50 ms.</summary>
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        while (!await condition())
-        {
-            if (deadline.IsCancellationRequested)
-                throw new TimeoutException("Never happened: " + what);
-            await Task.Delay(50);
-        }
-    }
-
     [Fact]
     public async Task AnAgentWhoseLastConsoleClosesStopsGettingOffersAtOnceAndIsOfflineAfterTheGrace()
     {
@@ -60,7 +48,7 @@ public sealed class PresenceTests(ClusterFixture fixture)
         var (present, _) = await AvailableAgentAsync("Present");
         await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == present && p.SessionId == session);
 
-        await EventuallyAsync(async () => (await _client.GetGrain<IAgentGrain>(away).GetSnapshotAsync()).Status == AgentStatus.Offline,
+        await Eventually.HoldsAsync(async () => (await _client.GetGrain<IAgentGrain>(away).GetSnapshotAsync()).Status == AgentStatus.Offline,
             "the disconnected agent goes offline after the grace");
     }
 
@@ -111,7 +99,9 @@ public sealed class PresenceTests(ClusterFixture fixture)
         Assert.Equal("customer left", withdrawn.Payload);
         Assert.Equal(SessionStatus.Ended, await _client.GetGrain<ICustomerGrain>(session).GetStatusAsync());
         Assert.Empty((await Queue.GetSnapshotAsync()).Waiting);
-        var record = await _client.GetGrain<IRecordsGrain>(0).GetAsync(session);
+        SessionRecord? record = null;
+        await Eventually.HoldsAsync(async () => (record = await _client.GetGrain<IRecordsGrain>(0).GetAsync(session))?.Steps.Count == 4,
+            "all four steps are in the record");
         Assert.Equal(SessionOutcome.Abandoned, record!.Summary.Outcome);
         Assert.Equal([StepKinds.Requested, StepKinds.Offered, StepKinds.OfferWithdrawn, StepKinds.Abandoned], record.Steps.Select(s => s.Kind));
     }

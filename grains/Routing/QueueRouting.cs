@@ -1,0 +1,60 @@
+namespace SupportGrid.Grains.Routing;
+
+/// <summary>
+/// How one queue routes. Bound from <c>SupportGrid:Routing:Queues:{site}:{queue}</c>; a queue without settings routes to the
+/// agent idle longest.
+/// </summary>
+public sealed class QueueRouting
+{
+    /// <summary><c>longest-idle</c> (default), <c>least-busy</c> or <c>skills</c>.</summary>
+    public string Policy { get; set; } = RoutingPolicies.LongestIdle;
+
+    /// <summary>For <c>skills</c>: each required skill and the level (1-10) an agent needs.</summary>
+    public Dictionary<string, int> RequiredSkills { get; set; } = [];
+
+    /// <summary>For <c>skills</c>: after this wait, agents with the required skills at <see cref="RelaxedLevel"/> qualify.</summary>
+    public TimeSpan? RelaxAfter { get; set; }
+
+    public int RelaxedLevel { get; set; } = 1;
+
+    public IRoutingPolicy CreatePolicy() => Policy switch
+    {
+        RoutingPolicies.LongestIdle => LongestIdlePolicy.Instance,
+        RoutingPolicies.LeastBusy => LeastBusyPolicy.Instance,
+        RoutingPolicies.Skills => new SkillsPolicy(this),
+        _ => throw new InvalidOperationException($"Unknown routing policy '{Policy}'; use longest-idle, least-busy or skills."),
+    };
+}
+
+public static class RoutingPolicies
+{
+    public const string LongestIdle = "longest-idle";
+    public const string LeastBusy = "least-busy";
+    public const string Skills = "skills";
+}
+
+/// <summary>Routing settings of the whole deployment. Bound from <c>SupportGrid:Routing</c>.</summary>
+public sealed class RoutingOptions
+{
+    public const string Section = "SupportGrid:Routing";
+
+    /// <summary>Queue settings by site, then queue name.</summary>
+    public Dictionary<string, Dictionary<string, QueueRouting>> Queues { get; set; } = [];
+
+    /// <summary>Priority of a verified customer's tier (e.g. <c>vip: 10</c>); higher is served first. Unknown tiers count 0.</summary>
+    public Dictionary<string, int> TierPriorities { get; set; } = [];
+
+    /// <summary>How long a returning verified customer waits for their previous agent or account manager before anyone may take them.</summary>
+    public TimeSpan AffinityWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Account managers by site, then verified customer id: their chats wait for this agent first.</summary>
+    public Dictionary<string, Dictionary<string, string>> AccountManagers { get; set; } = [];
+
+    public string? AccountManagerOf(string site, string customerId) =>
+        AccountManagers.TryGetValue(site, out var managers) && managers.TryGetValue(customerId, out var agent) ? agent : null;
+
+    public QueueRouting For(string site, string queue) =>
+        Queues.TryGetValue(site, out var queues) && queues.TryGetValue(queue, out var routing) ? routing : new QueueRouting();
+
+    public int PriorityOf(string? tier) => tier is not null && TierPriorities.TryGetValue(tier, out var priority) ? priority : 0;
+}
