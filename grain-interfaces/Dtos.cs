@@ -159,3 +159,16 @@ public sealed record QueueSnapshot(
     [property: Id(0)] IReadOnlyList<Guid> Waiting,
     [property: Id(1)] IReadOnlyDictionary<Guid, string> OfferedTo,
     [property: Id(2)] IReadOnlyDictionary<string, int> AvailableAgentFreeSlots);
+
+/// <summary>Whether a queue takes chats now. <c>Reason</c>: <c>open</c>, <c>closed</c> (outside business hours) or <c>no_agents</c>.</summary>
+[GenerateSerializer, Immutable, Alias("sg.QueueAvailability")]
+public sealed record QueueAvailability(
+    [property: Id(0)] bool Open,
+    [property: Id(1)] string Reason,
+    [property: Id(2)] string Message);
+
+/// <summary>A message left while a queue was offline.</summary>
+[GenerateSerializer, Immutable, Alias("sg.OfflineMessage")]
+public sealed record OfflineMessage(
+    [property: Id(0)] ChatRequest Request,
+    [property: Id(1)] string Text);

@@ -16,6 +16,10 @@ public interface ICustomerGrain : IGrainWithGuidKey
     [Alias("Resume")]
     Task<ResumeResult> ResumeAsync(string secret, long afterSeq, IGatewayObserver gateway, string connectionId);
 
+    /// <summary>Records a message left while the queue was offline (this grain's session id names the message).</summary>
+    [Alias("LeaveMessage")]
+    Task LeaveMessageAsync(OfflineMessage message);
+
     /// <summary>A connection of the session closed. A waiting customer with no connection left is abandoned after a grace period.</summary>
     [Alias("Disconnected")]
     Task DisconnectedAsync(string connectionId);

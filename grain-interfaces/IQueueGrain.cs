@@ -7,7 +7,12 @@ namespace SupportGrid.GrainInterfaces;
 [Alias("sg.IQueueGrain")]
 public interface IQueueGrain : IGrainWithStringKey
 {
-    /// <summary>Adds a waiting customer; returns their 1-based position. Enqueuing the same session twice keeps its first place.</summary>
+    /// <summary>Whether the queue takes chats now (business hours, agents available).</summary>
+    [Alias("GetAvailability")]
+    Task<QueueAvailability> GetAvailabilityAsync();
+
+    /// <summary>Adds a waiting customer; returns their 1-based position. Enqueuing the same session twice keeps its first place.
+    /// Refused with <see cref="ErrorCodes.Offline"/> while the queue is offline.</summary>
     [Alias("Enqueue")]
     Task<int> EnqueueAsync(QueueEntry entry);
 

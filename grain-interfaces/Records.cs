@@ -52,6 +52,7 @@ public static class StepKinds
     public const string Ended = "ended";
     public const string Abandoned = "abandoned";
     public const string LeftQueue = "left_queue";
+    public const string OfflineMessage = "offline_message";
 }
 
 /// <summary>

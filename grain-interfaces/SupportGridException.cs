@@ -26,4 +26,5 @@ public static class ErrorCodes
     public const string OfferNotFound = "offer_not_found";
     public const string AtCapacity = "at_capacity";
     public const string ChannelEnded = "channel_ended";
+    public const string Offline = "offline";
 }

@@ -22,7 +22,17 @@ public static class SiloHostingExtensions
         silo.Services.AddOptions<FlowOptions>().BindConfiguration(FlowOptions.Section);
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddOptions<RecordsOptions>().BindConfiguration(RecordsOptions.Section);
-        silo.Services.AddOptions<Grains.Routing.RoutingOptions>().BindConfiguration(Grains.Routing.RoutingOptions.Section);
+        silo.Services.AddOptions<Grains.Routing.RoutingOptions>().BindConfiguration(Grains.Routing.RoutingOptions.Section)
+            .Validate(routing =>
+            {
+                // Throws with the reason (unknown time zone, malformed hours, unknown policy), failing start-up.
+                foreach (var hours in routing.Hours.Values)
+                    hours.Validate();
+                foreach (var queue in routing.Queues.Values.SelectMany(q => q.Values))
+                    queue.CreatePolicy();
+                return true;
+            })
+            .ValidateOnStart();
         silo.Services.TryAddSingleton<ISessionRecordStore, SqliteSessionRecordStore>();
         silo.Services.AddSingleton<SessionRecorder>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<SessionRecorder>());

@@ -15,6 +15,20 @@ public sealed record StartChatInput(
     string? CustomerIdSignature,
     string? CustomerTier = null);
 
+/// <summary>What the widget's offline form sends to <c>LeaveMessage</c>.</summary>
+public sealed record LeaveMessageInput(
+    string? Site,
+    string? Queue,
+    string? Name,
+    string? Email,
+    string? Phone,
+    string? Text,
+    string? PageUrl,
+    string? PageTitle);
+
+/// <summary>Answer to <c>LeaveMessage</c>.</summary>
+public sealed record LeaveMessageResult(Guid MessageId);
+
 /// <summary>Answer to a send: the event's sequence number.</summary>
 public sealed record SendResult(long Seq);
 

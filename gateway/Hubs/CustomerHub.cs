@@ -37,6 +37,31 @@ public sealed class CustomerHub(
         }
     }
 
+    /// <summary>Whether the queue takes chats now; if not, why, in a sentence for the shopper.</summary>
+    public Task<QueueAvailability> GetAvailability(string site, string queue)
+    {
+        RequireQueue(site, queue);
+        return grains.GetGrain<IQueueGrain>(QueueKey.For(site, queue)).GetAvailabilityAsync();
+    }
+
+    /// <summary>Leaves a message for the site while its queue is offline; it lands in the usage records.</summary>
+    public async Task<LeaveMessageResult> LeaveMessage(LeaveMessageInput input)
+    {
+        RequireQueue(input.Site, input.Queue);
+        var name = RequireName(input.Name);
+        var email = Optional(input.Email, 254, "email");
+        var phone = Optional(input.Phone, 40, "phone");
+        if (email is null && phone is null)
+            throw new HubException($"{ErrorCodes.InvalidInput}: Leave an email address or a phone number so that we can answer.");
+        var text = InputRules.RequireMessageText(input.Text);
+        var pageUrl = InputRules.RequireNavigableUrl(input.PageUrl).AbsoluteUri;
+        var request = new ChatRequest(input.Site!, input.Queue!, name, phone, email, pageUrl, Optional(input.PageTitle, 300, "pageTitle"),
+            null, false, Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString());
+        var messageId = Guid.NewGuid();
+        await grains.GetGrain<ICustomerGrain>(messageId).LeaveMessageAsync(new OfflineMessage(request, text));
+        return new LeaveMessageResult(messageId);
+    }
+
     public async Task<ResumeResult> Resume(string resumeToken, long afterSeq)
     {
         if (!TryParseToken(resumeToken, out var sessionId, out var secret))
@@ -117,13 +142,8 @@ public sealed class CustomerHub(
 
     private ChatRequest Validate(StartChatInput input)
     {
-        if (sites.Find(input.Site) is not { } site)
-            throw new HubException($"{ErrorCodes.InvalidInput}: Unknown site '{Truncate(input.Site)}'.");
-        if (string.IsNullOrEmpty(input.Queue) || !site.Queues.Contains(input.Queue))
-            throw new HubException($"{ErrorCodes.InvalidInput}: Site '{input.Site}' has no queue '{Truncate(input.Queue)}'.");
-        var name = input.Name?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > InputRules.MaxNameLength)
-            throw new HubException($"{ErrorCodes.InvalidInput}: A name of 1 to {InputRules.MaxNameLength} characters is required.");
+        RequireQueue(input.Site, input.Queue);
+        var name = RequireName(input.Name);
         var pageUrl = InputRules.RequireNavigableUrl(input.PageUrl).AbsoluteUri;
         var phone = Optional(input.Phone, 40, "phone");
         var email = Optional(input.Email, 254, "email");
@@ -132,7 +152,23 @@ public sealed class CustomerHub(
         var tier = Optional(input.CustomerTier, 40, "customerTier");
         var verified = sites.VerifyCustomerId(input.Site!, customerId, tier, input.CustomerIdSignature);
         var ip = Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString();
-        return new ChatRequest(input.Site!, input.Queue, name, phone, email, pageUrl, title, customerId, verified, ip, verified ? tier : null);
+        return new ChatRequest(input.Site!, input.Queue!, name, phone, email, pageUrl, title, customerId, verified, ip, verified ? tier : null);
+    }
+
+    private void RequireQueue(string? site, string? queue)
+    {
+        if (sites.Find(site) is not { } config)
+            throw new HubException($"{ErrorCodes.InvalidInput}: Unknown site '{Truncate(site)}'.");
+        if (string.IsNullOrEmpty(queue) || !config.Queues.Contains(queue))
+            throw new HubException($"{ErrorCodes.InvalidInput}: Site '{site}' has no queue '{Truncate(queue)}'.");
+    }
+
+    private static string RequireName(string? value)
+    {
+        var name = value?.Trim();
+        return string.IsNullOrEmpty(name) || name.Length > InputRules.MaxNameLength
+            ? throw new HubException($"{ErrorCodes.InvalidInput}: A name of 1 to {InputRules.MaxNameLength} characters is required.")
+            : name;
     }
 
     private static string? Optional(string? value, int max, string field)

@@ -55,17 +55,47 @@ public sealed class CustomerGrain(
         S.CreatedAt = time.GetUtcNow();
         S.Gateways = [gateway];
         S.Connections = [connectionId];
-        await state.WriteStateAsync();
 
-        // Only a verified id carries a tier or steers routing; an unverified one is information for the agent.
-        var tier = request.CustomerIdVerified ? request.Tier : null;
-        var customer = new CustomerInfo(request.Name, request.Phone, request.Email, request.Ip, request.CustomerId, request.CustomerIdVerified, tier);
+        var customer = CustomerOf(request);
         var preferred = await PreferredAgentAsync(request);
+        int position;
+        try
+        {
+            // The queue may refuse (offline): then nothing of this session is kept.
+            position = await Queue().EnqueueAsync(new QueueEntry(SessionId, customer, request.PageUrl, request.PageTitle, S.CreatedAt,
+                preferred, preferred is null ? null : S.CreatedAt + routing.Value.AffinityWait));
+        }
+        catch
+        {
+            state.State = new CustomerState();
+            throw;
+        }
+        await state.WriteStateAsync();
         records.Record(new SessionRequested(SessionId, S.CreatedAt, request.Site, QueueKey.For(request.Site, request.Queue), customer, request.PageUrl, request.PageTitle));
-        var position = await Queue().EnqueueAsync(new QueueEntry(SessionId, customer, request.PageUrl, request.PageTitle, S.CreatedAt,
-            preferred, preferred is null ? null : S.CreatedAt + routing.Value.AffinityWait));
         return new StartChatResult(SessionId, $"{SessionId:N}.{secretText}", position);
     }
+
+    public Task LeaveMessageAsync(OfflineMessage message)
+    {
+        if (S.Status != SessionStatus.New)
+            throw new SupportGridException(ErrorCodes.InvalidState, "This session has already started.");
+        var request = message.Request;
+        var at = time.GetUtcNow();
+        var from = new Participant(Roles.Customer, request.Name);
+        records.Record(new SessionRequested(SessionId, at, request.Site, QueueKey.For(request.Site, request.Queue), CustomerOf(request), request.PageUrl, request.PageTitle));
+        records.Record(new SessionStepped(SessionId, at, StepKinds.OfflineMessage, null, null));
+        records.Record(new TranscriptSaved(SessionId, at, Guid.Empty, [new ChannelEvent(1, EventTypes.Message, from, message.Text, null, at)]));
+        records.Record(new SessionClosed(SessionId, at, SessionOutcome.OfflineMessage, null));
+        S.Status = SessionStatus.Ended;
+        S.Outcome = SessionOutcome.OfflineMessage;
+        S.EndedAt = at;
+        return state.WriteStateAsync();
+    }
+
+    /// <summary>The customer as agents and records see them. Only a verified id carries a tier; an unverified one is information.</summary>
+    private static CustomerInfo CustomerOf(ChatRequest request) => new(
+        request.Name, request.Phone, request.Email, request.Ip, request.CustomerId, request.CustomerIdVerified,
+        request.CustomerIdVerified ? request.Tier : null);
 
     /// <summary>The account manager of a verified customer, else the agent who served them last, else nobody.</summary>
     private async Task<string?> PreferredAgentAsync(ChatRequest request)

@@ -39,6 +39,8 @@ public sealed partial class QueueGrain(
 {
     private readonly FlowOptions _options = options.Value;
     private IRoutingPolicy _policy = LongestIdlePolicy.Instance;
+    private BusinessHours? _hours;
+    private bool _offlineWhenNoAgents = true;
     private WaitingOrder _order = new(_ => 0);
     private readonly Dictionary<Guid, IGrainTimer> _offerTimers = [];
     private readonly Dictionary<Guid, int> _notifiedPositions = [];
@@ -52,7 +54,10 @@ public sealed partial class QueueGrain(
     {
         var (site, queue) = QueueKey.Parse(Key);
         var settings = routing.Value;
-        _policy = settings.For(site, queue).CreatePolicy();
+        var queueRouting = settings.For(site, queue);
+        _policy = queueRouting.CreatePolicy();
+        _hours = settings.Hours.GetValueOrDefault(site);
+        _offlineWhenNoAgents = queueRouting.OfflineWhenNoAgents ?? settings.OfflineWhenNoAgents;
         _order = new WaitingOrder(entry => settings.PriorityOf(entry.Customer.Tier));
         if (S.SecondsPerDequeue <= 0)
             S.SecondsPerDequeue = _options.InitialSecondsPerPosition.TotalSeconds;
@@ -64,11 +69,24 @@ public sealed partial class QueueGrain(
         return Task.CompletedTask;
     }
 
+    public Task<QueueAvailability> GetAvailabilityAsync() => Task.FromResult(Availability());
+
+    private QueueAvailability Availability()
+    {
+        if (_hours is not null && !_hours.IsOpen(time.GetUtcNow()))
+            return new QueueAvailability(false, "closed", $"We are closed right now (open {_hours.Describe()}). Leave a message and we will get back to you.");
+        if (_offlineWhenNoAgents && S.Agents.Count == 0)
+            return new QueueAvailability(false, "no_agents", "No one is available right now. Leave a message and we will get back to you.");
+        return new QueueAvailability(true, "open", "");
+    }
+
     public async Task<int> EnqueueAsync(QueueEntry entry)
     {
         var index = S.Waiting.FindIndex(e => e.SessionId == entry.SessionId);
         if (index < 0)
         {
+            if (Availability() is { Open: false } offline)
+                throw new SupportGridException(ErrorCodes.Offline, offline.Message);
             index = _order.InsertionIndex(S.Waiting, entry);
             S.Waiting.Insert(index, entry);
             _notifiedPositions[entry.SessionId] = index + 1;

@@ -17,6 +17,10 @@ public sealed class QueueRouting
 
     public int RelaxedLevel { get; set; } = 1;
 
+    /// <summary>Refuse new chats (and offer the offline message) while no agent of this queue is available.
+    /// Null: the deployment's <see cref="RoutingOptions.OfflineWhenNoAgents"/>.</summary>
+    public bool? OfflineWhenNoAgents { get; set; }
+
     public IRoutingPolicy CreatePolicy() => Policy switch
     {
         RoutingPolicies.LongestIdle => LongestIdlePolicy.Instance,
@@ -46,6 +50,12 @@ public sealed class RoutingOptions
 
     /// <summary>How long a returning verified customer waits for their previous agent or account manager before anyone may take them.</summary>
     public TimeSpan AffinityWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Opening hours by site; a site without hours is always open.</summary>
+    public Dictionary<string, BusinessHours> Hours { get; set; } = [];
+
+    /// <summary>Default for queues: refuse new chats while no agent of the queue is available, instead of queueing forever.</summary>
+    public bool OfflineWhenNoAgents { get; set; } = true;
 
     /// <summary>Account managers by site, then verified customer id: their chats wait for this agent first.</summary>
     public Dictionary<string, Dictionary<string, string>> AccountManagers { get; set; } = [];

@@ -96,13 +96,15 @@ public sealed class SqliteSessionRecordStore(IOptions<RecordsOptions> options) :
                     await ExecuteAsync(connection, transaction, """
                         UPDATE sessions SET ended_at = COALESCE(ended_at, $at), outcome = COALESCE(outcome, $outcome) WHERE session_id = $id
                         """, cancellationToken, ("$id", Id(c.SessionId)), ("$at", Time(c.At)), ("$outcome", c.Outcome));
-                    var kind = c.Outcome switch
+                    string? kind = c.Outcome switch
                     {
                         SessionOutcome.Abandoned => StepKinds.Abandoned,
                         SessionOutcome.LeftQueue => StepKinds.LeftQueue,
+                        SessionOutcome.OfflineMessage => null,
                         _ => StepKinds.Ended,
                     };
-                    await StepAsync(connection, transaction, c.SessionId, c.At, kind, null, c.Detail, cancellationToken);
+                    if (kind is not null)
+                        await StepAsync(connection, transaction, c.SessionId, c.At, kind, null, c.Detail, cancellationToken);
                     break;
                 case TranscriptSaved t:
                     foreach (var e in t.Events)

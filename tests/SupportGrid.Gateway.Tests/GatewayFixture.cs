@@ -21,6 +21,9 @@ public sealed class GatewayFixture : WebApplicationFactory<Program>, IAsyncLifet
     private const int Slots = 40;
     public const string SlotPassword = "slot-password";
 
+    /// <summary>A queue of the demo site with no agent: offline.</summary>
+    public const string OfflineQueue = "offline";
+
     /// <summary>An account with the supervisor role and no queues.</summary>
     public const string Supervisor = "sam";
     private int _nextSlot = -1;
@@ -47,6 +50,10 @@ public sealed class GatewayFixture : WebApplicationFactory<Program>, IAsyncLifet
         builder.UseSetting("SupportGrid:Flow:OfferTimeout", "00:00:30");
         builder.UseSetting("SupportGrid:Flow:PositionUpdateInterval", "00:00:00.200");
         builder.UseSetting("SupportGrid:Sites:demo:IdentitySecret", IdentitySecret);
+        // Most tests queue customers before an agent is there; queue "offline" keeps the product's default.
+        builder.UseSetting("SupportGrid:Routing:OfflineWhenNoAgents", "false");
+        builder.UseSetting("SupportGrid:Sites:demo:Queues:100", OfflineQueue);
+        builder.UseSetting($"SupportGrid:Routing:Queues:demo:{OfflineQueue}:OfflineWhenNoAgents", "true");
         builder.UseSetting("SupportGrid:Records:SqliteConnectionString", $"Data Source={Path.Combine(Path.GetTempPath(), $"sg-gateway-{Guid.NewGuid():N}.db")}");
         builder.UseSetting($"SupportGrid:Agents:{Supervisor}:DisplayName", "Sam Supervisor");
         builder.UseSetting($"SupportGrid:Agents:{Supervisor}:PasswordHash", Auth.PasswordHash.Create(SlotPassword, iterations: 1000));

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using SupportGrid.Gateway.Hubs;
 using SupportGrid.GrainInterfaces;
@@ -109,5 +110,32 @@ public sealed class SessionRecordsApiTests(GatewayFixture gateway) : IClassFixtu
         var unknown = await supervisor.GetAsync($"/api/sessions/{Guid.NewGuid()}");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task WhenNobodyIsAvailableTheShopperIsToldSoAndCanLeaveAMessageThatSupervisorsRead()
+    {
+        var customer = gateway.CustomerConnection();
+        _connections.Add(customer);
+        await customer.StartAsync();
+
+        var availability = await customer.InvokeAsync<QueueAvailability>("GetAvailability", "demo", GatewayFixture.OfflineQueue);
+        Assert.Equal((false, "no_agents"), (availability.Open, availability.Reason));
+        var refused = await Assert.ThrowsAsync<HubException>(() => customer.InvokeAsync<StartChatResult>("StartChat",
+            new StartChatInput("demo", GatewayFixture.OfflineQueue, "Olga", null, null, "http://127.0.0.1/demo/", null, null, null)));
+        Assert.Contains(ErrorCodes.Offline + ": No one is available", refused.Message);
+
+        var noContact = await Assert.ThrowsAsync<HubException>(() => customer.InvokeAsync<LeaveMessageResult>("LeaveMessage",
+            new LeaveMessageInput("demo", GatewayFixture.OfflineQueue, "Olga", null, null, "Call me", "http://127.0.0.1/demo/", null)));
+        Assert.Contains("email address or a phone number", noContact.Message);
+        var left = await customer.InvokeAsync<LeaveMessageResult>("LeaveMessage",
+            new LeaveMessageInput("demo", GatewayFixture.OfflineQueue, "Olga", "olga@example.com", null, "Do you deliver on Sundays?", "http://127.0.0.1/demo/checkout.html", "Checkout"));
+
+        using var http = await SignedInAsync(GatewayFixture.Supervisor);
+        var record = await http.GetFromJsonAsync<SessionRecord>($"/api/sessions/{left.MessageId}");
+        Assert.Equal((SessionOutcome.OfflineMessage, "olga@example.com", "demo/" + GatewayFixture.OfflineQueue),
+            (record!.Summary.Outcome, record.Summary.Customer.Email, record.Summary.Queue));
+        Assert.Equal("Do you deliver on Sundays?", Assert.Single(record.Transcript).Text);
+        Assert.Equal([StepKinds.Requested, StepKinds.OfflineMessage], record.Steps.Select(s => s.Kind));
     }
 }

@@ -31,6 +31,11 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["SupportGrid:Flow:MaxMissedOffers"] = "2",
             ["SupportGrid:Records:SqliteConnectionString"] = $"Data Source={RecordsFile}",
             ["SupportGrid:Routing:TierPriorities:vip"] = "10",
+            // Most tests queue customers before any agent is there; the offline tests turn it on for their own sites.
+            ["SupportGrid:Routing:OfflineWhenNoAgents"] = "false",
+            ["SupportGrid:Routing:Queues:offline:sales:OfflineWhenNoAgents"] = "true",
+            ["SupportGrid:Routing:Hours:closed:TimeZone"] = "UTC",
+            ["SupportGrid:Routing:Hours:closed:Weekly:Mon"] = "00:00-00:01",
             ["SupportGrid:Routing:AffinityWait"] = AffinityWait.ToString(),
             ["SupportGrid:Routing:AccountManagers:managed:cust-7"] = "managed-Manager",
             ["SupportGrid:Routing:AccountManagers:managed2:cust-7"] = "managed2-Manager",
