@@ -82,7 +82,8 @@ public sealed record ChatOffer(
     [property: Id(3)] string PageUrl,
     [property: Id(4)] string? PageTitle,
     [property: Id(5)] int WaitedSeconds,
-    [property: Id(6)] DateTimeOffset ExpiresAt);
+    [property: Id(6)] DateTimeOffset ExpiresAt,
+    [property: Id(7)] TransferInfo? Transfer = null);
 
 /// <summary>One customer waiting in a queue.</summary>
 [GenerateSerializer, Immutable, Alias("sg.QueueEntry")]
@@ -93,7 +94,16 @@ public sealed record QueueEntry(
     [property: Id(3)] string? PageTitle,
     [property: Id(4)] DateTimeOffset EnqueuedAt,
     [property: Id(5)] string? PreferredAgentId = null,
-    [property: Id(6)] DateTimeOffset? PreferUntil = null);
+    [property: Id(6)] DateTimeOffset? PreferUntil = null,
+    [property: Id(7)] Guid? ChannelId = null,
+    [property: Id(8)] TransferInfo? Transfer = null);
+
+/// <summary>Why a customer is waiting again: an agent transferred them, with a note for the next agent.</summary>
+[GenerateSerializer, Immutable, Alias("sg.TransferInfo")]
+public sealed record TransferInfo(
+    [property: Id(0)] string FromAgent,
+    [property: Id(1)] string? Note,
+    [property: Id(2)] string FromAgentId);
 
 /// <summary>An agent as configured: who they are, which queues they serve and how many chats they can hold.</summary>
 [GenerateSerializer, Immutable, Alias("sg.AgentProfile")]

@@ -41,6 +41,16 @@ public interface IAgentGrain : IGrainWithStringKey
     [Alias("DeclineOffer")]
     Task DeclineOfferAsync(Guid sessionId);
 
+    /// <summary>Hands a chat on: the customer waits (for <paramref name="preferredAgentId"/> first, if given) in the chat's own
+    /// queue if it is among <paramref name="queueKeys"/>, else in the first of them, in the same channel, with the note for
+    /// the next agent; this agent leaves the channel.</summary>
+    [Alias("Transfer")]
+    Task TransferAsync(Guid channelId, IReadOnlyList<string> queueKeys, string? preferredAgentId, string? note);
+
+    /// <summary>The agent's status (cheap; for transfer pickers).</summary>
+    [Alias("GetStatus")]
+    Task<string> GetStatusAsync();
+
     /// <summary>Called by a channel: it ended, the capacity is free again.</summary>
     [OneWay, Alias("ChannelEnded")]
     Task ChannelEndedAsync(Guid channelId);

@@ -23,6 +23,14 @@ public interface IChannelGrain : IGrainWithGuidKey
     [Alias("SetTyping")]
     Task SetTypingAsync(MemberRef from, bool isTyping);
 
+    /// <summary>Adds an agent (a transfer's next agent); returns every event so far. Idempotent.</summary>
+    [Alias("Join")]
+    Task<IReadOnlyList<ChannelEvent>> JoinAsync(MemberRef agent);
+
+    /// <summary>An agent leaves the channel (transferred it on); the customer stays.</summary>
+    [Alias("Leave")]
+    Task LeaveAsync(MemberRef agent, string reason);
+
     /// <summary>Ends the channel for everyone.</summary>
     [Alias("End")]
     Task EndAsync(MemberRef by, string reason);

@@ -44,6 +44,11 @@ public interface ICustomerGrain : IGrainWithGuidKey
     [Alias("Assign")]
     Task<bool> AssignAsync(Guid channelId, string agentName);
 
+    /// <summary>Called by the agent transferring the chat: the customer waits again in <paramref name="queueKey"/>, in the
+    /// same channel, with their original request time. Refused with <see cref="ErrorCodes.Offline"/> if that queue is offline.</summary>
+    [Alias("Requeue")]
+    Task<int> RequeueAsync(string queueKey, string? preferredAgentId, TransferInfo transfer);
+
     /// <summary>Called by the channel when it ends.</summary>
     [Orleans.Concurrency.OneWay, Alias("ChannelEnded")]
     Task ChannelEndedAsync(Guid channelId, string reason);

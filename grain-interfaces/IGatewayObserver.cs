@@ -23,6 +23,10 @@ public interface IGatewayObserver : IGrainObserver
     [OneWay, Alias("AgentStatus")]
     Task AgentStatusAsync(string agentId, string status);
 
+    /// <summary>The agent left a channel (transferred it on): their consoles stop following it.</summary>
+    [OneWay, Alias("ChatLeft")]
+    Task ChatLeftAsync(string agentId, Guid channelId, string reason);
+
     /// <summary>The customer's place in the queue changed.</summary>
     [OneWay, Alias("QueuePosition")]
     Task QueuePositionAsync(Guid sessionId, int position, int estimatedWaitSeconds);

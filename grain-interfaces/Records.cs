@@ -53,6 +53,7 @@ public static class StepKinds
     public const string Abandoned = "abandoned";
     public const string LeftQueue = "left_queue";
     public const string OfflineMessage = "offline_message";
+    public const string Transferred = "transferred";
 }
 
 /// <summary>

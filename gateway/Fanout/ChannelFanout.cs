@@ -70,15 +70,25 @@ public sealed partial class ChannelFanout(
         return handle;
     }
 
+    /// <summary>Removes a connection from one channel (an agent who transferred it).</summary>
+    public Task LeaveAsync(Guid channelId, string connectionId) => LeaveAsync(connectionId, [channelId], forget: false);
+
     /// <summary>Removes a closed connection from every channel; unsubscribes channels with no local member left.</summary>
-    public async Task LeaveAllAsync(string connectionId)
+    public Task LeaveAllAsync(string connectionId) => LeaveAsync(connectionId, null, forget: true);
+
+    private async Task LeaveAsync(string connectionId, IReadOnlyList<Guid>? only, bool forget)
     {
         List<Task<StreamSubscriptionHandle<ChannelStreamItem>>> emptied = [];
         lock (_lock)
         {
-            if (!_byConnection.Remove(connectionId, out var joined))
+            if (!_byConnection.TryGetValue(connectionId, out var joined))
                 return;
-            foreach (var channelId in joined)
+            var leaving = only?.Where(joined.Contains).ToList() ?? joined.ToList();
+            if (forget)
+                _byConnection.Remove(connectionId);
+            else
+                joined.ExceptWith(leaving);
+            foreach (var channelId in leaving)
             {
                 if (!_channels.TryGetValue(channelId, out var subscription))
                     continue;

@@ -21,6 +21,13 @@ public sealed class GatewayObserver(
     public Task AgentStatusAsync(string agentId, string status) =>
         agents.Clients.Group(HubGroups.Agent(agentId)).Status(status);
 
+    public async Task ChatLeftAsync(string agentId, Guid channelId, string reason)
+    {
+        foreach (var connectionId in registry.AgentConnections(agentId))
+            await fanout.LeaveAsync(channelId, connectionId);
+        await agents.Clients.Group(HubGroups.Agent(agentId)).ChatLeft(channelId, reason);
+    }
+
     public Task QueuePositionAsync(Guid sessionId, int position, int estimatedWaitSeconds) =>
         customers.Clients.Group(HubGroups.Session(sessionId)).QueuePosition(position, estimatedWaitSeconds);
 

@@ -16,7 +16,8 @@ public sealed class AgentHub(
     GatewayEndpoint endpoint,
     ConnectionRegistry registry,
     ChannelFanout fanout,
-    AgentDirectory directory) : Hub<IAgentClient>
+    AgentDirectory directory,
+    Sites.SiteDirectory sites) : Hub<IAgentClient>
 {
     public const string Policy = "agent";
 
@@ -83,6 +84,35 @@ public sealed class AgentHub(
     {
         var target = InputRules.RequireNavigableUrl(url);
         return new SendResult(await Channel(channelId).NavigateAsync(Me, target.AbsoluteUri));
+    }
+
+    /// <summary>Hands the chat to a queue or to a colleague, with a note; the customer stays in the same channel.</summary>
+    public Task TransferChat(Guid channelId, TransferInput input)
+    {
+        var note = input.Note?.Trim();
+        if (note?.Length > 500)
+            throw new HubException($"{ErrorCodes.InvalidInput}: The note is longer than 500 characters.");
+        switch (input)
+        {
+            case { ToQueue: { Length: > 0 } queue, ToAgent: null or "" }:
+                if (!sites.QueueExists(queue))
+                    throw new HubException($"{ErrorCodes.InvalidInput}: There is no queue '{queue}'.");
+                return Agent().TransferAsync(channelId, [queue], null, note);
+            case { ToAgent: { Length: > 0 } agentId, ToQueue: null or "" }:
+                var target = directory.Profile(agentId)
+                    ?? throw new HubException($"{ErrorCodes.InvalidInput}: There is no agent '{agentId}'.");
+                return Agent().TransferAsync(channelId, target.Queues, agentId, note);
+            default:
+                throw new HubException($"{ErrorCodes.InvalidInput}: Name exactly one of toQueue or toAgent.");
+        }
+    }
+
+    /// <summary>Queues and colleagues a chat can be transferred to, with each colleague's status.</summary>
+    public async Task<TransferTargets> GetTransferTargets()
+    {
+        var colleagues = directory.All().Where(a => a.AgentId != AgentId).Take(200).ToList();
+        var statuses = await Task.WhenAll(colleagues.Select(a => grains.GetGrain<IAgentGrain>(a.AgentId).GetStatusAsync()));
+        return new TransferTargets(sites.AllQueues(), colleagues.Select((a, i) => new TransferAgent(a.AgentId, a.DisplayName, statuses[i])).ToList());
     }
 
     public Task EndChat(Guid channelId) => Channel(channelId).EndAsync(Me, $"{Me.Name} ended the chat.");

@@ -55,4 +55,13 @@ public interface IAgentClient
     Task Message(Guid channelId, ChannelEvent evt);
     Task Typing(Guid channelId, Participant from, bool isTyping);
     Task ChatEnded(Guid channelId, string reason);
+    Task ChatLeft(Guid channelId, string reason);
 }
+
+/// <summary>What <c>TransferChat</c> takes: exactly one of a queue (<c>site/queue</c>) or an agent, and an optional note.</summary>
+public sealed record TransferInput(string? ToQueue, string? ToAgent, string? Note);
+
+/// <summary>Where a chat can be transferred.</summary>
+public sealed record TransferTargets(IReadOnlyList<string> Queues, IReadOnlyList<TransferAgent> Agents);
+
+public sealed record TransferAgent(string AgentId, string DisplayName, string Status);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using SupportGrid.GrainInterfaces;
 
 namespace SupportGrid.Gateway.Sites;
 
@@ -9,6 +10,19 @@ public sealed class SiteDirectory(IOptionsMonitor<SitesOptions> options)
 {
     public SiteOptions? Find(string? site) =>
         site is not null && options.CurrentValue.Sites.TryGetValue(site, out var found) ? found : null;
+
+    /// <summary>Every queue of every site, as <c>site/queue</c>.</summary>
+    public IReadOnlyList<string> AllQueues() =>
+        options.CurrentValue.Sites.SelectMany(site => site.Value.Queues.Select(queue => QueueKey.For(site.Key, queue))).ToList();
+
+    /// <summary>True when <paramref name="queueKey"/> (<c>site/queue</c>) names a configured queue.</summary>
+    public bool QueueExists(string? queueKey)
+    {
+        if (string.IsNullOrEmpty(queueKey))
+            return false;
+        var (site, queue) = QueueKey.Parse(queueKey);
+        return Find(site)?.Queues.Contains(queue) == true;
+    }
 
     /// <summary>True when any site names <paramref name="origin"/> (the CORS policy of the widget and customer hub).</summary>
     public bool IsSiteOrigin(string origin)

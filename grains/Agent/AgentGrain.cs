@@ -160,11 +160,14 @@ public sealed partial class AgentGrain(
             S.Offers.Remove(sessionId);
         }
 
-        var channelId = Guid.NewGuid();
+        // A transferred customer brings their channel (and its history); a new one gets a new channel.
+        var channelId = entry.ChannelId ?? Guid.NewGuid();
         var (site, _) = QueueKey.Parse(offer.Queue);
         var customerMember = new MemberRef(Roles.Customer, sessionId.ToString(), entry.Customer.Name);
         var channel = GrainFactory.GetGrain<IChannelGrain>(channelId);
-        var events = await channel.OpenAsync(new ChannelOpening(site, offer.Queue, customerMember, Me, entry.PageUrl));
+        var events = entry.ChannelId is null
+            ? await channel.OpenAsync(new ChannelOpening(site, offer.Queue, customerMember, Me, entry.PageUrl))
+            : await channel.JoinAsync(Me);
         S.Chats[channelId] = new AgentChat(sessionId, offer.Queue, entry.Customer, entry.PageUrl);
         await state.WriteStateAsync();
         records.Record(new SessionAccepted(sessionId, time.GetUtcNow(), AgentId, channelId));
@@ -188,6 +191,34 @@ public sealed partial class AgentGrain(
         S.MissedInARow = 0;
         await GrainFactory.GetGrain<IQueueGrain>(offer.Queue).DeclineOfferAsync(sessionId, AgentId);
     }
+
+    public async Task TransferAsync(Guid channelId, IReadOnlyList<string> queueKeys, string? preferredAgentId, string? note)
+    {
+        if (!S.Chats.TryGetValue(channelId, out var chat))
+            throw new SupportGridException(ErrorCodes.NotMember, "You are not in this chat.");
+        if (queueKeys.Count == 0)
+            throw new SupportGridException(ErrorCodes.InvalidInput, "The target serves no queue.");
+        var queueKey = queueKeys.Contains(chat.Queue) ? chat.Queue : queueKeys[0];
+        if (preferredAgentId == AgentId)
+            throw new SupportGridException(ErrorCodes.InvalidInput, "You cannot transfer a chat to yourself.");
+        var trimmedNote = string.IsNullOrWhiteSpace(note) ? null : note.Trim();
+        if (trimmedNote?.Length > 500)
+            throw new SupportGridException(ErrorCodes.InvalidInput, "The note is longer than 500 characters.");
+        // Queue the customer first: if the target is offline this throws and the chat stays with this agent.
+        await GrainFactory.GetGrain<ICustomerGrain>(chat.SessionId).RequeueAsync(queueKey, preferredAgentId,
+            new TransferInfo(Profile.DisplayName, trimmedNote, AgentId));
+        var target = preferredAgentId is null ? queueKey : $"{preferredAgentId} ({queueKey})";
+        await GrainFactory.GetGrain<IChannelGrain>(channelId).LeaveAsync(Me, $"{Profile.DisplayName} transferred the chat; please wait for the next agent.");
+        S.Chats.Remove(channelId);
+        foreach (var gateway in Gateways())
+            gateway.ChatLeftAsync(AgentId, channelId, "You transferred this chat.").Ignore();
+        S.IdleSince = time.GetUtcNow();
+        await state.WriteStateAsync();
+        records.Record(new SessionStepped(chat.SessionId, S.IdleSince, StepKinds.Transferred, AgentId, trimmedNote is null ? target : $"{target}: {trimmedNote}"));
+        await ReportAvailabilityAsync();
+    }
+
+    public Task<string> GetStatusAsync() => Task.FromResult(S.Status);
 
     public async Task ChannelEndedAsync(Guid channelId)
     {

@@ -77,6 +77,37 @@ public sealed class ChannelGrain(
             : Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, null, member.AsParticipant(), isTyping));
     }
 
+    public async Task<IReadOnlyList<ChannelEvent>> JoinAsync(MemberRef agent)
+    {
+        RequireOpen();
+        if (agent.Role != Roles.Agent)
+            throw new SupportGridException(ErrorCodes.InvalidInput, "Only agents join a channel this way.");
+        if (!S.Members.Any(m => m.Role == Roles.Agent && m.Id == agent.Id))
+        {
+            S.Members.Add(agent);
+            var joined = Append(EventTypes.Joined, agent.AsParticipant(), $"{agent.Name} joined the chat.", null);
+            await state.WriteStateAsync();
+            await PublishAsync(joined);
+        }
+        return S.Events.ToList();
+    }
+
+    public async Task LeaveAsync(MemberRef agent, string reason)
+    {
+        var member = RequireMember(agent);
+        if (member.Role != Roles.Agent)
+            throw new SupportGridException(ErrorCodes.InvalidInput, "A customer ends the chat rather than leaving it.");
+        S.Members.Remove(member);
+        if (S.Ended)
+        {
+            await state.WriteStateAsync();
+            return;
+        }
+        var left = Append(EventTypes.Left, member.AsParticipant(), reason, null);
+        await state.WriteStateAsync();
+        await PublishAsync(left);
+    }
+
     public async Task EndAsync(MemberRef by, string reason)
     {
         if (by.Role != Roles.System)

@@ -75,6 +75,24 @@ public sealed class CustomerGrain(
         return new StartChatResult(SessionId, $"{SessionId:N}.{secretText}", position);
     }
 
+    public async Task<int> RequeueAsync(string queueKey, string? preferredAgentId, TransferInfo transfer)
+    {
+        if (S.Status != SessionStatus.Connected || S.ChannelId is not { } channelId)
+            throw new SupportGridException(ErrorCodes.InvalidState, "Only a chat in progress can be transferred.");
+        var (site, queue) = QueueKey.Parse(queueKey);
+        if (site != S.Request!.Site)
+            throw new SupportGridException(ErrorCodes.InvalidInput, $"A chat of site '{S.Request.Site}' cannot go to a queue of site '{site}'.");
+        var entry = new QueueEntry(SessionId, CustomerOf(S.Request), S.Request.PageUrl, S.Request.PageTitle, S.CreatedAt,
+            preferredAgentId, preferredAgentId is null ? null : time.GetUtcNow() + routing.Value.AffinityWait, channelId, transfer);
+        var position = await GrainFactory.GetGrain<IQueueGrain>(queueKey).EnqueueAsync(entry);
+        S.Request = S.Request with { Queue = queue };
+        S.Status = SessionStatus.Queued;
+        await state.WriteStateAsync();
+        foreach (var gateway in S.Gateways)
+            gateway.QueuePositionAsync(SessionId, position, 0).Ignore();
+        return position;
+    }
+
     public Task LeaveMessageAsync(OfflineMessage message)
     {
         if (S.Status != SessionStatus.New)
@@ -158,6 +176,8 @@ public sealed class CustomerGrain(
         if (S.Status != SessionStatus.Queued || S.Connections.Count > 0)
             return;
         await Queue().LeaveAsync(SessionId);
+        if (S.ChannelId is not null)
+            await Channel().EndAsync(new MemberRef(Roles.System, "system", "SupportGrid"), $"{Me.Name} left while waiting for the next agent.");
         await MarkEndedAsync(SessionOutcome.Abandoned);
     }
 
@@ -181,7 +201,9 @@ public sealed class CustomerGrain(
         {
             case SessionStatus.Queued:
                 await Queue().LeaveAsync(SessionId);
-                await MarkEndedAsync(SessionOutcome.LeftQueue);
+                if (S.ChannelId is not null) // waiting after a transfer: the channel ends too
+                    await Channel().EndAsync(Me, $"{Me.Name} ended the chat.");
+                await MarkEndedAsync(S.ChannelId is null ? SessionOutcome.LeftQueue : SessionOutcome.Ended);
                 foreach (var gateway in S.Gateways)
                     gateway.SessionEndedAsync(SessionId, "You left the queue.").Ignore();
                 break;
@@ -207,7 +229,7 @@ public sealed class CustomerGrain(
         if (S.Status != SessionStatus.Queued)
             return false;
         S.Status = SessionStatus.Connected;
-        S.ChannelId = channelId;
+        S.ChannelId = channelId; // the same channel after a transfer
         S.AgentName = agentName;
         await state.WriteStateAsync();
         foreach (var gateway in S.Gateways)

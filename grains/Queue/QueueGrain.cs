@@ -87,6 +87,8 @@ public sealed partial class QueueGrain(
         {
             if (Availability() is { Open: false } offline)
                 throw new SupportGridException(ErrorCodes.Offline, offline.Message);
+            if (entry.Transfer is { } transfer)
+                Exclude(entry.SessionId, transfer.FromAgentId); // never straight back to the agent who handed it on
             index = _order.InsertionIndex(S.Waiting, entry);
             S.Waiting.Insert(index, entry);
             _notifiedPositions[entry.SessionId] = index + 1;
@@ -208,7 +210,7 @@ public sealed partial class QueueGrain(
             ArmOfferTimer(entry.SessionId, offer);
             var waited = (int)Math.Max(0, (now - entry.EnqueuedAt).TotalSeconds);
             this.GetAgent(agentId).ReceiveOfferAsync(Key, new ChatOffer(
-                entry.SessionId, Key, entry.Customer, entry.PageUrl, entry.PageTitle, waited, offer.ExpiresAt)).Ignore();
+                entry.SessionId, Key, entry.Customer, entry.PageUrl, entry.PageTitle, waited, offer.ExpiresAt, entry.Transfer)).Ignore();
             records.Record(new SessionStepped(entry.SessionId, now, StepKinds.Offered, agentId, null));
             LogOffered(logger, Key, entry.SessionId, agentId);
         }

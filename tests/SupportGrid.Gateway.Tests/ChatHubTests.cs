@@ -158,6 +158,36 @@ public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<Gateway
     }
 
     [Fact]
+    public async Task AnAgentTransfersAChatToAColleagueWhoSeesTheNoteAndTheHistory()
+    {
+        var (first, customer, _, accepted) = await ConnectedChatAsync();
+        await customer.Hub.InvokeAsync<SendResult>("SendMessage", "My order never came", "c-1");
+        var colleagueSlot = gateway.NextSlot();
+        var colleague = await AgentAsync(colleagueSlot);
+        var left = first.Hub.Inbox<Guid, string>("ChatLeft");
+
+        var targets = await first.Hub.InvokeAsync<TransferTargets>("GetTransferTargets");
+        Assert.Contains("demo/" + colleagueSlot.Queue, targets.Queues);
+        Assert.Contains(targets.Agents, a => a.AgentId == colleagueSlot.AgentId && a.Status == AgentStatus.Available);
+        await first.Hub.InvokeAsync("TransferChat", accepted.ChannelId, new TransferInput(null, colleagueSlot.AgentId, "lost parcel, order 1042"));
+
+        Assert.Equal(accepted.ChannelId, (await left.WaitAsync()).Item1);
+        var offer = await colleague.Offers.WaitAsync();
+        Assert.Equal((_slot.AgentName, "lost parcel, order 1042"), (offer.Transfer!.FromAgent, offer.Transfer.Note));
+        var taken = await colleague.Hub.InvokeAsync<AcceptResult>("AcceptOffer", offer.SessionId);
+        Assert.Equal(accepted.ChannelId, taken.ChannelId);
+        Assert.Contains(taken.Events, e => e.Text == "My order never came");
+        Assert.Equal(colleagueSlot.AgentName, await customer.Joined.WaitAsync(name => name == colleagueSlot.AgentName));
+        var reply = await colleague.Hub.InvokeAsync<SendResult>("SendMessage", taken.ChannelId, "I'm on it.", "b-1");
+        Assert.Equal("I'm on it.", (await customer.Messages.WaitAsync(e => e.Seq == reply.Seq)).Text);
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => first.Hub.InvokeAsync<SendResult>("SendMessage", accepted.ChannelId, "me again", "a-9"));
+        Assert.Contains(ErrorCodes.NotMember, refused.Message);
+        var both = await Assert.ThrowsAsync<HubException>(() => colleague.Hub.InvokeAsync("TransferChat", taken.ChannelId, new TransferInput("demo/sales", "bob", null)));
+        Assert.Contains("exactly one of toQueue or toAgent", both.Message);
+    }
+
+    [Fact]
     public async Task ARetriedSendIsStoredOnce()
     {
         var (_, customer, _, _) = await ConnectedChatAsync();

@@ -20,6 +20,8 @@ public sealed class RecordingGateway : IGatewayObserver
 
     public Task AgentStatusAsync(string agentId, string status) => Record(new("status", agentId, Guid.Empty, status));
 
+    public Task ChatLeftAsync(string agentId, Guid channelId, string reason) => Record(new("chat-left", agentId, channelId, reason));
+
     public Task QueuePositionAsync(Guid sessionId, int position, int estimatedWaitSeconds) => Record(new("position", null, sessionId, position));
 
     public Task AgentJoinedAsync(Guid sessionId, Guid channelId, string agentName) => Record(new("joined", null, sessionId, channelId));
