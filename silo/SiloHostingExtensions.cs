@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Runtime.Hosting;
 using SupportGrid.GrainInterfaces;
 using SupportGrid.Grains;
 using SupportGrid.Grains.Records;
@@ -15,7 +16,20 @@ public static class SiloHostingExtensions
     public static ISiloBuilder AddSupportGrid(this ISiloBuilder silo, IConfiguration configuration)
     {
         var options = Options(configuration);
-        silo.AddMemoryGrainStorage(GrainStorage.Name);
+        var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        switch (storage.Provider)
+        {
+            case "sqlite":
+                // Registered once per silo; several silos in one process (tests) share the file, which outlives any one of them.
+                silo.Services.AddGrainStorage(GrainStorage.Name, (sp, _) =>
+                    new Storage.SqliteGrainStorage(storage.SqliteConnectionString, sp.GetRequiredService<Orleans.Serialization.Serializer>()));
+                break;
+            case "memory":
+                silo.AddMemoryGrainStorage(GrainStorage.Name);
+                break;
+            default:
+                throw new InvalidOperationException($"SupportGrid:Storage:Provider must be 'sqlite' or 'memory', not '{storage.Provider}'.");
+        }
         silo.AddMemoryGrainStorage("PubSubStore");
         silo.AddMemoryStreams(StreamNames.Provider, streams => streams.ConfigurePullingAgent(agent =>
             agent.Configure(o => o.GetQueueMsgsTimerPeriod = options.StreamPollPeriod)));

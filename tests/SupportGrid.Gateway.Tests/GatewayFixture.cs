@@ -30,6 +30,11 @@ public sealed class GatewayFixture : WebApplicationFactory<Program>, IAsyncLifet
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The usage-record and grain-state databases; a second fixture given the same files is the same product restarted.</summary>
+    public string RecordsFile { get; init; } = Path.Combine(Path.GetTempPath(), $"sg-gateway-records-{Guid.NewGuid():N}.db");
+
+    public string StateFile { get; init; } = Path.Combine(Path.GetTempPath(), $"sg-gateway-state-{Guid.NewGuid():N}.db");
+
     /// <summary>A test's own queue and agent (agent "agent{n}", display name "Agent {n}", capacity 3, serving only "demo/t{n}"),
     /// so tests sharing one gateway never see each other's customers.</summary>
     public sealed record Slot(string Queue, string AgentId, string AgentName, string Password);
@@ -54,7 +59,8 @@ public sealed class GatewayFixture : WebApplicationFactory<Program>, IAsyncLifet
         builder.UseSetting("SupportGrid:Routing:OfflineWhenNoAgents", "false");
         builder.UseSetting("SupportGrid:Sites:demo:Queues:100", OfflineQueue);
         builder.UseSetting($"SupportGrid:Routing:Queues:demo:{OfflineQueue}:OfflineWhenNoAgents", "true");
-        builder.UseSetting("SupportGrid:Records:SqliteConnectionString", $"Data Source={Path.Combine(Path.GetTempPath(), $"sg-gateway-{Guid.NewGuid():N}.db")}");
+        builder.UseSetting("SupportGrid:Records:SqliteConnectionString", $"Data Source={RecordsFile}");
+        builder.UseSetting("SupportGrid:Storage:SqliteConnectionString", $"Data Source={StateFile}");
         builder.UseSetting($"SupportGrid:Agents:{Supervisor}:DisplayName", "Sam Supervisor");
         builder.UseSetting($"SupportGrid:Agents:{Supervisor}:PasswordHash", Auth.PasswordHash.Create(SlotPassword, iterations: 1000));
         builder.UseSetting($"SupportGrid:Agents:{Supervisor}:Roles:0", "supervisor");

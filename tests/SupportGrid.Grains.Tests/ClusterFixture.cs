@@ -15,6 +15,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>The usage-record database of this cluster: a real SQLite file, shared by both silos.</summary>
     public static readonly string RecordsFile = Path.Combine(Path.GetTempPath(), $"sg-records-{Guid.NewGuid():N}.db");
 
+    /// <summary>The grain-state database: a real SQLite file shared by the silos, so state outlives a killed silo.</summary>
+    public static readonly string StateFile = Path.Combine(Path.GetTempPath(), $"sg-state-{Guid.NewGuid():N}.db");
+
     public InProcessTestCluster Cluster { get; }
 
     public IClusterClient Client => Cluster.Client;
@@ -30,6 +33,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["SupportGrid:Flow:AbandonGrace"] = AbandonGrace.ToString(),
             ["SupportGrid:Flow:MaxMissedOffers"] = "2",
             ["SupportGrid:Records:SqliteConnectionString"] = $"Data Source={RecordsFile}",
+            ["SupportGrid:Storage:SqliteConnectionString"] = $"Data Source={StateFile}",
             ["SupportGrid:Routing:TierPriorities:vip"] = "10",
             // Most tests queue customers before any agent is there; the offline tests turn it on for their own sites.
             ["SupportGrid:Routing:OfflineWhenNoAgents"] = "false",
