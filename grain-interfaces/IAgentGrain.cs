@@ -51,7 +51,7 @@ public interface IAgentGrain : IGrainWithStringKey
     [Alias("GetStatus")]
     Task<string> GetStatusAsync();
 
-    /// <summary>Called by a channel: it ended, the capacity is free again.</summary>
-    [OneWay, Alias("ChannelEnded")]
+    /// <summary>Called by a channel: it ended, the capacity is free again. The channel waits for it; it may interleave.</summary>
+    [AlwaysInterleave, Alias("ChannelEnded")]
     Task ChannelEndedAsync(Guid channelId);
 }

@@ -49,8 +49,14 @@ public interface ICustomerGrain : IGrainWithGuidKey
     [Alias("Requeue")]
     Task<int> RequeueAsync(string queueKey, string? preferredAgentId, TransferInfo transfer);
 
-    /// <summary>Called by the channel when it ends.</summary>
-    [Orleans.Concurrency.OneWay, Alias("ChannelEnded")]
+    /// <summary>Called by the queue when an agent claimed this customer but never confirmed: if the session is still
+    /// waiting (the agent's silo died before the chat started), it goes back to the queue.</summary>
+    [Orleans.Concurrency.OneWay, Alias("ClaimLapsed")]
+    Task ClaimLapsedAsync(QueueEntry entry);
+
+    /// <summary>Called by the channel when it ends; the channel waits for it (so a lost silo cannot lose it) and it may
+    /// interleave with this grain's own call that is ending the channel.</summary>
+    [Orleans.Concurrency.AlwaysInterleave, Alias("ChannelEnded")]
     Task ChannelEndedAsync(Guid channelId, string reason);
 
     /// <summary>The session's status (for tests and operators).</summary>

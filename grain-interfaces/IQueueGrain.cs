@@ -37,6 +37,14 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("ClaimOffer")]
     Task<QueueEntry> ClaimOfferAsync(Guid sessionId, string agentId);
 
+    /// <summary>The accepting agent confirms the claimed customer is in a channel (or gone): the claim is done.</summary>
+    [Alias("CompleteClaim")]
+    Task CompleteClaimAsync(Guid sessionId);
+
+    /// <summary>Puts back a customer whose claim lapsed and who is still waiting, with their original place; never refused.</summary>
+    [Alias("Return")]
+    Task ReturnAsync(QueueEntry entry);
+
     /// <summary>The agent declines; the customer is offered to the next agent and never again to this one.</summary>
     [Alias("DeclineOffer")]
     Task DeclineOfferAsync(Guid sessionId, string agentId);

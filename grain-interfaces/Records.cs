@@ -54,6 +54,7 @@ public static class StepKinds
     public const string LeftQueue = "left_queue";
     public const string OfflineMessage = "offline_message";
     public const string Transferred = "transferred";
+    public const string RefusedOffline = "refused_offline";
 }
 
 /// <summary>

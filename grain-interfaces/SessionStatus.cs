@@ -21,6 +21,9 @@ public static class SessionOutcome
     /// <summary>The customer closed the page or lost the connection while waiting and did not come back in time.</summary>
     public const string Abandoned = "abandoned";
 
+    /// <summary>The customer asked while the queue was offline and was told so.</summary>
+    public const string RefusedOffline = "refused_offline";
+
     /// <summary>The queue was offline; the customer left a message instead.</summary>
     public const string OfflineMessage = "offline_message";
 }

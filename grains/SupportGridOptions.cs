@@ -21,6 +21,10 @@ public sealed class FlowOptions
     /// Their open offers are withdrawn and re-routed at once; after the grace the agent is offline.</summary>
     public TimeSpan AgentDisconnectGrace { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long an accepted (claimed) customer may go without the accepting agent confirming the chat started.
+    /// If the agent's silo dies in between, the customer goes back to the queue with their place.</summary>
+    public TimeSpan ClaimTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>After this many offers in a row timed out, the agent is set away.</summary>
     public int MaxMissedOffers { get; set; } = 3;
 

@@ -170,15 +170,17 @@ public sealed partial class AgentGrain(
             : await channel.JoinAsync(Me);
         S.Chats[channelId] = new AgentChat(sessionId, offer.Queue, entry.Customer, entry.PageUrl);
         await state.WriteStateAsync();
-        records.Record(new SessionAccepted(sessionId, time.GetUtcNow(), AgentId, channelId));
-        if (entry.Customer is { CustomerIdVerified: true, CustomerId: { } customerId })
-            GrainFactory.GetGrain<ICustomerProfileGrain>(CustomerProfile.CustomerProfileGrain.KeyFor(site, customerId)).SetLastAgentAsync(AgentId).Ignore();
-
-        if (!await GrainFactory.GetGrain<ICustomerGrain>(sessionId).AssignAsync(channelId, Profile.DisplayName))
+        // The customer grain is the last word: it takes only one agent, even if this claim lapsed meanwhile.
+        var assigned = await GrainFactory.GetGrain<ICustomerGrain>(sessionId).AssignAsync(channelId, Profile.DisplayName);
+        await queue.CompleteClaimAsync(sessionId);
+        if (!assigned)
         {
             await channel.EndAsync(new MemberRef(Roles.System, "system", "SupportGrid"), "The customer left before the chat started.");
             throw new SupportGridException(ErrorCodes.InvalidState, "The customer left before the chat started.");
         }
+        records.Record(new SessionAccepted(sessionId, time.GetUtcNow(), AgentId, channelId));
+        if (entry.Customer is { CustomerIdVerified: true, CustomerId: { } customerId })
+            GrainFactory.GetGrain<ICustomerProfileGrain>(CustomerProfile.CustomerProfileGrain.KeyFor(site, customerId)).SetLastAgentAsync(AgentId).Ignore();
         LogAccepted(logger, AgentId, sessionId, channelId);
         await ReportAvailabilityAsync();
         return new AcceptResult(channelId, sessionId, entry.Customer, entry.PageUrl, events);

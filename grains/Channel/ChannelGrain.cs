@@ -113,22 +113,38 @@ public sealed class ChannelGrain(
         if (by.Role != Roles.System)
             RequireMember(by);
         if (S.Ended)
+        {
+            // Ending again (a retry after a failure) tells the members again: the notices are idempotent.
+            await NotifyMembersEndedAsync(S.Events[^1]);
             return;
+        }
         S.Ended = true;
         var ended = Append(EventTypes.Ended, by.AsParticipant(), reason, null);
         await state.WriteStateAsync();
         await PublishAsync(ended);
+        await NotifyMembersEndedAsync(ended);
+    }
+
+    private async Task NotifyMembersEndedAsync(ChannelEvent ended)
+    {
+        var reason = ended.Text ?? "The chat ended.";
+        // Tell every member and wait for them: the customer closes its session (and its record), the agent frees capacity.
+        // Both interleave with a call of theirs that may be waiting on this one.
         var channelId = this.GetPrimaryKey();
+        var told = new List<Task>();
         foreach (var member in S.Members)
         {
             if (member.Role == Roles.Customer && Guid.TryParse(member.Id, out var sessionId))
             {
                 records.Record(new TranscriptSaved(sessionId, ended.At, channelId, S.Events.ToList()));
-                GrainFactory.GetGrain<ICustomerGrain>(sessionId).ChannelEndedAsync(channelId, reason).Ignore();
+                told.Add(GrainFactory.GetGrain<ICustomerGrain>(sessionId).ChannelEndedAsync(channelId, reason));
             }
             else if (member.Role == Roles.Agent)
-                GrainFactory.GetGrain<IAgentGrain>(member.Id).ChannelEndedAsync(channelId).Ignore();
+            {
+                told.Add(GrainFactory.GetGrain<IAgentGrain>(member.Id).ChannelEndedAsync(channelId));
+            }
         }
+        await Task.WhenAll(told);
     }
 
     public Task<IReadOnlyList<ChannelEvent>> GetEventsAsync(MemberRef who, long afterSeq)

@@ -58,20 +58,24 @@ public sealed class CustomerGrain(
 
         var customer = CustomerOf(request);
         var preferred = await PreferredAgentAsync(request);
+        // The record exists before the customer is in any queue, so no later step can miss it.
+        await records.RecordDurablyAsync(new SessionRequested(SessionId, S.CreatedAt, request.Site, QueueKey.For(request.Site, request.Queue), customer, request.PageUrl, request.PageTitle));
         int position;
         try
         {
-            // The queue may refuse (offline): then nothing of this session is kept.
             position = await Queue().EnqueueAsync(new QueueEntry(SessionId, customer, request.PageUrl, request.PageTitle, S.CreatedAt,
                 preferred, preferred is null ? null : S.CreatedAt + routing.Value.AffinityWait));
         }
-        catch
+        catch (Exception e)
         {
+            // Not queued (refused while offline, or the queue's silo failed): keep nothing of this session in memory, so
+            // a retry starts it afresh. A refusal is recorded (supervisors see who tried while offline).
             state.State = new CustomerState();
+            if (e is SupportGridException { Code: ErrorCodes.Offline } refused)
+                records.Record(new SessionClosed(SessionId, time.GetUtcNow(), SessionOutcome.RefusedOffline, refused.Message));
             throw;
         }
         await state.WriteStateAsync();
-        records.Record(new SessionRequested(SessionId, S.CreatedAt, request.Site, QueueKey.For(request.Site, request.Queue), customer, request.PageUrl, request.PageTitle));
         return new StartChatResult(SessionId, $"{SessionId:N}.{secretText}", position);
     }
 
@@ -92,6 +96,9 @@ public sealed class CustomerGrain(
             gateway.QueuePositionAsync(SessionId, position, 0).Ignore();
         return position;
     }
+
+    public Task ClaimLapsedAsync(QueueEntry entry) =>
+        S.Status == SessionStatus.Queued ? Queue().ReturnAsync(entry) : Task.CompletedTask;
 
     public Task LeaveMessageAsync(OfflineMessage message)
     {
@@ -176,9 +183,9 @@ public sealed class CustomerGrain(
         if (S.Status != SessionStatus.Queued || S.Connections.Count > 0)
             return;
         await Queue().LeaveAsync(SessionId);
+        await MarkEndedAsync(SessionOutcome.Abandoned);
         if (S.ChannelId is not null)
             await Channel().EndAsync(new MemberRef(Roles.System, "system", "SupportGrid"), $"{Me.Name} left while waiting for the next agent.");
-        await MarkEndedAsync(SessionOutcome.Abandoned);
     }
 
     public Task<long> SendMessageAsync(string text, string clientMessageId)
@@ -201,9 +208,9 @@ public sealed class CustomerGrain(
         {
             case SessionStatus.Queued:
                 await Queue().LeaveAsync(SessionId);
+                await MarkEndedAsync(S.ChannelId is null ? SessionOutcome.LeftQueue : SessionOutcome.Ended);
                 if (S.ChannelId is not null) // waiting after a transfer: the channel ends too
                     await Channel().EndAsync(Me, $"{Me.Name} ended the chat.");
-                await MarkEndedAsync(S.ChannelId is null ? SessionOutcome.LeftQueue : SessionOutcome.Ended);
                 foreach (var gateway in S.Gateways)
                     gateway.SessionEndedAsync(SessionId, "You left the queue.").Ignore();
                 break;
@@ -244,11 +251,13 @@ public sealed class CustomerGrain(
 
     private async Task MarkEndedAsync(string outcome)
     {
+        if (S.Status == SessionStatus.Ended)
+            return; // already ended (the channel's notice can interleave with this grain ending it)
         S.Status = SessionStatus.Ended;
         S.Outcome = outcome;
         S.AwaySince = null;
         S.EndedAt = time.GetUtcNow();
-        records.Record(new SessionClosed(SessionId, S.EndedAt.Value, outcome, null));
+        await records.RecordDurablyAsync(new SessionClosed(SessionId, S.EndedAt.Value, outcome, null));
         await state.WriteStateAsync();
     }
 

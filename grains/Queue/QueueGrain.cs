@@ -43,6 +43,7 @@ public sealed partial class QueueGrain(
     private bool _offlineWhenNoAgents = true;
     private WaitingOrder _order = new(_ => 0);
     private readonly Dictionary<Guid, IGrainTimer> _offerTimers = [];
+    private readonly Dictionary<Guid, IGrainTimer> _claimTimers = [];
     private readonly Dictionary<Guid, int> _notifiedPositions = [];
     private IGrainTimer? _positionTimer;
     private bool _positionsDirty;
@@ -64,6 +65,8 @@ public sealed partial class QueueGrain(
         // Offers survive in state; re-arm their deadlines (an overdue one fires at once).
         foreach (var (sessionId, offer) in S.Offers)
             ArmOfferTimer(sessionId, offer);
+        foreach (var (sessionId, claim) in S.Claimed)
+            ArmClaimTimer(sessionId, claim);
         _positionTimer = this.RegisterGrainTimer(TickAsync, _options.PositionUpdateInterval, _options.PositionUpdateInterval);
         _positionsDirty = S.Waiting.Count > 0;
         return Task.CompletedTask;
@@ -153,11 +156,55 @@ public sealed partial class QueueGrain(
         _notifiedPositions.Remove(sessionId);
         if (S.Agents.TryGetValue(agentId, out var availability))
             S.Agents[agentId] = availability with { FreeSlots = availability.FreeSlots - 1 };
+        var claim = new ClaimedEntry(entry, agentId, time.GetUtcNow() + _options.ClaimTimeout);
+        S.Claimed[sessionId] = claim;
+        ArmClaimTimer(sessionId, claim);
         UpdateDequeueRate();
         _positionsDirty = true;
         Dispatch();
         await state.WriteStateAsync();
         return entry;
+    }
+
+    public async Task CompleteClaimAsync(Guid sessionId)
+    {
+        if (_claimTimers.Remove(sessionId, out var timer))
+            timer.Dispose();
+        if (S.Claimed.Remove(sessionId))
+            await state.WriteStateAsync();
+    }
+
+    public async Task ReturnAsync(QueueEntry entry)
+    {
+        if (S.Waiting.Any(e => e.SessionId == entry.SessionId) || S.Claimed.ContainsKey(entry.SessionId))
+            return;
+        var index = _order.InsertionIndex(S.Waiting, entry);
+        S.Waiting.Insert(index, entry);
+        _positionsDirty = true;
+        Dispatch();
+        await state.WriteStateAsync();
+    }
+
+    private void ArmClaimTimer(Guid sessionId, ClaimedEntry claim)
+    {
+        var due = claim.Until - time.GetUtcNow();
+        _claimTimers.Remove(sessionId, out var previous);
+        previous?.Dispose();
+        _claimTimers[sessionId] = this.RegisterGrainTimer(
+            (claim, ct) => ClaimLapsedAsync(sessionId, claim), claim,
+            new GrainTimerCreationOptions(due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan));
+    }
+
+    private async Task ClaimLapsedAsync(Guid sessionId, ClaimedEntry lapsed)
+    {
+        _claimTimers.Remove(sessionId);
+        if (!S.Claimed.TryGetValue(sessionId, out var current) || current != lapsed)
+            return;
+        S.Claimed.Remove(sessionId);
+        await state.WriteStateAsync();
+        LogClaimLapsed(logger, Key, sessionId, lapsed.AgentId);
+        // The customer grain knows whether the chat started; if not, it comes back through ReturnAsync.
+        GrainFactory.GetGrain<ICustomerGrain>(sessionId).ClaimLapsedAsync(lapsed.Entry).Ignore();
     }
 
     public async Task DeclineOfferAsync(Guid sessionId, string agentId)
@@ -305,6 +352,9 @@ public sealed partial class QueueGrain(
     }
 
     private IAgentGrain GetAgent(string agentId) => GrainFactory.GetGrain<IAgentGrain>(agentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Queue {Queue}: agent {AgentId} claimed session {SessionId} but never confirmed; asking the session")]
+    private static partial void LogClaimLapsed(ILogger logger, string queue, Guid sessionId, string agentId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Queue {Queue} offered session {SessionId} to agent {AgentId}")]
     private static partial void LogOffered(ILogger logger, string queue, Guid sessionId, string agentId);

@@ -22,7 +22,13 @@ public sealed class QueueState
     [Id(4)] public double SecondsPerDequeue { get; set; }
 
     [Id(5)] public DateTimeOffset? LastDequeueAt { get; set; }
+
+    /// <summary>Customers an agent has claimed but not yet confirmed as connected, by session.</summary>
+    [Id(6)] public Dictionary<Guid, ClaimedEntry> Claimed { get; set; } = [];
 }
+
+[GenerateSerializer, Alias("sg.ClaimedEntry")]
+public sealed record ClaimedEntry([property: Id(0)] QueueEntry Entry, [property: Id(1)] string AgentId, [property: Id(2)] DateTimeOffset Until);
 
 [GenerateSerializer, Alias("sg.AgentAvailability")]
 public sealed record AgentAvailability(

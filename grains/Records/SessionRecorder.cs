@@ -17,6 +17,14 @@ public sealed partial class SessionRecorder(ISessionRecordStore store, ILogger<S
     /// <summary>Queues a command. Never blocks.</summary>
     public void Record(RecordCommand command) => _queue.Writer.TryWrite(command);
 
+    /// <summary>Queues a command and completes once it is written: for the steps a record must never lack (its start and its
+    /// end), so that a silo dying right after cannot lose them.</summary>
+    public Task RecordDurablyAsync(RecordCommand command)
+    {
+        Record(command);
+        return FlushAsync();
+    }
+
     /// <summary>Completes once everything queued before the call is written.</summary>
     public Task FlushAsync()
     {
@@ -70,8 +78,16 @@ public sealed partial class SessionRecorder(ISessionRecordStore store, ILogger<S
             else
                 ((TaskCompletionSource)item).TrySetResult();
         }
-        if (rest.Count > 0)
-            await store.WriteAsync(rest, cancellationToken);
+        try
+        {
+            if (rest.Count > 0)
+                await store.WriteAsync(rest, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // An ungraceful stop: the steps a record must have were written durably already; these others are lost.
+            LogLostOnStop(logger, rest.Count);
+        }
         await base.StopAsync(cancellationToken);
     }
 
@@ -93,6 +109,9 @@ public sealed partial class SessionRecorder(ISessionRecordStore store, ILogger<S
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping abruptly: {Count} queued usage-record steps were not written")]
+    private static partial void LogLostOnStop(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Count} usage records failed (attempt {Attempt}); retrying")]
     private static partial void LogWriteFailed(ILogger logger, int count, int attempt, Exception exception);

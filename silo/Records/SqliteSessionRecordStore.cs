@@ -101,6 +101,7 @@ public sealed class SqliteSessionRecordStore(IOptions<RecordsOptions> options) :
                         SessionOutcome.Abandoned => StepKinds.Abandoned,
                         SessionOutcome.LeftQueue => StepKinds.LeftQueue,
                         SessionOutcome.OfflineMessage => null,
+                        SessionOutcome.RefusedOffline => StepKinds.RefusedOffline,
                         _ => StepKinds.Ended,
                     };
                     if (kind is not null)

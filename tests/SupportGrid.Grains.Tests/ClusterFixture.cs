@@ -5,7 +5,7 @@ using SupportGrid.Silo;
 namespace SupportGrid.Grains.Tests;
 
 /// <summary>A two-silo in-process cluster configured like production, with a short offer timeout.</summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
     public static readonly TimeSpan OfferTimeout = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan AgentDisconnectGrace = TimeSpan.FromSeconds(1);
@@ -13,18 +13,22 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static readonly TimeSpan AffinityWait = TimeSpan.FromSeconds(1.5);
 
     /// <summary>The usage-record database of this cluster: a real SQLite file, shared by both silos.</summary>
-    public static readonly string RecordsFile = Path.Combine(Path.GetTempPath(), $"sg-records-{Guid.NewGuid():N}.db");
+    public readonly string RecordsFile = Path.Combine(Path.GetTempPath(), $"sg-records-{Guid.NewGuid():N}.db");
 
     /// <summary>The grain-state database: a real SQLite file shared by the silos, so state outlives a killed silo.</summary>
-    public static readonly string StateFile = Path.Combine(Path.GetTempPath(), $"sg-state-{Guid.NewGuid():N}.db");
+    public readonly string StateFile = Path.Combine(Path.GetTempPath(), $"sg-state-{Guid.NewGuid():N}.db");
 
     public InProcessTestCluster Cluster { get; }
 
     public IClusterClient Client => Cluster.Client;
 
-    public ClusterFixture()
+    public ClusterFixture() : this(2)
     {
-        var builder = new InProcessTestClusterBuilder(2);
+    }
+
+    protected ClusterFixture(short silos)
+    {
+        var builder = new InProcessTestClusterBuilder(silos);
         var settings = new Dictionary<string, string?>
         {
             ["SupportGrid:Flow:OfferTimeout"] = OfferTimeout.ToString(),
@@ -32,6 +36,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["SupportGrid:Flow:AgentDisconnectGrace"] = AgentDisconnectGrace.ToString(),
             ["SupportGrid:Flow:AbandonGrace"] = AbandonGrace.ToString(),
             ["SupportGrid:Flow:MaxMissedOffers"] = "2",
+            ["SupportGrid:Flow:ClaimTimeout"] = "00:00:03",
             ["SupportGrid:Records:SqliteConnectionString"] = $"Data Source={RecordsFile}",
             ["SupportGrid:Storage:SqliteConnectionString"] = $"Data Source={StateFile}",
             ["SupportGrid:Routing:TierPriorities:vip"] = "10",
@@ -52,6 +57,15 @@ public sealed class ClusterFixture : IAsyncLifetime
     public Task InitializeAsync() => Cluster.DeployAsync();
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+/// <summary>Three silos, for tests that kill one; its own cluster so the kill disturbs no other test.</summary>
+public sealed class ThreeSiloClusterFixture() : ClusterFixture(3);
+
+[CollectionDefinition(Name)]
+public sealed class ThreeSiloCollection : ICollectionFixture<ThreeSiloClusterFixture>
+{
+    public const string Name = "three silos";
 }
 
 [CollectionDefinition(Name)]

@@ -6,9 +6,9 @@ namespace SupportGrid.Grains.Tests;
 /// </summary>
 public static class Eventually
 {
-    public static async Task HoldsAsync(Func<Task<bool>> condition, string what)
+    public static async Task HoldsAsync(Func<Task<bool>> condition, string what, int seconds = 15)
     {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         while (!await condition())
         {
             if (deadline.IsCancellationRequested)
