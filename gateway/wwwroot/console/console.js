@@ -1,7 +1,7 @@
 // SupportGrid agent console. Plain ES module; needs the SignalR UMD client (/lib/signalr.min.js) as window.signalR.
 // All user-supplied text (customer details, messages, URLs) is rendered with textContent; no innerHTML anywhere.
 
-import { uuid, httpUrl, errorText } from "../shared/util.js";
+import { uuid, httpUrl, errorText, errorCode } from "../shared/util.js";
 
 const TOKEN_KEY = "sg:console:token";
 const USER_KEY = "sg:console:username";
@@ -12,6 +12,9 @@ const TYPING_THROTTLE_MS = 2000;
 const TYPING_IDLE_MS = 3000;
 const TYPING_SHOW_MAX_MS = 8000;
 const WITHDRAWN_SHOW_MS = 4000;
+const MAX_TRANSFER_NOTE = 500;
+const TARGETS_MAX_AGE_MS = 2000; // GetTransferTargets again when a transfer list is opened after this long
+const TRANSFER_CONFIRM_MS = 3000; // no ChatLeft this long after TransferChat returned: fetch the events ourselves
 const STATUSES = ["available", "away", "offline"];
 const BASE_TITLE = document.title;
 
@@ -116,6 +119,9 @@ const state = {
   offers: new Map(), // sessionId -> { offer, el, receivedAt, refs }
   chats: new Map(), // channelId -> chat (see createChat)
   tick: 0,
+  targets: { queues: [], agents: [] }, // GetTransferTargets, for every chat's transfer list
+  targetsAt: 0,
+  targetsLoading: null,
 };
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -227,6 +233,7 @@ async function connect() {
     conn.on("Message", (channelId, evt) => onChatEvent(String(channelId), evt));
     conn.on("Typing", (channelId, from, isTyping) => onRemoteTyping(String(channelId), from, isTyping));
     conn.on("ChatEnded", (channelId, reason) => onChatEnded(String(channelId), reason));
+    conn.on("ChatLeft", (channelId, reason) => onChatLeft(String(channelId), reason));
     conn.onreconnecting(() => {
       ui.status.disabled = true;
       setConnectionLine("Connection lost. Reconnecting…");
@@ -333,6 +340,7 @@ function applySnapshot(s, startedAt) {
   const chats = Array.isArray(s.chats) ? s.chats : [];
   const chatIds = new Set();
   for (const c of chats) {
+    reopenIfLeft(String(c.channelId), startedAt);
     const chat = upsertChat(c);
     chatIds.add(chat.channelId);
     applyChatEvents(chat, Array.isArray(c.events) ? c.events : []);
@@ -402,8 +410,10 @@ function upsertOffer(o) {
   r.accept = h("button", { type: "button", dataset: { sg: "accept" } }, "Accept");
   r.decline = h("button", { type: "button", class: "secondary", dataset: { sg: "decline" } }, "Decline");
   r.note = h("p", { class: "error", dataset: { sg: "offer-error" }, role: "alert" });
+  r.transfer = h("p", { class: "transfer-note", dataset: { sg: "offer-transfer-note" }, hidden: true });
   rec.el = h("li", { class: "offer card", dataset: { sg: "offer", sessionId: id } },
     h("div", { class: "offer-head" }, r.name, r.queue),
+    r.transfer,
     r.details,
     h("p", { class: "timers" }, "Waiting ", r.waited, " · offer expires in ", r.expires),
     h("div", { class: "buttons" }, r.accept, r.decline),
@@ -423,8 +433,21 @@ function fillOffer(rec) {
   r.name.textContent = String(c.name ?? "Customer");
   r.queue.textContent = String(o.queue ?? "");
   r.queue.hidden = !o.queue;
+  fillTransferNote(r.transfer, o.transfer);
+  rec.el.classList.toggle("transferred", Boolean(o.transfer));
   fillDetails(r.details, c, o.pageTitle, o.pageUrl);
   tickOffer(rec);
+}
+
+/** "Transferred by Alice: wants a refund" for an offer (or chat) handed on by another agent; hidden otherwise. */
+function fillTransferNote(el, transfer) {
+  el.replaceChildren();
+  el.hidden = !transfer;
+  if (!transfer) return;
+  const from = String(transfer.fromAgent ?? "").trim();
+  const note = String(transfer.note ?? "").trim();
+  el.append(h("strong", {}, from ? `Transferred by ${from}` : "Transferred"));
+  if (note) el.append(": ", h("span", { class: "note-text" }, note));
 }
 
 /** Customer details as a definition list: phone, email, IP, customer id (verified), page. */
@@ -474,7 +497,9 @@ async function acceptOffer(rec) {
     const result = await invoke("AcceptOffer", rec.offer.sessionId);
     if (result?.channelId == null) throw new Error("The server did not say which chat was opened.");
     removeOffer(id);
-    const chat = upsertChat({ ...result, queue: result?.queue ?? rec.offer.queue, pageTitle: rec.offer.pageTitle });
+    reopenIfLeft(String(result.channelId));
+    const chat = upsertChat({ ...result, queue: result?.queue ?? rec.offer.queue, pageTitle: rec.offer.pageTitle, transfer: rec.offer.transfer ?? null });
+    // A transferred chat comes with its earlier history: every event is rendered.
     applyChatEvents(chat, Array.isArray(result?.events) ? result.events : []);
     updateCapacity();
     chat.refs.input.focus();
@@ -554,10 +579,20 @@ function upsertChat(c) {
   if (c.queue) chat.queue = String(c.queue);
   if (c.customer) chat.customer = c.customer;
   if (c.pageTitle) chat.pageTitle = String(c.pageTitle);
+  if (c.transfer) chat.transfer = c.transfer;
   if (c.pageUrl && chat.lastSeq === 0) chat.pageUrl = String(c.pageUrl); // later pages come from navigate events
   if (!chat.siteUrl && httpUrl(c.pageUrl)) chat.siteUrl = String(c.pageUrl); // where the customer started: their site
   renderChatHeader(chat);
+  fillTransferNote(chat.refs.transferNote, chat.transfer);
   return chat;
+}
+
+/** A chat this console left (transferred away) that comes back to this agent: the old panel gives way to a fresh one. */
+function reopenIfLeft(channelId, before = Infinity) {
+  const chat = state.chats.get(channelId);
+  if (!chat || !chat.left || chat.leftAt >= before) return; // a snapshot taken before we left still lists it
+  disposeChat(chat);
+  state.chats.delete(channelId);
 }
 
 function createChat(channelId) {
@@ -570,7 +605,12 @@ function createChat(channelId) {
     pageTitle: "",
     siteUrl: "",
     lastSeq: 0,
-    ended: false,
+    ended: false, // no longer ours: the chat ended, or we left it (then `left` too)
+    left: false,
+    leftAt: 0,
+    transfer: null, // { fromAgent, note } when the chat was transferred to us
+    transferPending: false,
+    transferTimer: 0,
     addedAt: performance.now(),
     filling: null,
     fillAgain: false,
@@ -600,14 +640,25 @@ function createChat(channelId) {
   r.navSend = h("button", { type: "submit", class: "secondary", dataset: { sg: "nav-send" } }, "Send customer to this page");
   r.navForm = h("form", { class: "nav-form", novalidate: true }, h("label", { for: `${id}-nav` }, "Page URL"), r.navUrl, r.navSend);
   r.end = h("button", { type: "button", class: "danger", dataset: { sg: "end-chat" } }, "End chat");
+  r.transferNote = h("p", { class: "transfer-note", dataset: { sg: "chat-transfer-note" }, hidden: true });
+  r.transferTarget = h("select", { id: `${id}-transfer`, dataset: { sg: "transfer-target" } });
+  r.transferNoteInput = h("input", { id: `${id}-transfer-note`, type: "text", maxlength: MAX_TRANSFER_NOTE, placeholder: "Note for the next agent (optional)", dataset: { sg: "transfer-note" } });
+  r.transferSend = h("button", { type: "submit", class: "secondary", dataset: { sg: "transfer-send" } }, "Transfer");
+  r.transferForm = h("form", { class: "transfer-form", dataset: { sg: "transfer-form" }, novalidate: true },
+    h("label", { for: `${id}-transfer` }, "Transfer to"), r.transferTarget,
+    h("label", { for: `${id}-transfer-note`, class: "sr-only" }, "Note for the next agent"), r.transferNoteInput,
+    r.transferSend);
+  fillTransferTargets(r.transferTarget);
 
   chat.el = h("article", { class: "chat card", dataset: { sg: "chat", channelId }, "aria-labelledby": `${id}-title`, tabindex: "-1" },
     h("header", { class: "chat-head" }, h("div", {}, r.title, " ", r.queue, " ", r.state), r.close),
+    r.transferNote,
     r.details,
     h("p", { class: "page-link" }, r.openPage),
     r.transcript, r.typing, r.endReason,
     r.composer,
     r.navForm,
+    r.transferForm,
     h("div", { class: "chat-actions" }, r.end),
     r.error);
 
@@ -629,6 +680,10 @@ function createChat(channelId) {
   r.navForm.addEventListener("submit", ev => { ev.preventDefault(); navigateCustomer(chat); });
   r.end.addEventListener("click", () => endChat(chat));
   r.close.addEventListener("click", () => closeChat(chat));
+  r.transferForm.addEventListener("submit", ev => { ev.preventDefault(); transferChat(chat); });
+  // The list is filled from GetTransferTargets when the chat opens, and again when it is opened later (statuses change).
+  for (const type of ["focus", "pointerdown"]) r.transferTarget.addEventListener(type, () => loadTransferTargets(false, chat));
+  loadTransferTargets(false);
   return chat;
 }
 
@@ -699,10 +754,12 @@ function applyChatEvents(chat, list, fromGetEvents = false) {
     return;
   }
   let headerChanged = false;
+  let ownPresence = null; // this agent's last joined/left event in the batch (a transferred chat's history may hold earlier ones)
   for (const evt of events) {
     if (evt.seq <= chat.lastSeq) continue;
     chat.lastSeq = evt.seq;
     renderChatEvent(chat, evt);
+    if ((evt.type === "joined" || evt.type === "left") && isMe(evt.from)) ownPresence = evt;
     if (evt.type === "message") {
       for (const p of [...chat.pending]) if (p.state === "sent" && p.seq && p.seq <= evt.seq) dropPending(chat, p);
       if (evt.from?.role === "customer") {
@@ -717,6 +774,8 @@ function applyChatEvents(chat, list, fromGetEvents = false) {
       endChatUi(chat, evt.text ? String(evt.text) : "");
     }
   }
+  // Our own "left" event (a transfer) closes the chat for us even if the ChatLeft push was missed.
+  if (ownPresence?.type === "left" && !chat.ended) leftChatUi(chat, "");
   if (headerChanged) renderChatHeader(chat);
   const t = chat.refs.transcript;
   t.scrollTop = t.scrollHeight;
@@ -740,7 +799,7 @@ function renderChatEvent(chat, evt) {
       li.append(h("span", { class: "text" }, evt.text || `${name || "Someone"} joined the chat.`), time);
       break;
     case "left":
-      li.append(h("span", { class: "text" }, evt.text || `${name || "Someone"} left the chat.`), time);
+      li.append(h("span", { class: "text" }, name ? `${name} left the chat.` : evt.text || "Someone left the chat."), time);
       break;
     case "ended":
       li.append(h("span", { class: "text" }, evt.text || "The chat has ended."), time);
@@ -751,6 +810,30 @@ function renderChatEvent(chat, evt) {
   chat.refs.transcript.insertBefore(li, chat.refs.transcript.querySelector(".pending"));
 }
 
+const isMe = from => from?.role === "agent" && Boolean(state.agent.displayName) && String(from?.name ?? "") === state.agent.displayName;
+
+/** ChatLeft: this agent is out of the chat (it was transferred); the customer carries on with someone else. */
+function onChatLeft(channelId, reason) {
+  const chat = state.chats.get(channelId);
+  if (!chat) return;
+  leftChatUi(chat, reason ? String(reason) : "");
+}
+
+function leftChatUi(chat, reason) {
+  if (chat.left) {
+    if (reason && chat.refs.endReason.dataset.generic) {
+      chat.refs.endReason.textContent = reason;
+      delete chat.refs.endReason.dataset.generic;
+    }
+    return;
+  }
+  if (chat.ended) return; // ended before we left: that is what it is
+  chat.left = true;
+  chat.leftAt = performance.now();
+  endChatUi(chat, reason || "You left the chat.", "left");
+  if (!reason) chat.refs.endReason.dataset.generic = "1"; // ChatLeft's own wording replaces it when it comes
+}
+
 function onChatEnded(channelId, reason) {
   const chat = state.chats.get(channelId);
   if (!chat) return;
@@ -759,23 +842,25 @@ function onChatEnded(channelId, reason) {
 }
 
 /** The chat is over: show the reason, disable its inputs, allow closing the panel. Idempotent. */
-function endChatUi(chat, reason) {
+function endChatUi(chat, reason, label = "ended") {
   const r = chat.refs;
   if (chat.ended) {
     if (reason && !r.endReason.textContent) r.endReason.textContent = reason;
     return;
   }
   chat.ended = true;
+  chat.transferPending = false;
+  clearTimeout(chat.transferTimer);
   stopTyping(chat);
   hideRemoteTyping(chat);
   for (const p of [...chat.pending]) if (p.state !== "sent") markFailed(chat, p, "Not sent: the chat has ended.");
   r.endReason.textContent = reason || "The chat has ended.";
   r.endReason.hidden = false;
-  r.state.textContent = "ended";
+  r.state.textContent = label;
   chat.el.classList.add("ended");
   chat.tab.classList.add("ended");
-  for (const el of [r.input, r.send, r.navUrl, r.navSend, r.end]) el.disabled = true;
-  r.input.placeholder = "This chat has ended.";
+  for (const el of [r.input, r.send, r.navUrl, r.navSend, r.end, r.transferTarget, r.transferNoteInput, r.transferSend]) el.disabled = true;
+  r.input.placeholder = label === "left" ? "You are no longer in this chat." : "This chat has ended.";
   r.close.disabled = false;
   updateCapacity();
 }
@@ -789,6 +874,7 @@ function closeChat(chat) {
 }
 
 function disposeChat(chat) {
+  clearTimeout(chat.transferTimer);
   clearTimeout(chat.typingIdleTimer);
   clearTimeout(chat.typingShowTimer);
   chat.el.remove();
@@ -835,6 +921,91 @@ async function navigateCustomer(chat) {
     showChatError(chat, errorText(err));
   } finally {
     r.navSend.disabled = chat.ended;
+  }
+}
+
+// ----- transfer -----
+
+/**
+ * GetTransferTargets, single-flight, shared by every chat's list; `force` skips the freshness check. A failure is shown
+ * in `chat`'s error line when the agent is using that chat's transfer control (quiet for the load when a chat opens).
+ */
+function loadTransferTargets(force, chat = null) {
+  if (state.targetsLoading) return state.targetsLoading;
+  if (!force && performance.now() - state.targetsAt < TARGETS_MAX_AGE_MS && state.targetsAt) return Promise.resolve();
+  if (!isConnected()) return Promise.resolve();
+  state.targetsLoading = (async () => {
+    try {
+      const t = await invoke("GetTransferTargets");
+      state.targets = {
+        queues: Array.isArray(t?.queues) ? t.queues.map(String) : [],
+        agents: Array.isArray(t?.agents) ? t.agents.filter(a => a && a.agentId != null) : [],
+      };
+      state.targetsAt = performance.now();
+      for (const c of state.chats.values()) if (!c.ended) fillTransferTargets(c.refs.transferTarget);
+    } catch (err) {
+      if (chat && !chat.ended) showChatError(chat, `Cannot list transfer targets: ${errorText(err)}`);
+    }
+  })().finally(() => { state.targetsLoading = null; });
+  return state.targetsLoading;
+}
+
+/**
+ * Options "Queue: demo/support" (value queue:…) and "Agent: Bob (available)" (value agent:…), keeping the choice. The
+ * same targets in the same order only get their labels updated, so a list the agent has open is not rebuilt under them.
+ */
+function fillTransferTargets(select) {
+  const wanted = [["", "Choose…"]];
+  for (const q of state.targets.queues) wanted.push([`queue:${q}`, `Queue: ${q}`]);
+  for (const a of state.targets.agents) {
+    const agentId = String(a.agentId);
+    if (agentId === state.agent.agentId) continue; // not to ourselves
+    const name = String(a.displayName || agentId);
+    wanted.push([`agent:${agentId}`, a.status ? `Agent: ${name} (${a.status})` : `Agent: ${name}`]);
+  }
+  const current = [...select.options];
+  if (current.length === wanted.length && current.every((o, i) => o.value === wanted[i][0])) {
+    current.forEach((o, i) => { if (o.textContent !== wanted[i][1]) o.textContent = wanted[i][1]; });
+    return;
+  }
+  const chosen = select.value;
+  select.replaceChildren(...wanted.map(([value, label]) => h("option", { value }, label)));
+  if (wanted.some(([value]) => value === chosen)) select.value = chosen;
+}
+
+async function transferChat(chat) {
+  if (chat.ended || chat.transferPending) return;
+  const r = chat.refs;
+  const target = r.transferTarget.value;
+  const note = r.transferNoteInput.value.trim();
+  if (!target) {
+    showChatError(chat, "Choose a queue or an agent to transfer the chat to.");
+    r.transferTarget.focus();
+    return;
+  }
+  if (note.length > MAX_TRANSFER_NOTE) {
+    showChatError(chat, `The note can be at most ${MAX_TRANSFER_NOTE} characters.`);
+    return;
+  }
+  const request = target.startsWith("queue:") ? { toQueue: target.slice(6) } : { toAgent: target.slice(6) };
+  if (note) request.note = note;
+  showChatError(chat, "");
+  chat.transferPending = true;
+  r.transferSend.disabled = true;
+  r.transferSend.textContent = "Transferring…";
+  try {
+    await invoke("TransferChat", chat.channelId, request);
+    r.transferNoteInput.value = "";
+    // The "left" event and ChatLeft normally follow at once; if not, fetch the events (our "left" closes the panel).
+    chat.transferTimer = setTimeout(() => { if (!chat.ended) fillGap(chat); }, TRANSFER_CONFIRM_MS);
+  } catch (err) {
+    // "offline" comes worded for shoppers (closed, or nobody available there): say what it means for the transfer.
+    showChatError(chat, errorCode(err) === "offline" ? `Cannot transfer there now: ${errorText(err)}` : errorText(err));
+    loadTransferTargets(true, null); // the agent may have gone away meanwhile
+  } finally {
+    chat.transferPending = false;
+    r.transferSend.textContent = "Transfer";
+    r.transferSend.disabled = chat.ended;
   }
 }
 

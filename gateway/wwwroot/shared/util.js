@@ -25,9 +25,22 @@ export function httpUrl(value) {
  * "An unexpected error occurred invoking 'X' on the server. HubException: ..."; the user sees only the message.
  */
 export function errorText(e) {
-  let m = String(e?.message ?? e ?? "Unknown error");
+  const m = hubMessage(e);
+  return errorCode(e) ? m.slice(m.indexOf(": ") + 2) : m;
+}
+
+/**
+ * The reason code of a hub error ("offline", "invalid_input", …), or "" when the error carries none.
+ * Codes are lower-case words joined by underscores, followed by ": " and the explanation.
+ */
+export function errorCode(e) {
+  const c = /^([a-z]+(?:_[a-z]+)*): (?=\S)/.exec(hubMessage(e));
+  return c ? c[1] : "";
+}
+
+function hubMessage(e) {
+  const m = String(e?.message ?? e ?? "Unknown error");
   const i = m.indexOf("HubException: ");
-  if (i >= 0) m = m.slice(i + "HubException: ".length);
-  else m = m.replace(/^An unexpected error occurred invoking '[^']*' on the server\.\s*(?=\S)/, "");
-  return m.replace(/^[a-z]+(?:_[a-z]+)+: (?=\S)/, "");
+  if (i >= 0) return m.slice(i + "HubException: ".length);
+  return m.replace(/^An unexpected error occurred invoking '[^']*' on the server\.\s*(?=\S)/, "");
 }

@@ -4,16 +4,23 @@
 // All text that comes from a user or from the server is rendered with textContent; no innerHTML anywhere.
 //
 // Session state lives in sessionStorage under `sg:${site}:session` so a chat survives page navigation and reloads:
-//   { v, token, sessionId, queue, status, position, wait, agentName, lastSeq, appliedNavigateSeq, events, suggested, open }
+//   { v, token, sessionId, queue, status, position, wait, agentName, lastSeq, appliedNavigateSeq, events, suggested,
+//     followOrigins, transferring, open }   (transferring: the agent left to hand the chat on; waiting for the next one)
 // Navigation is applied exactly once: appliedNavigateSeq is persisted *before* location.assign, and a navigate event
 // whose seq is <= appliedNavigateSeq is only ever rendered in the log, never applied again.
+//
+// Before a new chat the module asks the queue whether it takes chats (GetAvailability). A closed queue (outside business
+// hours, or no agent available) gets an offline form instead of the pre-chat form: the shopper leaves a message
+// (LeaveMessage) and no session is stored. StartChat failing with `offline: …` (the queue closed meanwhile) switches to it.
 
-import { uuid, httpUrl, errorText } from "../shared/util.js";
+import { uuid, httpUrl, errorText, errorCode } from "../shared/util.js";
 
 const RECONNECT_DELAYS = [0, 1000, 2000, 5000, 10000, 10000, 30000];
 const RESTART_DELAYS = [1000, 2000, 5000, 10000, 30000];
 const MAX_MESSAGE = 4000;
 const MAX_NAME = 100;
+const MAX_PAGE_TITLE = 300; // the server refuses a longer page title
+const AVAILABILITY_MAX_AGE_MS = 60000; // a panel reopened later asks again
 const MAX_CACHED_EVENTS = 300;
 const TYPING_THROTTLE_MS = 2000;
 const TYPING_IDLE_MS = 3000;
@@ -75,6 +82,10 @@ function timeLabel(at) {
   return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+function pageTitle() {
+  return String(document.title ?? "").trim().slice(0, MAX_PAGE_TITLE) || null;
+}
+
 function positionText(position, wait) {
   if (!(position > 0)) return "Waiting for an agent…";
   let s = `You are number ${position} in the queue`;
@@ -111,6 +122,10 @@ class ChatWidget {
     this.navTimer = 0;
     this.navPending = null;
     this.unread = 0;
+    this.checking = null; // GetAvailability in flight
+    this.checkedAt = 0; // when the last availability answer came
+    this.offlineSent = false; // a message was left: the thank-you stays until the page changes
+    this.offlinePending = false; // LeaveMessage in flight
     this.buildUi();
   }
 
@@ -148,6 +163,24 @@ class ChatWidget {
       h("label", { for: `${ids}-email` }, "Email (optional)"), e.email,
       e.start);
 
+    e.checking = h("p", { class: "sg-checking", dataset: { sg: "checking" }, role: "status", hidden: true }, "Checking who is available…");
+
+    e.offlineMessage = h("p", { class: "sg-intro", dataset: { sg: "offline-message" } });
+    e.offName = h("input", { id: `${ids}-oname`, type: "text", required: true, maxlength: MAX_NAME, autocomplete: "name", dataset: { sg: "offline-name" } });
+    e.offEmail = h("input", { id: `${ids}-oemail`, type: "email", maxlength: 254, autocomplete: "email", dataset: { sg: "offline-email" } });
+    e.offPhone = h("input", { id: `${ids}-ophone`, type: "tel", maxlength: 40, autocomplete: "tel", dataset: { sg: "offline-phone" } });
+    e.offText = h("textarea", { id: `${ids}-otext`, rows: 4, required: true, maxlength: MAX_MESSAGE, dataset: { sg: "offline-text" } });
+    e.offSend = h("button", { type: "submit", class: "sg-primary", dataset: { sg: "offline-send" } }, "Send message");
+    e.offForm = h("form", { class: "sg-prechat sg-offline-form", dataset: { sg: "offline-form" }, novalidate: true },
+      h("label", { for: `${ids}-oname` }, "Name"), e.offName,
+      h("label", { for: `${ids}-oemail` }, "Email"), e.offEmail,
+      h("label", { for: `${ids}-ophone` }, "Phone"), e.offPhone,
+      h("p", { class: "sg-hint" }, "Give us an email address or a phone number (or both) so we can reply."),
+      h("label", { for: `${ids}-otext` }, "Message"), e.offText,
+      e.offSend);
+    e.offSent = h("p", { class: "sg-sent", dataset: { sg: "offline-sent" }, role: "status", tabindex: "-1", hidden: true }, "Thanks — we will get back to you.");
+    e.offline = h("section", { class: "sg-offline", dataset: { sg: "offline" }, hidden: true }, e.offlineMessage, e.offForm, e.offSent);
+
     e.position = h("p", { class: "sg-position", dataset: { sg: "position" }, "aria-live": "polite" });
     e.messages = h("div", { class: "sg-messages", dataset: { sg: "messages" }, role: "log", "aria-live": "polite", "aria-label": "Chat messages", tabindex: "0" });
     e.typing = h("p", { class: "sg-typing", dataset: { sg: "typing" }, "aria-live": "polite" });
@@ -165,13 +198,14 @@ class ChatWidget {
     e.error = h("p", { class: "sg-error", dataset: { sg: "error" }, role: "alert" });
     e.panel = h("div", { class: "sg-panel", role: "dialog", "aria-label": "Chat with us", dataset: { sg: "panel" }, hidden: true },
       h("header", {}, h("div", {}, h("h2", {}, "Chat with us"), e.agentName), e.minimize),
-      e.connection, e.prechat, e.chatView, e.error);
+      e.connection, e.checking, e.prechat, e.offline, e.chatView, e.error);
 
     this.root.append(h("style", {}, CSS), e.panel);
 
     e.minimize.addEventListener("click", () => this.minimize());
     e.panel.addEventListener("keydown", ev => { if (ev.key === "Escape") this.minimize(); });
     e.prechat.addEventListener("submit", ev => { ev.preventDefault(); this.startChat(); });
+    e.offForm.addEventListener("submit", ev => { ev.preventDefault(); this.leaveMessage(); });
     e.composer.addEventListener("submit", ev => { ev.preventDefault(); this.sendMessage(); });
     e.input.addEventListener("keydown", ev => {
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); this.sendMessage(); }
@@ -204,8 +238,12 @@ class ChatWidget {
       this.save();
     }
     this.setPanel(true);
+    if (!this.store && !this.ended) {
+      this.checkAvailability(); // connects (and loads the client library) first
+      return;
+    }
     loadSignalR(this.base).catch(err => this.showError(errorText(err))); // warm up: the user asked for the chat
-    if (!auto) (this.store || this.ended ? this.els.input : this.els.name).focus();
+    if (!auto) this.els.input.focus();
   }
 
   /** Back/forward cache restored this page: the in-memory state may be older than what later pages stored. */
@@ -243,9 +281,113 @@ class ChatWidget {
   }
 
   showChatView() {
-    this.els.prechat.hidden = true;
-    this.els.chatView.hidden = false;
+    this.setView("chat");
     this.renderStatus();
+  }
+
+  /** Shows one of the panel's views: "checking", "prechat", "offline" or "chat". */
+  setView(view) {
+    const e = this.els;
+    e.checking.hidden = view !== "checking";
+    e.prechat.hidden = view !== "prechat";
+    e.offline.hidden = view !== "offline";
+    e.chatView.hidden = view !== "chat";
+  }
+
+  // ----- availability and the offline form ---------------------------------------------------------------------------
+
+  /**
+   * No live session: ask the queue whether it takes chats, then show the pre-chat form or the offline form. An answer
+   * younger than a minute is reused; a failure falls back to the pre-chat form (StartChat then says what is wrong).
+   */
+  checkAvailability() {
+    const e = this.els;
+    if (this.offlineSent) { this.setView("offline"); return; }
+    if (this.checking) return;
+    if (this.checkedAt && Date.now() - this.checkedAt < AVAILABILITY_MAX_AGE_MS && (!e.prechat.hidden || !e.offline.hidden)) {
+      (e.prechat.hidden ? e.offName : e.name).focus();
+      return;
+    }
+    this.setView("checking");
+    this.checking = (async () => {
+      let answer = null;
+      try {
+        await this.connect();
+        answer = await this.invoke("GetAvailability", this.site, this.queue);
+        this.checkedAt = Date.now();
+      } catch (err) {
+        // No connection, or a server without GetAvailability: the pre-chat form as before; StartChat says what is wrong.
+        console.warn("SupportGrid: availability check failed:", errorText(err));
+        this.checkedAt = 0;
+      }
+      if (this.store || this.ended || this.startPending) return; // something else took over meanwhile
+      if (answer && answer.open === false) this.showOffline(answer.message);
+      else this.showPrechat();
+    })().finally(() => { this.checking = null; });
+  }
+
+  showPrechat() {
+    this.setView("prechat");
+    if (!this.els.panel.hidden) this.els.name.focus();
+  }
+
+  /** The queue takes no chats now: the server's explanation and the form to leave a message. */
+  showOffline(message) {
+    const e = this.els;
+    e.offlineMessage.textContent = String(message || "No one is available right now. Leave a message and we will get back to you.");
+    // Carry over what the shopper already typed into the pre-chat form.
+    if (!e.offName.value) e.offName.value = e.name.value;
+    if (!e.offEmail.value) e.offEmail.value = e.email.value;
+    if (!e.offPhone.value) e.offPhone.value = e.phone.value;
+    e.offForm.hidden = this.offlineSent;
+    e.offSent.hidden = !this.offlineSent;
+    this.setView("offline");
+    if (!e.panel.hidden && !this.offlineSent) (e.offName.value ? e.offText : e.offName).focus();
+  }
+
+  async leaveMessage() {
+    if (this.offlinePending || this.offlineSent) return;
+    const e = this.els;
+    const name = e.offName.value.trim();
+    const email = e.offEmail.value.trim();
+    const phone = e.offPhone.value.trim();
+    const text = e.offText.value.trim();
+    const fail = (msg, el) => { this.showError(msg); el?.focus(); };
+    if (!name) return fail("Please enter your name.", e.offName);
+    if (name.length > MAX_NAME) return fail(`Your name can be at most ${MAX_NAME} characters.`, e.offName);
+    if (!email && !phone) return fail("Please give an email address or a phone number so we can reply.", e.offEmail);
+    if (email && !e.offEmail.checkValidity()) return fail("Please enter a valid email address.", e.offEmail);
+    if (!text) return fail("Please write your message.", e.offText);
+    if (text.length > MAX_MESSAGE) return fail(`Your message can be at most ${MAX_MESSAGE} characters.`, e.offText);
+    this.showError("");
+    this.offlinePending = true;
+    e.offSend.disabled = true;
+    e.offSend.textContent = "Sending…";
+    try {
+      await this.connect();
+      await this.invoke("LeaveMessage", {
+        site: this.site,
+        queue: this.queue,
+        name,
+        email: email || null,
+        phone: phone || null,
+        text,
+        pageUrl: location.href,
+        pageTitle: pageTitle(),
+      });
+      this.offlineSent = true;
+      e.offText.value = "";
+      e.offForm.hidden = true;
+      e.offSent.hidden = false;
+      e.offSent.focus();
+      this.stopConnection(); // nothing more to say to the server; no session is stored
+    } catch (err) {
+      this.showError(errorText(err)); // the server's wording, always (e.g. invalid_input: …)
+    } finally {
+      this.offlinePending = false;
+      e.offSend.disabled = false;
+      e.offSend.textContent = "Send message";
+    }
   }
 
   showError(text) {
@@ -261,9 +403,15 @@ class ChatWidget {
     const s = this.store;
     const e = this.els;
     const status = this.ended ? "ended" : s?.status;
-    e.position.hidden = status !== "queued";
-    if (status === "queued") e.position.textContent = positionText(num(s.position), num(s.wait));
-    e.agentName.textContent = s?.agentName && status !== "queued" ? `${s.agentName} joined` : "";
+    const transferring = Boolean(s?.transferring) && status !== "ended";
+    e.position.hidden = status !== "queued" && !transferring;
+    if (transferring) {
+      const n = status === "queued" ? num(s.position) : 0;
+      e.position.textContent = n > 1 ? `Connecting you to another agent… (you are number ${n} in the queue)` : "Connecting you to another agent…";
+    } else if (status === "queued") {
+      e.position.textContent = positionText(num(s.position), num(s.wait));
+    }
+    e.agentName.textContent = s?.agentName && status !== "queued" && !transferring ? `${s.agentName} joined` : "";
     const canWrite = status === "connected";
     e.input.disabled = !canWrite;
     e.send.disabled = !canWrite;
@@ -300,7 +448,7 @@ class ChatWidget {
         el.textContent = evt.text || `${name || "An agent"} joined the chat.`;
         break;
       case "left":
-        el.textContent = evt.text || `${name || "Someone"} left the chat.`;
+        el.textContent = name ? `${name} left the chat.` : evt.text || "Someone left the chat.";
         break;
       case "ended":
         el.textContent = evt.text || "The chat has ended.";
@@ -357,6 +505,7 @@ class ChatWidget {
         events: Array.isArray(s.events) ? s.events.filter(x => x && Number.isFinite(x.seq)) : [],
         suggested: Array.isArray(s.suggested) ? s.suggested.filter(Number.isFinite) : [],
         followOrigins: Array.isArray(s.followOrigins) ? s.followOrigins.filter(x => typeof x === "string") : [],
+        transferring: s.transferring === true,
         open: s.open !== false,
       };
     } catch {
@@ -436,6 +585,7 @@ class ChatWidget {
 
   onClosed() {
     if (!this.wantConnected || this.leaving || this.ended) return;
+    if (!this.store) { this.wantConnected = false; return; } // no session yet: the next action connects again
     this.scheduleRestart();
   }
 
@@ -494,7 +644,7 @@ class ChatWidget {
         phone: phone || null,
         email: email || null,
         pageUrl: location.href,
-        pageTitle: document.title || null,
+        pageTitle: pageTitle(),
         customerId: ident.customerId || null,
         customerIdSignature: ident.customerIdSignature || null,
       });
@@ -513,6 +663,7 @@ class ChatWidget {
         events: [],
         suggested: [],
         followOrigins: [],
+        transferring: false,
         open: true,
       };
       this.save();
@@ -521,7 +672,12 @@ class ChatWidget {
       if (this.pushBeforeStart) this.catchUp(); // an agent may have joined before the answer came back
       e.input.focus();
     } catch (err) {
-      this.showError(errorText(err));
+      if (!this.store && errorCode(err) === "offline") {
+        this.showError("");
+        this.showOffline(errorText(err)); // the queue closed since the availability check
+      } else {
+        this.showError(errorText(err));
+      }
       if (!this.store) this.wantConnected = false;
     } finally {
       this.startPending = false;
@@ -610,12 +766,14 @@ class ChatWidget {
     e.input.value = "";
     e.agentName.textContent = "";
     e.chatView.hidden = true;
-    e.prechat.hidden = false;
+    this.checkedAt = 0; // a new chat asks the queue again
     this.setConnectionLine("");
     this.showError("");
     if (showPanel) {
       this.setPanel(true);
-      e.name.focus();
+      this.checkAvailability();
+    } else {
+      this.setView("prechat"); // drawn when the panel opens again (open() checks availability first)
     }
   }
 
@@ -661,7 +819,7 @@ class ChatWidget {
 
   onQueuePosition(position, wait) {
     if (!this.store) { if (this.startPending) this.pushBeforeStart = true; return; }
-    if (this.ended || this.store.status !== "queued") return;
+    if (this.ended || (this.store.status !== "queued" && !this.store.transferring)) return;
     this.store.position = num(position);
     this.store.wait = num(wait);
     this.save();
@@ -673,6 +831,7 @@ class ChatWidget {
     if (this.ended) return;
     this.store.status = "connected";
     this.store.agentName = String(agentName ?? "") || this.store.agentName;
+    this.store.transferring = false;
     this.save();
     this.renderStatus();
     if (!this.els.panel.hidden && this.els.prechat.hidden) this.els.input.focus();
@@ -704,6 +863,7 @@ class ChatWidget {
     const events = list.filter(x => x && Number.isFinite(x.seq)).sort((a, b) => a.seq - b.seq);
     let newestNav = null;
     let endedEvt = null;
+    let agentLeft = false;
     let added = 0;
     for (const evt of events) {
       if (evt.seq <= this.store.lastSeq) continue;
@@ -714,6 +874,15 @@ class ChatWidget {
       if (evt.type === "joined" && evt.from?.role === "agent") {
         if (this.store.status === "queued") this.store.status = "connected";
         if (evt.from.name) this.store.agentName = String(evt.from.name);
+        this.store.transferring = false;
+      } else if (evt.type === "left" && evt.from?.role === "agent") {
+        // The agent handed the chat on (a transfer): the shopper stays in the channel and waits for the next agent.
+        if (!evt.from.name || evt.from.name === this.store.agentName) {
+          this.store.agentName = null;
+          this.store.transferring = true;
+          if (this.store.status === "connected") { this.store.status = "queued"; this.store.position = 0; } // until Resume says
+          agentLeft = true;
+        }
       } else if (evt.type === "message") {
         this.removeDeliveredPending(evt.seq);
         if (evt.from?.role !== "customer") {
@@ -732,6 +901,7 @@ class ChatWidget {
     this.scrollToEnd();
     if (newestNav) this.scheduleNavigation(newestNav);
     if (endedEvt) this.finish(endedEvt.text ? String(endedEvt.text) : null);
+    else if (agentLeft && this.store.transferring) this.catchUp(); // the server's word on the status (queued or connected)
   }
 
   onRemoteTyping(from, isTyping) {
@@ -980,5 +1150,13 @@ textarea { resize: none; }
 .sg-actions { padding: 0 14px 8px; text-align: right; }
 .sg-error { margin: 0; padding: 0 14px; color: #b3261e; font-size: 13px; }
 .sg-error:not(:empty) { padding: 6px 14px 10px; }
+.sg-checking { margin: 0; padding: 14px; color: #5b6473; }
+.sg-offline { display: flex; flex-direction: column; flex: 1; min-height: 0; overflow: auto; }
+.sg-offline > * { flex: none; }
+.sg-offline > .sg-intro { margin: 0; padding: 14px 14px 0; }
+.sg-offline .sg-prechat { padding-top: 6px; }
+.sg-offline textarea { resize: vertical; min-height: 84px; }
+.sg-hint { margin: 6px 0 0; font-size: 12px; color: #5b6473; }
+.sg-sent { margin: 14px; padding: 12px; border-radius: 8px; background: #e6f4ea; color: #1b5e20; font-weight: 600; }
 .sg-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
