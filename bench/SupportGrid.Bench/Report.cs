@@ -40,6 +40,9 @@ public sealed record MachineInfo(string Os, string Cpu, int Cores, long MemoryMb
 /// <summary>One run of the chat scenario with the target's memory around it.</summary>
 public sealed record ChatRun(int Run, ChatResult Result, double? TargetRssMbBefore, double? TargetRssMbAfter);
 
+/// <summary>The runs of one scenario against one target (SupportGrid or a baseline), in the order they ran.</summary>
+public sealed record TargetRuns<T>(string Target, IReadOnlyList<T> Runs);
+
 /// <summary>Prints and saves results: a text table, a markdown table and the full JSON.</summary>
 public static class Report
 {
@@ -69,7 +72,7 @@ public static class Report
         return rows.ToString();
     }
 
-    public static double Median<T>(IReadOnlyList<T> items, Func<T, double> value)
+    public static double Median<T>(IEnumerable<T> items, Func<T, double> value)
     {
         var sorted = items.Select(value).Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
@@ -83,21 +86,127 @@ public static class Report
     private static string Opt<T>(T? value) where T : struct => value is { } v ? string.Create(CultureInfo.InvariantCulture, $"{v}") : "-";
 
     /// <summary>Writes <c>chat-{chats}c-{rate}r-{time}.json</c> and <c>.md</c> into <paramref name="directory"/>; returns the markdown path.</summary>
-    public static string SaveChat(string directory, MachineInfo machine, IReadOnlyList<ChatRun> runs)
+    public static string SaveChat(string directory, MachineInfo machine, IReadOnlyList<ChatRun> runs) =>
+        SaveChat(directory, machine, [new TargetRuns<ChatRun>(Target.SupportGrid, runs)]);
+
+    /// <summary>The same for several targets run in the same invocation: a side-by-side table of medians with the
+    /// ratios to the first target, then each target's runs.</summary>
+    public static string SaveChat(string directory, MachineInfo machine, IReadOnlyList<TargetRuns<ChatRun>> targets)
+    {
+        var first = targets[0].Runs[0].Result;
+        var name = string.Create(CultureInfo.InvariantCulture, $"chat-{first.Chats}c-{first.TargetRate}r-{machine.At:yyyyMMdd-HHmmss}");
+        return Save(directory, name, $"chat: {first.Chats} chats, {first.TargetRate} msg/s", machine, new { scenario = "chat", machine, targets, runs = targets[0].Runs }, ChatTables(targets));
+    }
+
+    public static string ChatTables(IReadOnlyList<TargetRuns<ChatRun>> targets)
+    {
+        if (targets.Count == 1)
+            return ChatTable(targets[0].Runs);
+        var text = new StringBuilder(CompareTable(targets, [
+            ("p50 ms", r => Median(r, x => x.Result.Latency.P50)),
+            ("p90 ms", r => Median(r, x => x.Result.Latency.P90)),
+            ("p99 ms", r => Median(r, x => x.Result.Latency.P99)),
+            ("ack p50 ms", r => Median(r, x => x.Result.Ack.P50)),
+            ("ack p99 ms", r => Median(r, x => x.Result.Ack.P99)),
+            ("rate sent msg/s", r => Median(r, x => x.Result.AchievedRate)),
+            ("set-up s", r => Median(r, x => x.Result.SetupSeconds)),
+            ("target RSS MB (max)", r => r.Max(x => x.TargetRssMbAfter)),
+        ]));
+        foreach (var target in targets)
+            text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"{target.Target}:").AppendLine().Append(ChatTable(target.Runs));
+        return text.ToString();
+    }
+
+    /// <summary>One line per metric, one column per target, then each target's ratio to the first (first / other).</summary>
+    public static string CompareTable<T>(IReadOnlyList<TargetRuns<T>> targets, IReadOnlyList<(string Metric, Func<IReadOnlyList<T>, double?> Value)> metrics)
+    {
+        var rows = new StringBuilder();
+        var others = targets.Skip(1).ToList();
+        rows.AppendLine($"| median of {targets[0].Runs.Count} runs | {string.Join(" | ", targets.Select(t => t.Target))} | {string.Join(" | ", others.Select(o => $"{targets[0].Target} / {o.Target}"))} |");
+        rows.AppendLine($"|---|{string.Concat(Enumerable.Repeat("---|", targets.Count + others.Count))}");
+        foreach (var (metric, value) in metrics)
+        {
+            var values = targets.Select(t => t.Runs.Count == 0 ? null : value(t.Runs)).ToList();
+            var ratios = values.Skip(1).Select(v => values[0] is { } a && v is { } b && b != 0 ? $"{a / b:F2}x" : "-");
+            rows.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {metric} | {string.Join(" | ", values.Select(v => v is { } x ? x.ToString("0.##", CultureInfo.InvariantCulture) : "-"))} | {string.Join(" | ", ratios)} |"));
+        }
+        return rows.ToString();
+    }
+
+    public static string BroadcastTable(IReadOnlyList<TargetRuns<BroadcastResult>> targets)
+    {
+        var text = new StringBuilder();
+        if (targets.Count > 1)
+        {
+            text.Append(CompareTable(targets, [
+                ("to last customer p50 ms", r => Median(r, x => x.Last.P50)),
+                ("to last customer p99 ms", r => Median(r, x => x.Last.P99)),
+                ("each delivery p50 ms", r => Median(r, x => x.Each.P50)),
+                ("each delivery p99 ms", r => Median(r, x => x.Each.P99)),
+                ("set-up s", r => Median(r, x => x.SetupSeconds)),
+            ])).AppendLine();
+        }
+        text.AppendLine("| target | run | customers | navigations | delivered once | dup | incomplete | to last p50 ms | to last p99 ms | to last max ms | each p50 ms | each p99 ms | set-up s |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var target in targets)
+        {
+            for (var i = 0; i < target.Runs.Count; i++)
+            {
+                var r = target.Runs[i];
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {target.Target} | {i + 1} | {r.Customers} | {r.Broadcasts} | {r.Delivered}/{r.Expected} | {r.Duplicates} | {r.Incomplete} | {r.Last.P50:F2} | {r.Last.P99:F2} | {r.Last.Max:F2} | {r.Each.P50:F2} | {r.Each.P99:F2} | {r.SetupSeconds:F1} |"));
+            }
+        }
+        return text.ToString();
+    }
+
+    public static string SaveBroadcast(string directory, MachineInfo machine, IReadOnlyList<TargetRuns<BroadcastResult>> targets)
+    {
+        var first = targets[0].Runs[0];
+        var name = string.Create(CultureInfo.InvariantCulture, $"broadcast-{first.Customers}n-{machine.At:yyyyMMdd-HHmmss}");
+        return Save(directory, name, $"broadcast: {first.Customers} customers in one channel, {first.Broadcasts} navigations", machine,
+            new { scenario = "broadcast", machine, targets }, BroadcastTable(targets));
+    }
+
+    public static string ConnectTable(IReadOnlyList<TargetRuns<ConnectResult>> targets)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| target | run | customers | StartChat (queued) | connected | errors | total s | connect p50 ms | connect p99 ms | RSS before MB | RSS after MB | KB per connection |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var target in targets)
+        {
+            for (var i = 0; i < target.Runs.Count; i++)
+            {
+                var r = target.Runs[i];
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {target.Target} | {i + 1} | {r.Connections} | {(r.StartChat ? "yes" : "no")} | {r.Connected} | {r.Errors} | {r.TotalSeconds:F1} | {r.Connect.P50:F2} | {r.Connect.P99:F2} | {Opt(r.RssBeforeMb)} | {Opt(r.RssAfterMb)} | {Opt(r.KbPerConnection)} |"));
+            }
+        }
+        return text.ToString();
+    }
+
+    public static string SaveConnect(string directory, MachineInfo machine, IReadOnlyList<TargetRuns<ConnectResult>> targets)
+    {
+        var first = targets[0].Runs[0];
+        var name = string.Create(CultureInfo.InvariantCulture, $"connect-{first.Connections}n{(first.StartChat ? "-queued" : "")}-{machine.At:yyyyMMdd-HHmmss}");
+        return Save(directory, name, $"connect: {first.Connections} customers{(first.StartChat ? ", each queued (StartChat)" : ", idle")}", machine,
+            new { scenario = "connect", machine, targets }, ConnectTable(targets));
+    }
+
+    private static string Save(string directory, string name, string title, MachineInfo machine, object json, string tables)
     {
         Directory.CreateDirectory(directory);
-        var first = runs[0].Result;
-        var name = string.Create(CultureInfo.InvariantCulture, $"chat-{first.Chats}c-{first.TargetRate}r-{machine.At:yyyyMMdd-HHmmss}");
-        File.WriteAllText(Path.Combine(directory, name + ".json"), JsonSerializer.Serialize(new { scenario = "chat", machine, runs }, Json));
+        File.WriteAllText(Path.Combine(directory, name + ".json"), JsonSerializer.Serialize(json, Json));
         var md = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"# chat: {first.Chats} chats, {first.TargetRate} msg/s")
+            .AppendLine(CultureInfo.InvariantCulture, $"# {title}")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"- machine: {machine.Cores} cores ({machine.Cpu}), {machine.MemoryMb} MB, {machine.Os}, {machine.Runtime}")
             .AppendLine("- load generator on the same machine (and cores) as the target")
             .AppendLine(CultureInfo.InvariantCulture, $"- command: `{machine.Command}`")
             .AppendLine(CultureInfo.InvariantCulture, $"- at: {machine.At:u}")
             .AppendLine()
-            .Append(ChatTable(runs));
+            .Append(tables);
         var path = Path.Combine(directory, name + ".md");
         File.WriteAllText(path, md.ToString());
         return path;

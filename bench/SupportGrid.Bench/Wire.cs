@@ -21,3 +21,5 @@ internal sealed record TokenRequest(string Username, string Password);
 internal sealed record TokenResponse(string AccessToken, int ExpiresIn);
 
 internal sealed record ResumeResult(Guid SessionId, string Status);
+
+internal sealed record NavigateEvent(string Url, long Seq, bool Follow);

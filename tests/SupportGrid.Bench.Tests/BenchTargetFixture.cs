@@ -15,9 +15,16 @@ namespace SupportGrid.Bench.Tests;
 /// </summary>
 public sealed class BenchTargetFixture : WebApplicationFactory<Program>, IAsyncLifetime
 {
+    /// <summary>One deployment for every SupportGrid test class: they run one after the other against it (two
+    /// standalone deployments in one process would share its files), and each scenario frees what it used.</summary>
+    public const string Collection = "SupportGrid deployment";
+
     public BenchAgents Agents { get; } = new("bench", Count: 2, Capacity: 3, Password: "bench-password", Queue: "demo/sales");
 
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The deployment's SQLite files (session records, grain state): fresh for every test run.</summary>
+    private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("bench-target-");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -25,6 +32,10 @@ public sealed class BenchTargetFixture : WebApplicationFactory<Program>, IAsyncL
         builder.UseSetting("SupportGrid:Silo:SiloPort", FreePort().ToString());
         builder.UseSetting("SupportGrid:Silo:GatewayPort", FreePort().ToString());
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // As bench/run.sh: a queue takes customers while no agent is signed in (connect --start-chat queues them).
+        builder.UseSetting("SupportGrid:Routing:OfflineWhenNoAgents", "false");
+        builder.UseSetting("SupportGrid:Records:SqliteConnectionString", $"Data Source={Path.Combine(_data.FullName, "records.db")}");
+        builder.UseSetting("SupportGrid:Storage:SqliteConnectionString", $"Data Source={Path.Combine(_data.FullName, "state.db")}");
         foreach (var (key, value) in Agents.Settings())
             builder.UseSetting(key, value);
     }
@@ -38,7 +49,11 @@ public sealed class BenchTargetFixture : WebApplicationFactory<Program>, IAsyncL
         return Task.CompletedTask;
     }
 
-    async Task IAsyncLifetime.DisposeAsync() => await base.DisposeAsync();
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _data.Delete(recursive: true);
+    }
 
     private static int FreePort()
     {
@@ -47,3 +62,6 @@ public sealed class BenchTargetFixture : WebApplicationFactory<Program>, IAsyncL
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
+
+[CollectionDefinition(BenchTargetFixture.Collection)]
+public sealed class BenchTargetCollection : ICollectionFixture<BenchTargetFixture>;

@@ -1,7 +1,8 @@
 namespace SupportGrid.Bench.Tests;
 
 /// <summary>The <c>chat</c> scenario at tiny size against a real in-process deployment, so the tool cannot rot.</summary>
-public sealed class ChatScenarioTests(BenchTargetFixture target) : IClassFixture<BenchTargetFixture>
+[Collection(BenchTargetFixture.Collection)]
+public sealed class ChatScenarioTests(BenchTargetFixture target)
 {
     private ChatOptions Tiny(int messages = 20, int warmup = 4) => new()
     {
