@@ -15,4 +15,4 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 dotnet build SupportGrid.slnx -c Release
-dotnet test SupportGrid.slnx -c Release --no-build --logger "console;verbosity=normal" "$@"
+dotnet test SupportGrid.slnx -c Release --no-build --blame-hang-timeout 15m --logger "console;verbosity=normal" "$@"

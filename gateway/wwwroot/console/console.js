@@ -1,7 +1,7 @@
 // SupportGrid agent console. Plain ES module; needs the SignalR UMD client (/lib/signalr.min.js) as window.signalR.
 // All user-supplied text (customer details, messages, URLs) is rendered with textContent; no innerHTML anywhere.
 
-import { uuid, httpUrl, errorText, errorCode } from "../shared/util.js";
+import { uuid, httpUrl, errorText, errorCode, h } from "../shared/util.js";
 
 const TOKEN_KEY = "sg:console:token";
 const USER_KEY = "sg:console:username";
@@ -20,19 +20,6 @@ const BASE_TITLE = document.title;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // helpers
-
-/** Creates an element. attrs: attributes, except `dataset` (object) and `on` (listeners). Children: nodes or strings (as text). */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === "dataset") Object.assign(el.dataset, v);
-    else if (k === "on") for (const [type, fn] of Object.entries(v)) el.addEventListener(type, fn);
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children) if (c != null) el.append(c);
-  return el;
-}
 
 const $ = sel => document.querySelector(`[data-sg="${sel}"]`);
 

@@ -44,3 +44,16 @@ function hubMessage(e) {
   if (i >= 0) return m.slice(i + "HubException: ".length);
   return m.replace(/^An unexpected error occurred invoking '[^']*' on the server\.\s*(?=\S)/, "");
 }
+
+/** Creates an element. attrs: attributes, except `dataset` (object) and `on` (listeners). Children: nodes or strings (as text). */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "on") for (const [type, fn] of Object.entries(v)) el.addEventListener(type, fn);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) if (c != null) el.append(c);
+  return el;
+}

@@ -13,7 +13,7 @@
 // hours, or no agent available) gets an offline form instead of the pre-chat form: the shopper leaves a message
 // (LeaveMessage) and no session is stored. StartChat failing with `offline: …` (the queue closed meanwhile) switches to it.
 
-import { uuid, httpUrl, errorText, errorCode } from "../shared/util.js";
+import { uuid, httpUrl, errorText, errorCode, h } from "../shared/util.js";
 
 const RECONNECT_DELAYS = [0, 1000, 2000, 5000, 10000, 10000, 30000];
 const RESTART_DELAYS = [1000, 2000, 5000, 10000, 30000];
@@ -58,19 +58,6 @@ function loadSignalR(base) {
     document.head.append(script);
   });
   return signalRPromise;
-}
-
-/** Creates an element. attrs: plain attributes, except `dataset` (object) and `on` (object of listeners). Children: nodes or strings (as text). */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === "dataset") Object.assign(el.dataset, v);
-    else if (k === "on") for (const [type, fn] of Object.entries(v)) el.addEventListener(type, fn);
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children) if (c != null) el.append(c);
-  return el;
 }
 
 const isInvalidToken = e => /invalid_token|unknown_session|resume token|no longer be resumed/i.test(String(e?.message ?? e));
