@@ -173,7 +173,7 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
 
         if (killASilo)
         {
-            await Task.Delay(800);
+            await Task.Delay(800); // part of the schedule: the kill lands while customers are still arriving
             var victim = fixture.Cluster.Silos[^1];
             output.WriteLine($"killing {victim.SiloAddress}");
             await fixture.Cluster.KillSiloAsync(victim);
