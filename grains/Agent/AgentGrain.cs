@@ -37,7 +37,7 @@ public sealed partial class AgentGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (S.DisconnectedSince is { } since && S.Connections.Count == 0)
-            ArmGraceTimer(since + _options.AgentDisconnectGrace - time.GetUtcNow());
+            ArmGraceTimer(since + _options.AgentDisconnectGrace);
         return Task.CompletedTask;
     }
 
@@ -68,7 +68,7 @@ public sealed partial class AgentGrain(
         if (S.Connections.Count == 0 && S.Status != AgentStatus.Offline)
         {
             S.DisconnectedSince = time.GetUtcNow();
-            ArmGraceTimer(_options.AgentDisconnectGrace);
+            ArmGraceTimer(S.DisconnectedSince.Value + _options.AgentDisconnectGrace);
             await state.WriteStateAsync();
             await ReportAvailabilityAsync();
         }
@@ -78,10 +78,10 @@ public sealed partial class AgentGrain(
         }
     }
 
-    private void ArmGraceTimer(TimeSpan due)
+    private void ArmGraceTimer(DateTimeOffset at)
     {
         _graceTimer?.Dispose();
-        _graceTimer = this.RegisterGrainTimer(GraceEndedAsync, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+        _graceTimer = this.At(at, time, GraceEndedAsync);
     }
 
     private async Task GraceEndedAsync(CancellationToken cancellationToken)

@@ -39,7 +39,7 @@ public sealed class CustomerGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (S.Status == SessionStatus.Queued && S.Connections.Count == 0 && S.AwaySince is { } since)
-            ArmAbandonTimer(since + options.Value.AbandonGrace - time.GetUtcNow());
+            ArmAbandonTimer(since + options.Value.AbandonGrace);
         return Task.CompletedTask;
     }
 
@@ -165,15 +165,15 @@ public sealed class CustomerGrain(
         if (S.Connections.Count == 0 && S.Status == SessionStatus.Queued)
         {
             S.AwaySince = time.GetUtcNow();
-            ArmAbandonTimer(options.Value.AbandonGrace);
+            ArmAbandonTimer(S.AwaySince.Value + options.Value.AbandonGrace);
         }
         await state.WriteStateAsync();
     }
 
-    private void ArmAbandonTimer(TimeSpan due)
+    private void ArmAbandonTimer(DateTimeOffset at)
     {
         _abandonTimer?.Dispose();
-        _abandonTimer = this.RegisterGrainTimer(AbandonAsync, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+        _abandonTimer = this.At(at, time, AbandonAsync);
     }
 
     private async Task AbandonAsync(CancellationToken cancellationToken)

@@ -187,12 +187,7 @@ public sealed partial class QueueGrain(
 
     private void ArmClaimTimer(Guid sessionId, ClaimedEntry claim)
     {
-        var due = claim.Until - time.GetUtcNow();
-        _claimTimers.Remove(sessionId, out var previous);
-        previous?.Dispose();
-        _claimTimers[sessionId] = this.RegisterGrainTimer(
-            (claim, ct) => ClaimLapsedAsync(sessionId, claim), claim,
-            new GrainTimerCreationOptions(due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan));
+        _claimTimers.Replace(sessionId, this.At(claim.Until, time, _ => ClaimLapsedAsync(sessionId, claim)));
     }
 
     private async Task ClaimLapsedAsync(Guid sessionId, ClaimedEntry lapsed)
@@ -266,15 +261,7 @@ public sealed partial class QueueGrain(
 
     private void ArmOfferTimer(Guid sessionId, PendingOffer offer)
     {
-        var due = offer.ExpiresAt - time.GetUtcNow();
-        if (due < TimeSpan.Zero)
-            due = TimeSpan.Zero;
-        _offerTimers.Remove(sessionId, out var previous);
-        previous?.Dispose();
-        _offerTimers[sessionId] = this.RegisterGrainTimer(
-            (offer, ct) => OfferExpiredAsync(sessionId, offer),
-            offer,
-            new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan));
+        _offerTimers.Replace(sessionId, this.At(offer.ExpiresAt, time, _ => OfferExpiredAsync(sessionId, offer)));
     }
 
     private async Task OfferExpiredAsync(Guid sessionId, PendingOffer expired)

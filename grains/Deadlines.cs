@@ -1,0 +1,20 @@
+namespace SupportGrid.Grains;
+
+/// <summary>One-shot grain timers for deadlines (offer expiry, claim lapse, grace periods).</summary>
+internal static class Deadlines
+{
+    /// <summary>Runs <paramref name="callback"/> once at <paramref name="at"/> (at once if that has passed).</summary>
+    public static IGrainTimer At(this Grain grain, DateTimeOffset at, TimeProvider time, Func<CancellationToken, Task> callback)
+    {
+        var due = at - time.GetUtcNow();
+        return grain.RegisterGrainTimer(callback, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Replaces the deadline kept under <paramref name="key"/>.</summary>
+    public static void Replace<TKey>(this Dictionary<TKey, IGrainTimer> timers, TKey key, IGrainTimer timer) where TKey : notnull
+    {
+        if (timers.Remove(key, out var previous))
+            previous.Dispose();
+        timers[key] = timer;
+    }
+}
