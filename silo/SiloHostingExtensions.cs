@@ -5,6 +5,8 @@ using Orleans.Runtime.Hosting;
 using SupportGrid.GrainInterfaces;
 using SupportGrid.Grains;
 using SupportGrid.Grains.Records;
+using SupportGrid.Grains.Streams;
+using Orleans.Configuration;
 using SupportGrid.Silo.Records;
 
 namespace SupportGrid.Silo;
@@ -31,8 +33,12 @@ public static class SiloHostingExtensions
                 throw new InvalidOperationException($"SupportGrid:Storage:Provider must be 'sqlite' or 'memory', not '{storage.Provider}'.");
         }
         silo.AddMemoryGrainStorage("PubSubStore");
-        silo.AddMemoryStreams(StreamNames.Provider, streams => streams.ConfigurePullingAgent(agent =>
-            agent.Configure(o => o.GetQueueMsgsTimerPeriod = options.StreamPollPeriod)));
+        // Channel broadcasts: Orleans persistent streams over in-memory queues read by long poll (grains/Streams/ChannelQueue.cs).
+        silo.AddPersistentStreams(StreamNames.Provider, ChannelQueueAdapterFactory.Create, streams =>
+        {
+            streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = options.StreamPollPeriod));
+            streams.Configure<HashRingStreamQueueMapperOptions>(mapper => mapper.Configure(o => o.TotalQueueCount = options.StreamQueues));
+        });
         silo.Services.AddOptions<FlowOptions>().BindConfiguration(FlowOptions.Section);
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddOptions<RecordsOptions>().BindConfiguration(RecordsOptions.Section);

@@ -31,7 +31,7 @@ public static class GatewayHostingExtensions
                 var silo = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
                 builder.UseOrleansClient(client => client
                     .UseLocalhostClustering(silo.GatewayPort)
-                    .AddMemoryStreams(StreamNames.Provider));
+                    .AddPersistentStreams(StreamNames.Provider, Grains.Streams.ChannelQueueAdapterFactory.Create, null));
                 break;
             default:
                 throw new InvalidOperationException($"SupportGrid:Mode must be '{GatewayModes.Standalone}' or '{GatewayModes.Cluster}', not '{mode}'.");

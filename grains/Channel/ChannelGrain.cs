@@ -22,6 +22,33 @@ public sealed class ChannelGrain(
 {
     private ChannelState S => state.State;
     private IAsyncStream<ChannelStreamItem>? _stream;
+    private readonly List<ChannelEvent> _events = [];
+    private readonly Dictionary<string, long> _clientMessageIds = [];
+    private StatePages<ChannelEventPage> _pages = null!;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _pages = new StatePages<ChannelEventPage>(ServiceProvider, this.GetGrainId(), "channel-events");
+        for (long number = 0; await _pages.LoadAsync(number); number++)
+        {
+        }
+        foreach (var (_, page) in _pages.All())
+        {
+            _events.AddRange(page.Events);
+            foreach (var (key, seq) in page.ClientMessageIds)
+                _clientMessageIds[key] = seq;
+        }
+        if (S.Events.Count > 0)
+        {
+            // Stored by the first version, all in one record: move to pages.
+            var keysBySeq = S.ClientMessageIds.ToLookup(k => k.Value, k => k.Key);
+            foreach (var evt in S.Events.Skip(_events.Count))
+                Store(evt, keysBySeq[evt.Seq].FirstOrDefault());
+            S.Events = [];
+            S.ClientMessageIds = [];
+            await SaveAsync(header: true);
+        }
+    }
 
     private IAsyncStream<ChannelStreamItem> Stream => _stream ??= this.GetStreamProvider(StreamNames.Provider)
         .GetStream<ChannelStreamItem>(StreamId.Create(StreamNames.ChannelNamespace, this.GetPrimaryKey()));
@@ -29,15 +56,15 @@ public sealed class ChannelGrain(
     public async Task<IReadOnlyList<ChannelEvent>> OpenAsync(ChannelOpening opening)
     {
         if (S.Members.Count > 0)
-            return S.Events.ToList();
+            return _events.ToList();
         S.Site = opening.Site;
         S.Queue = opening.Queue;
         S.Members = [opening.Customer, opening.Agent];
         S.CurrentUrl = opening.PageUrl;
         var joined = Append(EventTypes.Joined, opening.Agent.AsParticipant(), $"{opening.Agent.Name} joined the chat.", null);
-        await state.WriteStateAsync();
+        await SaveAsync(header: true);
         await PublishAsync(joined);
-        return S.Events.ToList();
+        return _events.ToList();
     }
 
     public async Task<long> PostMessageAsync(MemberRef from, string text, string clientMessageId)
@@ -45,12 +72,11 @@ public sealed class ChannelGrain(
         var member = RequireMember(from);
         InputRules.RequireClientMessageId(clientMessageId);
         var key = member.Id + "\n" + clientMessageId;
-        if (S.ClientMessageIds.TryGetValue(key, out var existing))
+        if (_clientMessageIds.TryGetValue(key, out var existing))
             return existing;
         RequireOpen();
-        var message = Append(EventTypes.Message, member.AsParticipant(), InputRules.RequireMessageText(text), null);
-        S.ClientMessageIds[key] = message.Seq;
-        await state.WriteStateAsync();
+        var message = Append(EventTypes.Message, member.AsParticipant(), InputRules.RequireMessageText(text), null, key);
+        await SaveAsync(header: false);
         await PublishAsync(message);
         return message.Seq;
     }
@@ -64,7 +90,7 @@ public sealed class ChannelGrain(
         RequireOpen();
         var navigate = Append(EventTypes.Navigate, member.AsParticipant(), null, target.AbsoluteUri);
         S.CurrentUrl = target.AbsoluteUri;
-        await state.WriteStateAsync();
+        await SaveAsync(header: true);
         await PublishAsync(navigate);
         return navigate.Seq;
     }
@@ -86,10 +112,10 @@ public sealed class ChannelGrain(
         {
             S.Members.Add(agent);
             var joined = Append(EventTypes.Joined, agent.AsParticipant(), $"{agent.Name} joined the chat.", null);
-            await state.WriteStateAsync();
+            await SaveAsync(header: true);
             await PublishAsync(joined);
         }
-        return S.Events.ToList();
+        return _events.ToList();
     }
 
     public async Task LeaveAsync(MemberRef agent, string reason)
@@ -100,11 +126,11 @@ public sealed class ChannelGrain(
         S.Members.Remove(member);
         if (S.Ended)
         {
-            await state.WriteStateAsync();
+            await SaveAsync(header: true);
             return;
         }
         var left = Append(EventTypes.Left, member.AsParticipant(), reason, null);
-        await state.WriteStateAsync();
+        await SaveAsync(header: true);
         await PublishAsync(left);
     }
 
@@ -115,12 +141,12 @@ public sealed class ChannelGrain(
         if (S.Ended)
         {
             // Ending again (a retry after a failure) tells the members again: the notices are idempotent.
-            await NotifyMembersEndedAsync(S.Events[^1]);
+            await NotifyMembersEndedAsync(_events[^1]);
             return;
         }
         S.Ended = true;
         var ended = Append(EventTypes.Ended, by.AsParticipant(), reason, null);
-        await state.WriteStateAsync();
+        await SaveAsync(header: true);
         await PublishAsync(ended);
         await NotifyMembersEndedAsync(ended);
     }
@@ -136,7 +162,7 @@ public sealed class ChannelGrain(
         {
             if (member.Role == Roles.Customer && Guid.TryParse(member.Id, out var sessionId))
             {
-                records.Record(new TranscriptSaved(sessionId, ended.At, channelId, S.Events.ToList()));
+                records.Record(new TranscriptSaved(sessionId, ended.At, channelId, _events.ToList()));
                 told.Add(GrainFactory.GetGrain<ICustomerGrain>(sessionId).ChannelEndedAsync(channelId, reason));
             }
             else if (member.Role == Roles.Agent)
@@ -150,17 +176,34 @@ public sealed class ChannelGrain(
     public Task<IReadOnlyList<ChannelEvent>> GetEventsAsync(MemberRef who, long afterSeq)
     {
         RequireMember(who);
-        var skip = (int)Math.Clamp(afterSeq, 0, S.Events.Count);
-        return Task.FromResult<IReadOnlyList<ChannelEvent>>(S.Events.GetRange(skip, S.Events.Count - skip));
+        var skip = (int)Math.Clamp(afterSeq, 0, _events.Count);
+        return Task.FromResult<IReadOnlyList<ChannelEvent>>(_events.GetRange(skip, _events.Count - skip));
     }
 
-    private ChannelEvent Append(string type, Participant from, string? text, string? url)
+    private ChannelEvent Append(string type, Participant from, string? text, string? url, string? clientMessageKey = null)
     {
-        if (S.Events.Count >= options.Value.MaxChannelEvents)
+        if (_events.Count >= options.Value.MaxChannelEvents)
             throw new SupportGridException(ErrorCodes.InvalidState, $"This chat has reached its limit of {options.Value.MaxChannelEvents} events.");
-        var evt = new ChannelEvent(S.Events.Count + 1, type, from, text, url, time.GetUtcNow());
-        S.Events.Add(evt);
+        var evt = new ChannelEvent(_events.Count + 1, type, from, text, url, time.GetUtcNow());
+        Store(evt, clientMessageKey);
         return evt;
+    }
+
+    private void Store(ChannelEvent evt, string? clientMessageKey)
+    {
+        _events.Add(evt);
+        var page = _pages.Change((evt.Seq - 1) / ChannelEventPage.Size);
+        page.Events.Add(evt);
+        if (clientMessageKey is not null)
+            page.ClientMessageIds[clientMessageKey] = _clientMessageIds[clientMessageKey] = evt.Seq;
+    }
+
+    /// <summary>Writes the changed event pages, then (if members, page or end changed) the channel's own record.</summary>
+    private async Task SaveAsync(bool header)
+    {
+        await _pages.WriteChangedAsync(_ => false);
+        if (header)
+            await state.WriteStateAsync();
     }
 
     private Task PublishAsync(ChannelEvent evt) =>

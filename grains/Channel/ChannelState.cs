@@ -10,11 +10,26 @@ public sealed class ChannelState
     [Id(1)] public string Queue { get; set; } = "";
     [Id(2)] public List<MemberRef> Members { get; set; } = [];
 
-    /// <summary>Events in order; the event with sequence number n is at index n - 1.</summary>
+    /// <summary>Events as the first version stored them, all in this record; moved to pages on activation.</summary>
     [Id(3)] public List<ChannelEvent> Events { get; set; } = [];
 
-    /// <summary>Sequence number of each message by "{memberId}\n{clientMessageId}", so a retried send is not stored twice.</summary>
+    /// <summary>Message keys as the first version stored them; moved to pages with the events.</summary>
     [Id(4)] public Dictionary<string, long> ClientMessageIds { get; set; } = [];
     [Id(5)] public string? CurrentUrl { get; set; }
     [Id(6)] public bool Ended { get; set; }
+}
+
+/// <summary>
+/// Events <c>Number * Size + 1</c> to <c>(Number + 1) * Size</c> of a channel, one storage record, so that a message writes
+/// one bounded page. Pages are numbered from 0 without gaps (a channel reads them at activation until one is missing).
+/// </summary>
+[GenerateSerializer, Alias("sg.ChannelEventPage")]
+public sealed class ChannelEventPage
+{
+    public const int Size = 64;
+
+    [Id(0)] public List<ChannelEvent> Events { get; set; } = [];
+
+    /// <summary>Sequence number of each message of this page by "{memberId}\n{clientMessageId}", so a retried send is not stored twice.</summary>
+    [Id(1)] public Dictionary<string, long> ClientMessageIds { get; set; } = [];
 }

@@ -46,12 +46,13 @@ public sealed partial class QueueGrain(
     private readonly Dictionary<Guid, IGrainTimer> _claimTimers = [];
     private readonly Dictionary<Guid, int> _notifiedPositions = [];
     private IGrainTimer? _positionTimer;
+    private WaitingList _waiting = null!;
     private bool _positionsDirty;
 
     private QueueState S => state.State;
     private string Key => this.GetPrimaryKeyString();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var (site, queue) = QueueKey.Parse(Key);
         var settings = routing.Value;
@@ -60,6 +61,8 @@ public sealed partial class QueueGrain(
         _hours = settings.Hours.GetValueOrDefault(site);
         _offlineWhenNoAgents = queueRouting.OfflineWhenNoAgents ?? settings.OfflineWhenNoAgents;
         _order = new WaitingOrder(entry => settings.PriorityOf(entry.Customer.Tier));
+        _waiting = new WaitingList(state, new StatePages<WaitingPage>(ServiceProvider, this.GetGrainId(), "queue-waiting"), _order);
+        await _waiting.LoadAsync();
         if (S.SecondsPerDequeue <= 0)
             S.SecondsPerDequeue = _options.InitialSecondsPerPosition.TotalSeconds;
         // Offers survive in state; re-arm their deadlines (an overdue one fires at once).
@@ -68,8 +71,7 @@ public sealed partial class QueueGrain(
         foreach (var (sessionId, claim) in S.Claimed)
             ArmClaimTimer(sessionId, claim);
         _positionTimer = this.RegisterGrainTimer(TickAsync, _options.PositionUpdateInterval, _options.PositionUpdateInterval);
-        _positionsDirty = S.Waiting.Count > 0;
-        return Task.CompletedTask;
+        _positionsDirty = _waiting.Count > 0;
     }
 
     public Task<QueueAvailability> GetAvailabilityAsync() => Task.FromResult(Availability());
@@ -85,29 +87,24 @@ public sealed partial class QueueGrain(
 
     public async Task<int> EnqueueAsync(QueueEntry entry)
     {
-        var index = S.Waiting.FindIndex(e => e.SessionId == entry.SessionId);
-        if (index < 0)
-        {
-            if (Availability() is { Open: false } offline)
-                throw new SupportGridException(ErrorCodes.Offline, offline.Message);
-            if (entry.Transfer is { } transfer)
-                Exclude(entry.SessionId, transfer.FromAgentId); // never straight back to the agent who handed it on
-            index = _order.InsertionIndex(S.Waiting, entry);
-            S.Waiting.Insert(index, entry);
-            _notifiedPositions[entry.SessionId] = index + 1;
-            _positionsDirty |= index < S.Waiting.Count - 1; // someone was passed: their position changed
-            Dispatch();
-            await state.WriteStateAsync();
-        }
+        if (_waiting.PositionOf(entry.SessionId) is { } position)
+            return position;
+        if (Availability() is { Open: false } offline)
+            throw new SupportGridException(ErrorCodes.Offline, offline.Message);
+        if (entry.Transfer is { } transfer)
+            Exclude(entry.SessionId, transfer.FromAgentId); // never straight back to the agent who handed it on
+        var index = _waiting.Add(entry);
+        _notifiedPositions[entry.SessionId] = index + 1;
+        _positionsDirty |= index < _waiting.Count - 1; // someone was passed: their position changed
+        Dispatch();
+        await _waiting.SaveAsync();
         return index + 1;
     }
 
     public async Task LeaveAsync(Guid sessionId)
     {
-        var index = S.Waiting.FindIndex(e => e.SessionId == sessionId);
-        if (index < 0)
+        if (_waiting.Remove(sessionId) is null)
             return;
-        S.Waiting.RemoveAt(index);
         S.Excluded.Remove(sessionId);
         _notifiedPositions.Remove(sessionId);
         if (RemoveOffer(sessionId) is { } offer)
@@ -117,13 +114,12 @@ public sealed partial class QueueGrain(
         }
         _positionsDirty = true;
         Dispatch();
-        await state.WriteStateAsync();
+        await _waiting.SaveAsync();
     }
 
     public Task<int?> GetPositionAsync(Guid sessionId)
     {
-        var index = S.Waiting.FindIndex(e => e.SessionId == sessionId);
-        return Task.FromResult<int?>(index < 0 ? null : index + 1);
+        return Task.FromResult(_waiting.PositionOf(sessionId));
     }
 
     public async Task AgentAvailableAsync(string agentId, int freeSlots, int capacity, DateTimeOffset idleSince, IReadOnlyDictionary<string, int> skills)
@@ -132,7 +128,7 @@ public sealed partial class QueueGrain(
         if (freeSlots <= 0)
             WithdrawOffersTo(agentId, "agent at capacity");
         Dispatch();
-        await state.WriteStateAsync();
+        await _waiting.SaveAsync();
     }
 
     public async Task AgentUnavailableAsync(string agentId)
@@ -141,16 +137,15 @@ public sealed partial class QueueGrain(
             return;
         WithdrawOffersTo(agentId, "agent unavailable");
         Dispatch();
-        await state.WriteStateAsync();
+        await _waiting.SaveAsync();
     }
 
     public async Task<QueueEntry> ClaimOfferAsync(Guid sessionId, string agentId)
     {
         if (!S.Offers.TryGetValue(sessionId, out var offer) || offer.AgentId != agentId)
             throw new SupportGridException(ErrorCodes.OfferNotFound, "This chat is not offered to you any more (it timed out, was taken or the customer left).");
-        var index = S.Waiting.FindIndex(e => e.SessionId == sessionId);
-        var entry = S.Waiting[index];
-        S.Waiting.RemoveAt(index);
+        var entry = _waiting.Remove(sessionId)
+            ?? throw new InvalidOperationException($"Session {sessionId} has an offer but is not waiting.");
         RemoveOffer(sessionId);
         S.Excluded.Remove(sessionId);
         _notifiedPositions.Remove(sessionId);
@@ -162,7 +157,7 @@ public sealed partial class QueueGrain(
         UpdateDequeueRate();
         _positionsDirty = true;
         Dispatch();
-        await state.WriteStateAsync();
+        await _waiting.SaveAsync();
         return entry;
     }
 
@@ -171,18 +166,17 @@ public sealed partial class QueueGrain(
         if (_claimTimers.Remove(sessionId, out var timer))
             timer.Dispose();
         if (S.Claimed.Remove(sessionId))
-            await state.WriteStateAsync();
+            await _waiting.SaveAsync();
     }
 
     public async Task ReturnAsync(QueueEntry entry)
     {
-        if (S.Waiting.Any(e => e.SessionId == entry.SessionId) || S.Claimed.ContainsKey(entry.SessionId))
+        if (_waiting.Contains(entry.SessionId) || S.Claimed.ContainsKey(entry.SessionId))
             return;
-        var index = _order.InsertionIndex(S.Waiting, entry);
-        S.Waiting.Insert(index, entry);
+        _waiting.Add(entry);
         _positionsDirty = true;
         Dispatch();
-        await state.WriteStateAsync();
+        await _waiting.SaveAsync();
     }
 
     private void ArmClaimTimer(Guid sessionId, ClaimedEntry claim)
@@ -196,7 +190,7 @@ public sealed partial class QueueGrain(
         if (!S.Claimed.TryGetValue(sessionId, out var current) || current != lapsed)
             return;
         S.Claimed.Remove(sessionId);
-        await state.WriteStateAsync();
+        await _waiting.SaveAsync();
         LogClaimLapsed(logger, Key, sessionId, lapsed.AgentId);
         // The customer grain knows whether the chat started; if not, it comes back through ReturnAsync.
         GrainFactory.GetGrain<ICustomerGrain>(sessionId).ClaimLapsedAsync(lapsed.Entry).Ignore();
@@ -210,11 +204,11 @@ public sealed partial class QueueGrain(
         Exclude(sessionId, agentId);
         records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.Declined, agentId, null));
         Dispatch();
-        await state.WriteStateAsync();
+        await _waiting.SaveAsync();
     }
 
     public Task<QueueSnapshot> GetSnapshotAsync() => Task.FromResult(new QueueSnapshot(
-        S.Waiting.Select(e => e.SessionId).ToList(),
+        _waiting.InOrder.Select(e => e.SessionId).ToList(),
         S.Offers.ToDictionary(o => o.Key, o => o.Value.AgentId),
         S.Agents.ToDictionary(a => a.Key, a => a.Value.FreeSlots)));
 
@@ -233,7 +227,7 @@ public sealed partial class QueueGrain(
             return false;
         var offered = false;
         var now = time.GetUtcNow();
-        foreach (var entry in S.Waiting)
+        foreach (var entry in _waiting.InOrder)
         {
             if (open.Count == 0)
                 break;
@@ -274,7 +268,7 @@ public sealed partial class QueueGrain(
         records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.OfferTimedOut, expired.AgentId, null));
         LogOfferExpired(logger, Key, sessionId, expired.AgentId);
         Dispatch();
-        await state.WriteStateAsync();
+        await _waiting.SaveAsync();
     }
 
     private void WithdrawOffersTo(string agentId, string reason)
@@ -315,8 +309,8 @@ public sealed partial class QueueGrain(
     private async Task TickAsync(CancellationToken cancellationToken)
     {
         // Time-based eligibility (affinity expiry, skills relaxation) changes without any call: re-run the dispatch.
-        if (S.Waiting.Count > S.Offers.Count && Dispatch())
-            await state.WriteStateAsync();
+        if (_waiting.Count > S.Offers.Count && Dispatch())
+            await _waiting.SaveAsync();
         PushPositions();
     }
 
@@ -326,9 +320,10 @@ public sealed partial class QueueGrain(
             return;
         _positionsDirty = false;
         var agents = Math.Max(1, S.Agents.Count);
-        for (var i = 0; i < S.Waiting.Count; i++)
+        var waiting = _waiting.InOrder;
+        for (var i = 0; i < waiting.Count; i++)
         {
-            var entry = S.Waiting[i];
+            var entry = waiting[i];
             var position = i + 1;
             if (_notifiedPositions.TryGetValue(entry.SessionId, out var told) && told == position)
                 continue;

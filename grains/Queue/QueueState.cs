@@ -6,7 +6,7 @@ namespace SupportGrid.Grains.Queue;
 [GenerateSerializer, Alias("sg.QueueState")]
 public sealed class QueueState
 {
-    /// <summary>Waiting customers, oldest first.</summary>
+    /// <summary>Waiting customers as the first version stored them, all in this record; moved to pages on activation.</summary>
     [Id(0)] public List<QueueEntry> Waiting { get; set; } = [];
 
     /// <summary>Agents available to this queue.</summary>
@@ -25,6 +25,21 @@ public sealed class QueueState
 
     /// <summary>Customers an agent has claimed but not yet confirmed as connected, by session.</summary>
     [Id(6)] public Dictionary<Guid, ClaimedEntry> Claimed { get; set; } = [];
+
+    /// <summary>Numbers of the pages holding the waiting customers (see <see cref="StatePages{TPage}"/>).</summary>
+    [Id(7)] public HashSet<long> WaitingPages { get; set; } = [];
+
+    /// <summary>Next arrival number; a waiting customer is stored in page arrival / <see cref="WaitingPage.Size"/>.</summary>
+    [Id(8)] public long NextArrival { get; set; }
+}
+
+/// <summary>Up to <see cref="Size"/> waiting customers, by session, in arrival order; one storage record.</summary>
+[GenerateSerializer, Alias("sg.WaitingPage")]
+public sealed class WaitingPage
+{
+    public const int Size = 256;
+
+    [Id(0)] public Dictionary<Guid, QueueEntry> Entries { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("sg.ClaimedEntry")]

@@ -118,6 +118,7 @@ public sealed class SqliteStateWriter
             using var schema = connection.CreateCommand();
             schema.CommandText = """
                 PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = NORMAL;
                 CREATE TABLE IF NOT EXISTS grain_state (id TEXT PRIMARY KEY, data BLOB NOT NULL, version INTEGER NOT NULL);
                 """;
             schema.ExecuteNonQuery();
