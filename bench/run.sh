@@ -3,6 +3,7 @@
 # two baselines (bench/baselines/signalr-raw, bench/baselines/socketio), runs one scenario of the load generator against
 # all of them (each run: SupportGrid, then raw SignalR, then socket.io), stops them. Arguments go to the load generator, e.g.
 #   bench/run.sh chat --chats 100 --rate 200 --duration 20 --runs 3
+#   bench/run.sh route --rate 50,100,200 --duration 10 --runs 3   (a list is a sweep; plots go to docs/benchmarks)
 # Environment: BENCH_PORT (HTTP, default 5090), BENCH_SILO_PORT / BENCH_GATEWAY_PORT (default 21111 / 40000),
 # BENCH_AGENTS (bench agents configured, default 40, capacity 50 each: enough for 2,000 chats),
 # BENCH_TARGET_DIR (a checkout whose gateway is built and measured, default this one; e.g. a `git archive` of a commit),
@@ -76,5 +77,5 @@ fi
 
 scenario=$1; shift
 extra=()
-[ "$scenario" = chat ] && extra=(--agent-capacity 50)
+case "$scenario" in chat|route) extra=(--agent-capacity 50) ;; esac
 $bench "$scenario" --url "http://127.0.0.1:$port" --target-pid "$target" "${extra[@]}" "${baseline_args[@]}" "$@"

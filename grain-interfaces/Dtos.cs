@@ -96,7 +96,12 @@ public sealed record QueueEntry(
     [property: Id(5)] string? PreferredAgentId = null,
     [property: Id(6)] DateTimeOffset? PreferUntil = null,
     [property: Id(7)] Guid? ChannelId = null,
-    [property: Id(8)] TransferInfo? Transfer = null);
+    [property: Id(8)] TransferInfo? Transfer = null,
+    [property: Id(9)] DateTimeOffset? QueuedAt = null)
+{
+    /// <summary>When the customer entered this queue (a transfer or an overflow starts a new wait); the request time if not set.</summary>
+    public DateTimeOffset WaitingSince => QueuedAt ?? EnqueuedAt;
+}
 
 /// <summary>Why a customer is waiting again: an agent transferred them, with a note for the next agent.</summary>
 [GenerateSerializer, Immutable, Alias("sg.TransferInfo")]
@@ -141,7 +146,21 @@ public sealed record AgentSnapshot(
     [property: Id(2)] string Status,
     [property: Id(3)] int Capacity,
     [property: Id(4)] IReadOnlyList<ChatOffer> Offers,
-    [property: Id(5)] IReadOnlyList<ActiveChat> Chats);
+    [property: Id(5)] IReadOnlyList<ActiveChat> Chats,
+    [property: Id(6)] IReadOnlyList<ChatInvitation> Invitations);
+
+/// <summary>An agent in a chat asks a colleague to join it (a second agent in the channel).</summary>
+[GenerateSerializer, Immutable, Alias("sg.ChatInvitation")]
+public sealed record ChatInvitation(
+    [property: Id(0)] Guid ChannelId,
+    [property: Id(1)] Guid SessionId,
+    [property: Id(2)] string Queue,
+    [property: Id(3)] CustomerInfo Customer,
+    [property: Id(4)] string PageUrl,
+    [property: Id(5)] string FromAgentId,
+    [property: Id(6)] string FromAgent,
+    [property: Id(7)] string? Note,
+    [property: Id(8)] DateTimeOffset ExpiresAt);
 
 /// <summary>What a channel opens with.</summary>
 [GenerateSerializer, Immutable, Alias("sg.ChannelOpening")]
@@ -167,7 +186,7 @@ public sealed record ChannelStreamItem(
 [GenerateSerializer, Immutable, Alias("sg.QueueSnapshot")]
 public sealed record QueueSnapshot(
     [property: Id(0)] IReadOnlyList<Guid> Waiting,
-    [property: Id(1)] IReadOnlyDictionary<Guid, string> OfferedTo,
+    [property: Id(1)] IReadOnlyDictionary<Guid, IReadOnlyList<string>> OfferedTo,
     [property: Id(2)] IReadOnlyDictionary<string, int> AvailableAgentFreeSlots);
 
 /// <summary>Whether a queue takes chats now. <c>Reason</c>: <c>open</c>, <c>closed</c> (outside business hours) or <c>no_agents</c>.</summary>

@@ -51,6 +51,29 @@ public interface IAgentGrain : IGrainWithStringKey
     [Alias("GetStatus")]
     Task<string> GetStatusAsync();
 
+    /// <summary>The invitation for a colleague to join one of this agent's chats (checks the agent is in it).</summary>
+    [Alias("PrepareInvitation")]
+    Task<ChatInvitation> PrepareInvitationAsync(Guid channelId, string? note);
+
+    /// <summary>A colleague's invitation; refused if this agent is not available, at capacity or already in the chat.</summary>
+    [Alias("ReceiveInvitation")]
+    Task ReceiveInvitationAsync(ChatInvitation invitation);
+
+    /// <summary>Joins the chat as a further agent; the customer sees who joined.</summary>
+    [Alias("AcceptInvitation")]
+    Task<AcceptResult> AcceptInvitationAsync(Guid channelId);
+
+    [Alias("DeclineInvitation")]
+    Task DeclineInvitationAsync(Guid channelId);
+
+    /// <summary>To the inviter: the colleague declined (or let the invitation lapse).</summary>
+    [OneWay, Alias("InvitationDeclined")]
+    Task InvitationDeclinedAsync(Guid channelId, string colleague, string reason);
+
+    /// <summary>Leaves a chat in which another agent stays; the last agent ends or transfers it instead.</summary>
+    [Alias("LeaveChat")]
+    Task LeaveChatAsync(Guid channelId);
+
     /// <summary>Called by a channel: it ended, the capacity is free again. The channel waits for it; it may interleave.</summary>
     [AlwaysInterleave, Alias("ChannelEnded")]
     Task ChannelEndedAsync(Guid channelId);

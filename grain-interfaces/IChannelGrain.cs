@@ -38,4 +38,8 @@ public interface IChannelGrain : IGrainWithGuidKey
     /// <summary>Every event after <paramref name="afterSeq"/>, for a member.</summary>
     [Alias("GetEvents")]
     Task<IReadOnlyList<ChannelEvent>> GetEventsAsync(MemberRef who, long afterSeq);
+
+    /// <summary>The channel's members (for a member).</summary>
+    [Alias("GetMembers")]
+    Task<IReadOnlyList<MemberRef>> GetMembersAsync(MemberRef who);
 }

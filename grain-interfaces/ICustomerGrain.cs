@@ -51,6 +51,11 @@ public interface ICustomerGrain : IGrainWithGuidKey
 
     /// <summary>Called by the queue when an agent claimed this customer but never confirmed: if the session is still
     /// waiting (the agent's silo died before the chat started), it goes back to the queue.</summary>
+    /// <summary>From the queue: the customer waited its MaxWait. Moves to <paramref name="overflowTo"/> (a queue key) or, with
+    /// none, ends with the offer to leave a message. A customer no longer waiting there just leaves that queue.</summary>
+    [Orleans.Concurrency.OneWay, Alias("WaitedTooLong")]
+    Task WaitedTooLongAsync(string fromQueue, string? overflowTo);
+
     [Orleans.Concurrency.OneWay, Alias("ClaimLapsed")]
     Task ClaimLapsedAsync(QueueEntry entry);
 

@@ -15,6 +15,14 @@ public interface IGatewayObserver : IGrainObserver
     [OneWay, Alias("Offer")]
     Task OfferAsync(string agentId, ChatOffer offer);
 
+    /// <summary>A colleague invites the agent to join a chat.</summary>
+    [OneWay, Alias("Invitation")]
+    Task InvitationAsync(string agentId, ChatInvitation invitation);
+
+    /// <summary>An invitation is no longer open (it lapsed or the chat ended); or, to the inviter, the colleague declined.</summary>
+    [OneWay, Alias("InvitationClosed")]
+    Task InvitationClosedAsync(string agentId, Guid channelId, string reason);
+
     /// <summary>An offer is no longer open to the agent (taken, timed out, customer left).</summary>
     [OneWay, Alias("OfferWithdrawn")]
     Task OfferWithdrawnAsync(string agentId, Guid sessionId, string reason);
@@ -37,5 +45,5 @@ public interface IGatewayObserver : IGrainObserver
 
     /// <summary>The session ended before it reached a channel (the customer left the queue).</summary>
     [OneWay, Alias("SessionEnded")]
-    Task SessionEndedAsync(Guid sessionId, string reason);
+    Task SessionEndedAsync(Guid sessionId, string reason, bool offerMessage);
 }

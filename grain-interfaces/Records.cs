@@ -55,6 +55,9 @@ public static class StepKinds
     public const string OfflineMessage = "offline_message";
     public const string Transferred = "transferred";
     public const string RefusedOffline = "refused_offline";
+    public const string Overflowed = "overflowed";
+    public const string Invited = "invited";
+    public const string TimedOut = "timed_out";
 }
 
 /// <summary>

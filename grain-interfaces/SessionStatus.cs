@@ -26,6 +26,9 @@ public static class SessionOutcome
 
     /// <summary>The queue was offline; the customer left a message instead.</summary>
     public const string OfflineMessage = "offline_message";
+
+    /// <summary>The customer waited the queue's maximum wait with no overflow queue to go to, and was asked to leave a message.</summary>
+    public const string TimedOut = "timed_out";
 }
 
 /// <summary>Agent status names used on the wire.</summary>

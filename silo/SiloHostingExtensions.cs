@@ -48,8 +48,9 @@ public static class SiloHostingExtensions
                 // Throws with the reason (unknown time zone, malformed hours, unknown policy), failing start-up.
                 foreach (var hours in routing.Hours.Values)
                     hours.Validate();
-                foreach (var queue in routing.Queues.Values.SelectMany(q => q.Values))
-                    queue.CreatePolicy();
+                foreach (var (site, queues) in routing.Queues)
+                    foreach (var (name, queue) in queues)
+                        queue.Validate(site, name);
                 return true;
             })
             .ValidateOnStart();

@@ -84,18 +84,30 @@ public sealed class BroadcastScenario
         _complete = [.. Enumerable.Range(0, _total).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))];
     }
 
-    public static async Task<BroadcastResult> RunAsync(string target, BroadcastOptions options, IBroadcastDriver driver, Action<string>? log = null, CancellationToken cancellationToken = default)
+    /// <summary>Runs the scenario once. <c>log</c> gets the lines worth keeping (phases, problems); <c>status</c>, when
+    /// given, gets the progress twice a second for a live display.</summary>
+    public static async Task<BroadcastResult> RunAsync(string target, BroadcastOptions options, IBroadcastDriver driver, Action<string>? log = null,
+        CancellationToken cancellationToken = default, Action<string>? status = null)
     {
         await using (driver)
-            return await new BroadcastScenario(options, driver).RunAsync(target, log ?? (_ => { }), cancellationToken);
+            return await new BroadcastScenario(options, driver).RunAsync(target, log ?? (_ => { }), status, cancellationToken);
     }
 
-    private async Task<BroadcastResult> RunAsync(string target, Action<string> log, CancellationToken cancellationToken)
+    private async Task<BroadcastResult> RunAsync(string target, Action<string> log, Action<string>? status, CancellationToken cancellationToken)
     {
         var setup = Stopwatch.StartNew();
+        var customersIn = 0;
+        var current = 0;
+        using var ticker = Ticker.Start(status, () => setup.IsRunning
+            ? $"set-up: {Volatile.Read(ref customersIn)}/{_options.Customers} customers in the channel"
+            : $"navigation {Volatile.Read(ref current)}/{_total}, {Interlocked.Read(ref _delivered)} deliveries");
         await _driver.ConnectAgentAsync(cancellationToken);
         await Parallel.ForAsync(0, _options.Customers, new ParallelOptions { MaxDegreeOfParallelism = _options.SetupConcurrency, CancellationToken = cancellationToken },
-            async (i, ct) => await _driver.ConnectCustomerAsync(i, url => OnNavigate(i, url), ct));
+            async (i, ct) =>
+            {
+                await _driver.ConnectCustomerAsync(i, url => OnNavigate(i, url), ct);
+                Interlocked.Increment(ref customersIn);
+            });
         setup.Stop();
         log($"{_options.Customers} customers in the channel after {setup.Elapsed.TotalSeconds:F1} s; {_total} navigations");
 
@@ -105,6 +117,7 @@ public sealed class BroadcastScenario
         var start = Stopwatch.GetTimestamp();
         for (var b = 0; b < _total; b++)
         {
+            Volatile.Write(ref current, b + 1);
             var due = start + b * ticksPerBroadcast;
             if (Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due) is { Ticks: > 0 } wait)
                 await Task.Delay(wait, cancellationToken);

@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Threading.Channels;
-using Microsoft.AspNetCore.Http.Connections;
-using Microsoft.AspNetCore.SignalR;
-using Microsoft.AspNetCore.SignalR.Client;
 
 namespace SupportGrid.Bench;
 
@@ -14,6 +10,9 @@ public sealed record ChatOptions
 {
     /// <summary>Base address of the deployment, e.g. <c>http://127.0.0.1:5090</c>.</summary>
     public required Uri Target { get; init; }
+
+    /// <summary>SignalR (SupportGrid, raw SignalR) or socket.io (the socket.io baseline).</summary>
+    public ChatProtocol Protocol { get; init; } = ChatProtocol.SignalR;
 
     /// <summary>Concurrent chats (each one customer connection; agents hold up to their capacity each).</summary>
     public int Chats { get; init; } = 10;
@@ -82,6 +81,8 @@ public sealed class ChatScenario
 
     private readonly ChatOptions _options;
     private readonly Action<string> _log;
+    private readonly Action<string>? _status;
+    private readonly IChatWire _wire;
     private readonly Chat[] _chats;
     private readonly int _total;
     private readonly int[] _received;
@@ -89,14 +90,14 @@ public sealed class ChatScenario
     private readonly LatencyRecorder _ack = new();
     private readonly ConcurrentDictionary<Guid, (Guid ChannelId, int Agent)> _accepted = new();
     private readonly ConcurrentDictionary<Guid, int> _chatByChannel = new();
-    private readonly List<HubConnection> _agents = [];
+    private readonly List<IChatAgent> _agents = [];
     private readonly TaskCompletionSource _allAccepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _allJoined = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _allDelivered = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _acceptedCount, _joinedCount, _delivered, _duplicates, _misrouted, _sendErrors;
+    private int _acceptedCount, _joinedCount, _delivered, _duplicates, _misrouted, _sendErrors, _sent;
     private string? _firstError;
 
-    private ChatScenario(ChatOptions options, Action<string>? log)
+    private ChatScenario(ChatOptions options, Action<string>? log, Action<string>? status)
     {
         if (options.Chats < 1 || options.Messages < 1 || options.Rate <= 0)
             throw new ArgumentException("Chats, Messages and Rate must be positive.", nameof(options));
@@ -105,14 +106,18 @@ public sealed class ChatScenario
             throw new ArgumentException($"{options.Chats} chats need {needed} agents of capacity {options.Agents.Capacity}; only {options.Agents.Count} configured.", nameof(options));
         _options = options;
         _log = log ?? (_ => { });
+        _status = status;
+        _wire = ChatWire.For(options.Protocol, options.Target);
         _chats = new Chat[options.Chats];
         _total = options.WarmupMessages + options.Messages;
         _received = new int[_total];
     }
 
-    public static async Task<ChatResult> RunAsync(ChatOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
+    /// <summary>Runs the scenario once. <c>log</c> gets the lines worth keeping (phases, problems); <c>status</c>, when
+    /// given, gets the progress twice a second for a live display.</summary>
+    public static async Task<ChatResult> RunAsync(ChatOptions options, Action<string>? log = null, CancellationToken cancellationToken = default, Action<string>? status = null)
     {
-        var scenario = new ChatScenario(options, log);
+        var scenario = new ChatScenario(options, log, status);
         try
         {
             return await scenario.RunAsync(cancellationToken);
@@ -120,17 +125,18 @@ public sealed class ChatScenario
         finally
         {
             await scenario.TearDownAsync();
+            scenario._wire.Dispose();
         }
     }
 
-    private sealed class Chat(int index, HubConnection customer)
+    private sealed class Chat(int index)
     {
         public int Index { get; } = index;
-        public HubConnection Customer { get; } = customer;
+        public IChatCustomer? Customer { get; set; }
         public Guid SessionId { get; set; }
         public Guid ChannelId { get; set; }
         public string ResumeToken { get; set; } = "";
-        public HubConnection? Agent { get; set; }
+        public IChatAgent? Agent { get; set; }
         private int _joined;
 
         /// <summary>True the first time only.</summary>
@@ -154,7 +160,7 @@ public sealed class ChatScenario
                 continue;
             missed++;
             Interlocked.Increment(ref _joinedCount);
-            await chat.Customer.InvokeAsync<ResumeResult>("Resume", chat.ResumeToken, 0L, cancellationToken);
+            await chat.Customer!.ResumeAsync(chat.ResumeToken, cancellationToken);
         }
         _log($"{missed} customers never received AgentJoined; they resumed");
         return missed;
@@ -163,6 +169,9 @@ public sealed class ChatScenario
     private async Task<ChatResult> RunAsync(CancellationToken cancellationToken)
     {
         var setup = Stopwatch.StartNew();
+        using var ticker = Ticker.Start(_status, () => setup.IsRunning
+            ? $"set-up: {Volatile.Read(ref _acceptedCount)} accepted, {Volatile.Read(ref _joinedCount)} joined of {_options.Chats}"
+            : $"sent {Volatile.Read(ref _sent)}/{_total}, delivered {Volatile.Read(ref _delivered)}, errors {Volatile.Read(ref _sendErrors)}");
         var agentCount = (_options.Chats + _options.Agents.Capacity - 1) / _options.Agents.Capacity;
         await SignInAgentsAsync(agentCount, cancellationToken);
         _log($"{agentCount} agents available; starting {_options.Chats} chats");
@@ -196,29 +205,20 @@ public sealed class ChatScenario
 
     private async Task SignInAgentsAsync(int count, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { BaseAddress = _options.Target };
         for (var n = 0; n < count; n++)
         {
-            var id = _options.Agents.Id(n);
-            var response = await http.PostAsJsonAsync("/api/auth/token", new TokenRequest(id, _options.Agents.Password), cancellationToken);
-            if (!response.IsSuccessStatusCode)
-                throw new InvalidOperationException($"Agent {id} could not sign in ({(int)response.StatusCode}). Was the deployment started with the bench agents (bench agents-env)?");
-            var token = (await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken))!.AccessToken;
-            var hub = Connect("/hubs/agent", token);
-            var agentIndex = n;
             var offers = Channel.CreateUnbounded<Guid>();
             // Handlers run on the connection's receive loop: never await an invocation there, hand the work to a loop.
-            hub.On<ChatOffer>("Offer", offer => offers.Writer.TryWrite(offer.SessionId));
-            hub.On<Guid, ChannelEvent>("Message", (channelId, evt) =>
-                OnReceived(evt, "customer", _chatByChannel.TryGetValue(channelId, out var chat) ? chat : -1));
-            _agents.Add(hub);
-            await hub.StartAsync(cancellationToken);
-            _ = AcceptLoopAsync(hub, agentIndex, offers.Reader, cancellationToken);
-            await hub.InvokeAsync("SetStatus", "available", cancellationToken);
+            var agent = await _wire.ConnectAgentAsync(_options.Agents.Id(n), _options.Agents.Password, new AgentEvents(
+                sessionId => offers.Writer.TryWrite(sessionId),
+                (channelId, evt) => OnReceived(evt, "customer", _chatByChannel.TryGetValue(channelId, out var chat) ? chat : -1)), cancellationToken);
+            _agents.Add(agent);
+            _ = AcceptLoopAsync(agent, n, offers.Reader, cancellationToken);
+            await agent.SetAvailableAsync(cancellationToken);
         }
     }
 
-    private async Task AcceptLoopAsync(HubConnection hub, int agentIndex, ChannelReader<Guid> offers, CancellationToken cancellationToken)
+    private async Task AcceptLoopAsync(IChatAgent agent, int agentIndex, ChannelReader<Guid> offers, CancellationToken cancellationToken)
     {
         try
         {
@@ -226,13 +226,14 @@ public sealed class ChatScenario
             {
                 try
                 {
-                    var accepted = await hub.InvokeAsync<AcceptResult>("AcceptOffer", sessionId, cancellationToken);
+                    var accepted = await agent.AcceptOfferAsync(sessionId, cancellationToken);
                     if (_accepted.TryAdd(sessionId, (accepted.ChannelId, agentIndex)) && Interlocked.Increment(ref _acceptedCount) == _options.Chats)
                         _allAccepted.TrySetResult();
                 }
-                catch (HubException ex)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    // offer_not_found / at_capacity: the queue offers the chat to another agent.
+                    // offer_not_found / at_capacity (a HubException, or the socket.io server's { error }): the queue
+                    // offers the chat to another agent.
                     Error($"AcceptOffer: {ex.Message}");
                 }
             }
@@ -251,17 +252,15 @@ public sealed class ChatScenario
         var pageUrl = new Uri(_options.Target, "/demo/").AbsoluteUri;
         await Parallel.ForAsync(0, _options.Chats, new ParallelOptions { MaxDegreeOfParallelism = _options.SetupConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
         {
-            var hub = Connect("/hubs/customer", null);
-            var chat = _chats[i] = new Chat(i, hub);
-            hub.On<string>("AgentJoined", _ =>
-            {
-                if (chat.MarkJoined() && Interlocked.Increment(ref _joinedCount) == _options.Chats)
-                    _allJoined.TrySetResult();
-            });
-            hub.On<ChannelEvent>("Message", evt => OnReceived(evt, "agent", chat.Index));
-            await hub.StartAsync(ct);
-            var started = await hub.InvokeAsync<StartChatResult>("StartChat",
-                new StartChatInput(_options.Site, _options.Queue, $"Customer {i}", null, null, pageUrl, "bench"), ct);
+            var chat = _chats[i] = new Chat(i);
+            var customer = chat.Customer = await _wire.ConnectCustomerAsync(new CustomerEvents(
+                () =>
+                {
+                    if (chat.MarkJoined() && Interlocked.Increment(ref _joinedCount) == _options.Chats)
+                        _allJoined.TrySetResult();
+                },
+                evt => OnReceived(evt, "agent", chat.Index)), ct);
+            var started = await customer.StartChatAsync(new StartChatInput(_options.Site, _options.Queue, $"Customer {i}", null, null, pageUrl, "bench"), ct);
             chat.ResumeToken = started.ResumeToken;
             chat.SessionId = started.SessionId;
         });
@@ -282,6 +281,7 @@ public sealed class ChatScenario
                 maxLag = Math.Max(maxLag, now - (start + (long)(k * ticksPerMessage)));
                 sends[k] = SendAsync(k);
                 k++;
+                Volatile.Write(ref _sent, k);
             }
             if (k < _total)
             {
@@ -304,9 +304,9 @@ public sealed class ChatScenario
         try
         {
             if (fromCustomer)
-                await chat.Customer.InvokeAsync<SendResult>("SendMessage", text, id);
+                await chat.Customer!.SendMessageAsync(text, id);
             else
-                await chat.Agent!.InvokeAsync<SendResult>("SendMessage", chat.ChannelId, text, id);
+                await chat.Agent!.SendMessageAsync(chat.ChannelId, text, id);
             if (k >= _options.WarmupMessages)
                 _ack.Record(sentAt, Stopwatch.GetTimestamp());
         }
@@ -353,17 +353,6 @@ public sealed class ChatScenario
         Interlocked.CompareExchange(ref _firstError, message, null);
     }
 
-    private HubConnection Connect(string path, string? token) => new HubConnectionBuilder()
-        .WithUrl(new Uri(_options.Target, path), o =>
-        {
-            // Real WebSockets straight away, as the widget and console do after negotiation.
-            o.Transports = HttpTransportType.WebSockets;
-            o.SkipNegotiation = true;
-            if (token is not null)
-                o.AccessTokenProvider = () => Task.FromResult<string?>(token);
-        })
-        .Build();
-
     private static async Task WithTimeout(Task task, TimeSpan timeout, Func<string> what, CancellationToken cancellationToken)
     {
         if (await Task.WhenAny(task, Task.Delay(timeout, cancellationToken)) != task)
@@ -374,17 +363,10 @@ public sealed class ChatScenario
     private async Task TearDownAsync()
     {
         // End every chat so the agents' capacity is free for the next run against the same deployment.
-        await Parallel.ForEachAsync(_chats.Where(c => c is not null), new ParallelOptions { MaxDegreeOfParallelism = _options.SetupConcurrency }, async (chat, _) =>
+        await Parallel.ForEachAsync(_chats.Where(c => c?.Customer is not null), new ParallelOptions { MaxDegreeOfParallelism = _options.SetupConcurrency }, async (chat, _) =>
         {
-            try
-            {
-                if (chat.Customer.State == HubConnectionState.Connected && chat.SessionId != Guid.Empty)
-                    await chat.Customer.InvokeAsync("EndChat");
-            }
-            catch (HubException)
-            {
-                // Already ended.
-            }
+            if (chat.Customer!.IsConnected && chat.SessionId != Guid.Empty)
+                await chat.Customer.EndChatAsync();
             await chat.Customer.DisposeAsync();
         });
         foreach (var agent in _agents)

@@ -44,7 +44,9 @@ public sealed record ConnectResult(
 /// then ends the chats and closes them.</summary>
 public static class ConnectScenario
 {
-    public static async Task<ConnectResult> RunAsync(ConnectOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
+    /// <summary>Runs the scenario once. <c>log</c> gets the lines worth keeping (phases, problems); <c>status</c>, when
+    /// given, gets the progress twice a second for a live display.</summary>
+    public static async Task<ConnectResult> RunAsync(ConnectOptions options, Action<string>? log = null, CancellationToken cancellationToken = default, Action<string>? status = null)
     {
         if (options.Connections < 1)
             throw new ArgumentException("Connections must be positive.", nameof(options));
@@ -56,6 +58,8 @@ public static class ConnectScenario
         var errors = 0;
         var before = MachineInfo.RssMb(options.TargetPid);
         var total = Stopwatch.StartNew();
+        var done = 0;
+        using var ticker = Ticker.Start(status, () => $"{Volatile.Read(ref done)}/{options.Connections} {(options.StartChat ? "connected and queued" : "connected")}, {Volatile.Read(ref errors)} errors");
         try
         {
             await Parallel.ForAsync(0, options.Connections, new ParallelOptions { MaxDegreeOfParallelism = options.SetupConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
@@ -69,6 +73,7 @@ public static class ConnectScenario
                         await hub.InvokeAsync<StartChatResult>("StartChat", new StartChatInput(options.Site, options.Queue, $"Customer {i}", null, null, pageUrl, "bench"), ct);
                     latency.Record(start, Stopwatch.GetTimestamp());
                     hubs[i] = hub;
+                    Interlocked.Increment(ref done);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

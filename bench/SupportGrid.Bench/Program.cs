@@ -3,14 +3,16 @@ using System.Globalization;
 
 namespace SupportGrid.Bench;
 
-/// <summary><c>bench chat ...</c> runs a scenario against a running deployment; <c>bench agents-env ...</c> prints the
-/// environment that gives a deployment the bench agents.</summary>
+/// <summary><c>bench chat|route|broadcast|connect ...</c> runs a scenario (a sweep when its size or rate is a list)
+/// against a running deployment and the baselines; <c>bench agents-env ...</c> prints the environment that gives a
+/// deployment the bench agents.</summary>
 internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
         var root = new RootCommand("SupportGrid load generator: drives a running deployment over real WebSockets.");
         root.Subcommands.Add(ChatCommand(args));
+        root.Subcommands.Add(RouteCommand(args));
         root.Subcommands.Add(BroadcastCommand(args));
         root.Subcommands.Add(ConnectCommand(args));
         root.Subcommands.Add(AgentsEnvCommand());
@@ -20,9 +22,28 @@ internal static class Program
     private static Option<T> Opt<T>(string name, string description, T defaultValue) =>
         new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
 
-    /// <summary>The targets of one invocation: SupportGrid (<c>--url</c>) and, when their address is given, the raw
-    /// SignalR and socket.io baselines. Each run measures them one after the other, in this order.</summary>
-    private sealed class TargetOptions
+    /// <summary>A size or rate that may be a list (<c>250,500,1000</c>): one sweep point per value.</summary>
+    private static Option<double[]> ListOpt(string name, string description, double defaultValue) => new(name)
+    {
+        Description = description + " A comma-separated list runs a sweep, one point per value.",
+        DefaultValueFactory = _ => [defaultValue],
+        AllowMultipleArgumentsPerToken = true,
+        CustomParser = result =>
+        {
+            try
+            {
+                return Sweep.ParseList(result.Tokens.Select(t => t.Value));
+            }
+            catch (FormatException ex)
+            {
+                result.AddError($"{name}: {ex.Message}");
+                return [];
+            }
+        },
+    };
+
+    /// <summary>What every scenario command shares: its targets, runs, output folders, progress display.</summary>
+    private sealed class Common
     {
         public Option<string> Url { get; } = Opt("--url", "Base address of the SupportGrid deployment.", "http://127.0.0.1:5090");
         public Option<int?> Pid { get; } = new("--target-pid") { Description = "Process id of the SupportGrid target (reads its RSS from /proc)." };
@@ -31,14 +52,18 @@ internal static class Program
         public Option<int?> RawPid { get; } = new("--raw-pid") { Description = "Process id of the raw SignalR baseline." };
         public Option<string?> SocketIoUrl { get; } = new("--socketio-url") { Description = "Base address of the socket.io baseline (bench/baselines/socketio)." };
         public Option<int?> SocketIoPid { get; } = new("--socketio-pid") { Description = "Process id of the socket.io baseline." };
+        public Option<int> Runs { get; } = Opt("--runs", "Runs per point and target; the tables show their medians.", 1);
+        public Option<string> Output { get; } = Opt("--out", "Folder for the JSON and markdown results.", "bench/results");
+        public Option<string> PlotsDir { get; } = Opt("--plots", "Folder for the PNG plots of a sweep (written when it has two points or more); 'none': no plots.", "docs/benchmarks");
+        public Option<bool> Plain { get; } = new("--plain") { Description = "Plain progress lines even on a terminal." };
 
-        public void AddTo(Command command)
+        public Common(Command command)
         {
-            foreach (var option in new Option[] { Url, Pid, SkipSupportGrid, RawUrl, RawPid, SocketIoUrl, SocketIoPid })
+            foreach (var option in new Option[] { Url, Pid, SkipSupportGrid, RawUrl, RawPid, SocketIoUrl, SocketIoPid, Runs, Output, PlotsDir, Plain })
                 command.Options.Add(option);
         }
 
-        public List<Target> Read(ParseResult parse)
+        public List<Target> Targets(ParseResult parse)
         {
             var targets = new List<Target>();
             if (!parse.GetValue(SkipSupportGrid))
@@ -49,175 +74,218 @@ internal static class Program
                 targets.Add(new Target(Target.SocketIo, new Uri(socketIo), parse.GetValue(SocketIoPid)));
             return targets;
         }
+
+        /// <summary>Runs every point of the sweep: each run measures the targets one after the other, in order.</summary>
+        public async Task<List<SweepPoint<T>>> SweepAsync<T>(ParseResult parse, string scenario, double[] values, IReadOnlyList<Target> targets,
+            Func<double, Target, Action<string>, Action<string>?, Task<T>> run, Func<T, string> summary)
+        {
+            var live = Live.Create(parse.GetValue(Plain));
+            var points = new List<SweepPoint<T>>();
+            foreach (var value in values)
+            {
+                var results = targets.ToDictionary(t => t.Name, _ => new List<T>());
+                for (var n = 1; n <= parse.GetValue(Runs); n++)
+                {
+                    foreach (var target in targets)
+                    {
+                        var tag = string.Create(CultureInfo.InvariantCulture, $"[{scenario} {value} {target.Name} run {n}]");
+                        var result = await live.RunAsync(tag, (log, status) => run(value, target, log, status));
+                        results[target.Name].Add(result);
+                        live.Line($"{tag} {summary(result)}");
+                    }
+                }
+                points.Add(new SweepPoint<T>(value, [.. results.Where(x => x.Value.Count > 0).Select(x => new TargetRuns<T>(x.Key, x.Value))]));
+            }
+            return points;
+        }
+
+        /// <summary>Prints the tables, saves the results and, for a sweep, the plots.</summary>
+        public void Finish<T>(ParseResult parse, string name, string title, MachineInfo machine, string scenario, IReadOnlyList<SweepPoint<T>> points,
+            string tables, Func<string, string> plot)
+        {
+            Console.WriteLine(tables);
+            var stamp = machine.At.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+            Console.WriteLine("saved " + SweepReport.Save(parse.GetValue(Output)!, $"{name}-{stamp}", title, machine, new { scenario, machine, points }, tables));
+            if (points.Count > 1 && parse.GetValue(PlotsDir) is { } dir and not "none")
+                Console.WriteLine("plot " + plot(dir));
+        }
+    }
+
+    private static string Sections<T>(IReadOnlyList<SweepPoint<T>> points, string unit, Func<IReadOnlyList<TargetRuns<T>>, string> table) =>
+        string.Concat(points.Select(p => string.Create(CultureInfo.InvariantCulture, $"\n## {p.Value} {unit}\n\n{table(p.Targets)}")));
+
+    private sealed class AgentOptions
+    {
+        public Option<int> Capacity { get; } = Opt("--agent-capacity", "Capacity of each bench agent, as configured (agents-env).", 50);
+        public Option<string> Password { get; } = Opt("--agent-password", "Password of the bench agents, as configured (agents-env).", "bench");
+        public Option<string> Prefix { get; } = Opt("--agent-prefix", "Bench agent ids are {prefix}0, {prefix}1, ...", "bench");
+        public Option<int> Count { get; } = Opt("--agent-count", "Bench agents configured; 0: just enough for the scenario.", 0);
+        public Option<string> Site { get; } = Opt("--site", "Site of the chats.", "demo");
+        public Option<string> Queue { get; } = Opt("--queue", "Queue of the chats.", "sales");
+
+        public AgentOptions(Command command)
+        {
+            foreach (var option in new Option[] { Capacity, Password, Prefix, Count, Site, Queue })
+                command.Options.Add(option);
+        }
+
+        public BenchAgents Read(ParseResult parse, int chats)
+        {
+            var agents = BenchAgents.For(chats, parse.GetValue(Capacity), parse.GetValue(Password)!, $"{parse.GetValue(Site)}/{parse.GetValue(Queue)}", parse.GetValue(Prefix)!);
+            return parse.GetValue(Count) is > 0 and var count ? agents with { Count = count } : agents;
+        }
     }
 
     private static Command ChatCommand(string[] args)
     {
-        var targetOptions = new TargetOptions();
         var chats = Opt("--chats", "Concurrent chats (C).", 100);
-        var rate = Opt("--rate", "Total messages per second over all chats.", 200.0);
+        var rate = ListOpt("--rate", "Total messages per second over all chats.", 200);
         var duration = Opt("--duration", "Seconds of measured sending.", 20.0);
         var warmup = Opt("--warmup", "Seconds of sending first, left out of the latency figures.", 3.0);
-        var runs = Opt("--runs", "Runs against the same deployment; the table adds their medians.", 1);
-        var site = Opt("--site", "Site of the chats.", "demo");
-        var queue = Opt("--queue", "Queue of the chats.", "sales");
-        var capacity = Opt("--agent-capacity", "Capacity of each bench agent, as configured (agents-env).", 50);
-        var password = Opt("--agent-password", "Password of the bench agents, as configured (agents-env).", "bench");
-        var prefix = Opt("--agent-prefix", "Bench agent ids are {prefix}0, {prefix}1, ...", "bench");
-        var agentCount = Opt("--agent-count", "Bench agents configured; 0: just enough for --chats.", 0);
-        var output = Opt("--out", "Folder for the JSON and markdown results.", "bench/results");
-
-        var command = new Command("chat", "C concurrent chats exchanging messages at a fixed total rate; sender -> receiver latency.")
-        {
-            chats, rate, duration, warmup, runs, site, queue, capacity, password, prefix, agentCount, output,
-        };
-        targetOptions.AddTo(command);
+        var p99 = Opt("--p99-ms", "A rate is held when its median p99 is at most this (and every message arrived once, the rate was kept).", 25.0);
+        var command = new Command("chat", "C concurrent chats exchanging messages at a fixed total rate; sender -> receiver latency.") { chats, rate, duration, warmup, p99 };
+        var common = new Common(command);
+        var agentOptions = new AgentOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var c = parse.GetValue(chats);
-            var r = parse.GetValue(rate);
-            var agents = BenchAgents.For(c, parse.GetValue(capacity), parse.GetValue(password)!, $"{parse.GetValue(site)}/{parse.GetValue(queue)}", parse.GetValue(prefix)!);
-            if (parse.GetValue(agentCount) is > 0 and var count)
-                agents = agents with { Count = count };
-            var options = new ChatOptions
-            {
-                Target = new Uri("http://127.0.0.1"),
-                Chats = c,
-                Rate = r,
-                Messages = Math.Max(1, (int)(r * parse.GetValue(duration))),
-                WarmupMessages = (int)(r * parse.GetValue(warmup)),
-                Site = parse.GetValue(site)!,
-                Queue = parse.GetValue(queue)!,
-                Agents = agents,
-            };
-            var targets = targetOptions.Read(parse);
+            var agents = agentOptions.Read(parse, c);
             var machine = MachineInfo.Current("bench " + string.Join(' ', args));
-            var results = targets.ToDictionary(t => t.Name, _ => new List<ChatRun>());
-            for (var n = 1; n <= parse.GetValue(runs); n++)
+            var points = await common.SweepAsync(parse, "chat", parse.GetValue(rate)!, common.Targets(parse), async (r, target, log, status) =>
             {
-                foreach (var target in targets)
+                var options = new ChatOptions
                 {
-                    if (target.Name == Target.SocketIo)
-                    {
-                        if (n == 1)
-                            Console.Error.WriteLine($"[{target.Name}] skipped: chat against socket.io is not implemented yet (broadcast is)");
-                        continue;
-                    }
-                    var before = MachineInfo.RssMb(target.Pid);
-                    var tag = $"[{target.Name} run {n}]";
-                    var result = await ChatScenario.RunAsync(options with { Target = target.Url }, line => Console.Error.WriteLine($"{tag} {line}"), cancellationToken);
-                    results[target.Name].Add(new ChatRun(n, result, before, MachineInfo.RssMb(target.Pid)));
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{tag} delivered {result.Delivered}/{result.Sent}, p50 {result.Latency.P50} ms, p99 {result.Latency.P99} ms{(result.FirstError is { } e ? ", first error: " + e : "")}"));
-                }
-            }
-            var measured = results.Where(x => x.Value.Count > 0).Select(x => new TargetRuns<ChatRun>(x.Key, x.Value)).ToList();
-            Console.WriteLine(Report.ChatTables(measured));
-            Console.WriteLine("saved " + Report.SaveChat(parse.GetValue(output)!, machine, measured));
-            return measured.All(t => t.Runs.All(x => x.Result.ExactlyOnce)) ? 0 : 2;
+                    Target = target.Url,
+                    Protocol = ChatWire.ProtocolOf(target),
+                    Chats = c,
+                    Rate = r,
+                    Messages = Math.Max(1, (int)(r * parse.GetValue(duration))),
+                    WarmupMessages = (int)(r * parse.GetValue(warmup)),
+                    Site = parse.GetValue(agentOptions.Site)!,
+                    Queue = parse.GetValue(agentOptions.Queue)!,
+                    Agents = agents,
+                };
+                var before = MachineInfo.RssMb(target.Pid);
+                var result = await ChatScenario.RunAsync(options, log, cancellationToken, status);
+                return new ChatRun(0, result, before, MachineInfo.RssMb(target.Pid));
+            }, x => string.Create(CultureInfo.InvariantCulture,
+                $"delivered {x.Result.Delivered}/{x.Result.Sent}, p50 {x.Result.Latency.P50} ms, p99 {x.Result.Latency.P99} ms{(x.Result.FirstError is { } e ? ", first error: " + e : "")}"));
+            points = [.. points.Select(p => p with { Targets = [.. p.Targets.Select(t => t with { Runs = [.. t.Runs.Select((r, i) => r with { Run = i + 1 })] })] })];
+            var tables = SweepReport.ChatSweepTable(points, parse.GetValue(p99)) + Sections(points, "msg/s", Report.ChatTables);
+            common.Finish(parse, $"chat-{c}c-{SweepReport.Range(points)}r", $"chat: {c} chats, {SweepReport.Range(points)} msg/s", machine, "chat", points, tables,
+                dir => Plots.Chat(dir, points));
+            return points.All(p => p.Targets.All(t => t.Runs.All(x => x.Result.ExactlyOnce))) ? 0 : 2;
+        });
+        return command;
+    }
+
+    private static Command RouteCommand(string[] args)
+    {
+        var rate = ListOpt("--rate", "Customers arriving per second (R).", 10);
+        var duration = Opt("--duration", "Seconds of measured arrivals (R x duration customers).", 10.0);
+        var warmup = Opt("--warmup", "Seconds of arrivals first, left out of the latency figures.", 2.0);
+        var signedIn = Opt("--agents", "Bench agents signed in and accepting (each chat ends as soon as it connects, so few are needed).", 4);
+        var p99 = Opt("--p99-ms", "A rate is held when its median p99 request -> connected is at most this (and every customer connected, the rate was kept).", 50.0);
+        var command = new Command("route", "Customers arrive at rate R, agents accept at once: request -> offer and request -> connected latency.") { rate, duration, warmup, signedIn, p99 };
+        var common = new Common(command);
+        var agentOptions = new AgentOptions(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var agents = agentOptions.Read(parse, 1);
+            if (parse.GetValue(agentOptions.Count) is 0)
+                agents = agents with { Count = parse.GetValue(signedIn) };
+            var machine = MachineInfo.Current("bench " + string.Join(' ', args));
+            var points = await common.SweepAsync(parse, "route", parse.GetValue(rate)!, common.Targets(parse), (r, target, log, status) =>
+                RouteScenario.RunAsync(new RouteOptions
+                {
+                    Target = target.Url,
+                    Protocol = ChatWire.ProtocolOf(target),
+                    Rate = r,
+                    Customers = Math.Max(1, (int)(r * parse.GetValue(duration))),
+                    WarmupCustomers = (int)(r * parse.GetValue(warmup)),
+                    Site = parse.GetValue(agentOptions.Site)!,
+                    Queue = parse.GetValue(agentOptions.Queue)!,
+                    Agents = agents,
+                    AgentsSignedIn = parse.GetValue(signedIn),
+                }, log, cancellationToken, status),
+                x => string.Create(CultureInfo.InvariantCulture,
+                    $"connected {x.Connected}/{x.Arrived}, to offer p99 {x.ToOffer.P99} ms, to connected p50 {x.ToConnected.P50} ms, p99 {x.ToConnected.P99} ms{(x.FirstError is { } e ? ", first error: " + e : "")}"));
+            var tables = SweepReport.RouteSweepTable(points, parse.GetValue(p99)) + Sections(points, "customers/s", SweepReport.RouteTable);
+            common.Finish(parse, $"route-{SweepReport.Range(points)}r", $"route: {SweepReport.Range(points)} customers/s", machine, "route", points, tables,
+                dir => Plots.Route(dir, points));
+            return points.All(p => p.Targets.All(t => t.Runs.All(x => x.AllConnected))) ? 0 : 2;
         });
         return command;
     }
 
     private static Command BroadcastCommand(string[] args)
     {
-        var targetOptions = new TargetOptions();
-        var customers = Opt("--customers", "Customers in the channel (N).", 100);
+        var customers = ListOpt("--customers", "Customers in the channel (N).", 100);
         var broadcasts = Opt("--broadcasts", "Navigations measured per run.", 200);
         var warmup = Opt("--warmup", "Navigations sent first, left out of the figures.", 20);
         var interval = Opt("--interval-ms", "Milliseconds from one navigation to the next (at least until the previous one reached everyone).", 50.0);
-        var runs = Opt("--runs", "Runs per target; the table adds their medians.", 1);
-        var output = Opt("--out", "Folder for the JSON and markdown results.", "bench/results");
-        var command = new Command("broadcast", "One agent, N customers in one channel: time until the last customer receives a navigation.")
-        {
-            customers, broadcasts, warmup, interval, runs, output,
-        };
-        targetOptions.AddTo(command);
+        var command = new Command("broadcast", "One agent, N customers in one channel: time until the last customer receives a navigation.") { customers, broadcasts, warmup, interval };
+        var common = new Common(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = new BroadcastOptions
-            {
-                Customers = parse.GetValue(customers),
-                Broadcasts = parse.GetValue(broadcasts),
-                WarmupBroadcasts = parse.GetValue(warmup),
-                Interval = TimeSpan.FromMilliseconds(parse.GetValue(interval)),
-            };
-            var targets = targetOptions.Read(parse);
-            var machine = MachineInfo.Current("bench " + string.Join(' ', args));
-            var results = new Dictionary<string, List<BroadcastResult>>();
-            for (var n = 1; n <= parse.GetValue(runs); n++)
-            {
-                foreach (var target in targets)
-                {
-                    IBroadcastDriver? driver = target.Name switch
-                    {
-                        Target.Raw => new SignalRBroadcastDriver(target.Url),
-                        Target.SocketIo => new SocketIoBroadcastDriver(target.Url),
-                        _ => null,
-                    };
-                    if (driver is null)
-                    {
-                        if (n == 1)
-                            Console.Error.WriteLine($"[{target.Name}] skipped: SupportGrid has one customer per channel until issue 5 (multi-customer channels)");
-                        continue;
-                    }
-                    var tag = $"[{target.Name} run {n}]";
-                    var result = await BroadcastScenario.RunAsync(target.Name, options, driver, line => Console.Error.WriteLine($"{tag} {line}"), cancellationToken);
-                    (results.TryGetValue(target.Name, out var list) ? list : results[target.Name] = []).Add(result);
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{tag} delivered {result.Delivered}/{result.Expected}, to last p50 {result.Last.P50} ms, p99 {result.Last.P99} ms{(result.FirstError is { } e ? ", first error: " + e : "")}"));
-                }
-            }
-            if (results.Count == 0)
+            var targets = common.Targets(parse);
+            if (targets.Any(t => t.Name == Target.SupportGrid))
+                Console.Error.WriteLine($"[{Target.SupportGrid}] skipped: SupportGrid has one customer per channel until issue 5 (multi-customer channels)");
+            targets = [.. targets.Where(t => t.Name != Target.SupportGrid)];
+            if (targets.Count == 0)
                 return 1;
-            var measured = results.Select(x => new TargetRuns<BroadcastResult>(x.Key, x.Value)).ToList();
-            Console.WriteLine(Report.BroadcastTable(measured));
-            Console.WriteLine("saved " + Report.SaveBroadcast(parse.GetValue(output)!, machine, measured));
-            return measured.All(t => t.Runs.All(x => x.ExactlyOnce)) ? 0 : 2;
+            var machine = MachineInfo.Current("bench " + string.Join(' ', args));
+            var points = await common.SweepAsync(parse, "broadcast", parse.GetValue(customers)!, targets, (n, target, log, status) =>
+            {
+                IBroadcastDriver driver = target.Name == Target.SocketIo ? new SocketIoBroadcastDriver(target.Url) : new SignalRBroadcastDriver(target.Url);
+                var options = new BroadcastOptions
+                {
+                    Customers = (int)n,
+                    Broadcasts = parse.GetValue(broadcasts),
+                    WarmupBroadcasts = parse.GetValue(warmup),
+                    Interval = TimeSpan.FromMilliseconds(parse.GetValue(interval)),
+                };
+                return BroadcastScenario.RunAsync(target.Name, options, driver, log, cancellationToken, status);
+            }, x => string.Create(CultureInfo.InvariantCulture,
+                $"delivered {x.Delivered}/{x.Expected}, to last p50 {x.Last.P50} ms, p99 {x.Last.P99} ms{(x.FirstError is { } e ? ", first error: " + e : "")}"));
+            var tables = SweepReport.BroadcastSweepTable(points) + Sections(points, "customers", Report.BroadcastTable);
+            var first = points[0].Targets[0].Runs[0];
+            common.Finish(parse, $"broadcast-{SweepReport.Range(points)}n", $"broadcast: {SweepReport.Range(points)} customers in one channel, {first.Broadcasts} navigations", machine,
+                "broadcast", points, tables, dir => Plots.Broadcast(dir, points));
+            return points.All(p => p.Targets.All(t => t.Runs.All(x => x.ExactlyOnce))) ? 0 : 2;
         });
         return command;
     }
 
     private static Command ConnectCommand(string[] args)
     {
-        var targetOptions = new TargetOptions();
-        var connections = Opt("--customers", "Customer connections (N).", 1000);
+        var connections = ListOpt("--customers", "Customer connections (N).", 1000);
         var startChat = Opt("--start-chat", "Each customer also calls StartChat and waits in the queue (no agent is available).", false);
         var site = Opt("--site", "Site of the chats (with --start-chat).", "demo");
         var queue = Opt("--queue", "Queue of the chats (with --start-chat).", "sales");
-        var runs = Opt("--runs", "Runs per target.", 1);
-        var output = Opt("--out", "Folder for the JSON and markdown results.", "bench/results");
-        var command = new Command("connect", "N customer connections held open: connect time and the target's RSS per connection.")
-        {
-            connections, startChat, site, queue, runs, output,
-        };
-        targetOptions.AddTo(command);
+        var command = new Command("connect", "N customer connections held open: connect time and the target's RSS per connection.") { connections, startChat, site, queue };
+        var common = new Common(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var targets = targetOptions.Read(parse).Where(t => t.Name != Target.SocketIo).ToList();
+            var targets = common.Targets(parse).Where(t => t.Name != Target.SocketIo).ToList();
             var machine = MachineInfo.Current("bench " + string.Join(' ', args));
-            var results = targets.ToDictionary(t => t.Name, _ => new List<ConnectResult>());
-            for (var n = 1; n <= parse.GetValue(runs); n++)
-            {
-                foreach (var target in targets)
+            var points = await common.SweepAsync(parse, "connect", parse.GetValue(connections)!, targets, (n, target, log, status) =>
+                ConnectScenario.RunAsync(new ConnectOptions
                 {
-                    var tag = $"[{target.Name} run {n}]";
-                    var options = new ConnectOptions
-                    {
-                        Target = target.Url,
-                        TargetPid = target.Pid,
-                        Connections = parse.GetValue(connections),
-                        StartChat = parse.GetValue(startChat),
-                        Site = parse.GetValue(site)!,
-                        Queue = parse.GetValue(queue)!,
-                    };
-                    results[target.Name].Add(await ConnectScenario.RunAsync(options, line => Console.Error.WriteLine($"{tag} {line}"), cancellationToken));
-                }
-            }
-            var measured = results.Select(x => new TargetRuns<ConnectResult>(x.Key, x.Value)).ToList();
-            Console.WriteLine(Report.ConnectTable(measured));
-            Console.WriteLine("saved " + Report.SaveConnect(parse.GetValue(output)!, machine, measured));
-            return measured.All(t => t.Runs.All(x => x.Errors == 0)) ? 0 : 2;
+                    Target = target.Url,
+                    TargetPid = target.Pid,
+                    Connections = (int)n,
+                    StartChat = parse.GetValue(startChat),
+                    Site = parse.GetValue(site)!,
+                    Queue = parse.GetValue(queue)!,
+                }, log, cancellationToken, status),
+                x => string.Create(CultureInfo.InvariantCulture, $"{x.Connected} connected, {x.Errors} errors, {(x.KbPerConnection is { } kb ? kb + " KB per connection" : "no RSS")}"));
+            var queued = parse.GetValue(startChat) ? "-queued" : "";
+            var tables = SweepReport.ConnectSweepTable(points) + Sections(points, "customers", Report.ConnectTable);
+            common.Finish(parse, $"connect-{SweepReport.Range(points)}n{queued}",
+                $"connect: {SweepReport.Range(points)} customers{(parse.GetValue(startChat) ? ", each queued (StartChat)" : ", idle")}", machine, "connect", points, tables,
+                dir => Plots.Connect(dir, points));
+            return points.All(p => p.Targets.All(t => t.Runs.All(x => x.Errors == 0))) ? 0 : 2;
         });
         return command;
     }

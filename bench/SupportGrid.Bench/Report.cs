@@ -46,8 +46,6 @@ public sealed record TargetRuns<T>(string Target, IReadOnlyList<T> Runs);
 /// <summary>Prints and saves results: a text table, a markdown table and the full JSON.</summary>
 public static class Report
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public static string ChatTable(IReadOnlyList<ChatRun> runs)
     {
         var rows = new StringBuilder();
@@ -194,7 +192,120 @@ public static class Report
             new { scenario = "connect", machine, targets }, ConnectTable(targets));
     }
 
-    private static string Save(string directory, string name, string title, MachineInfo machine, object json, string tables)
+    private static string Save(string directory, string name, string title, MachineInfo machine, object json, string tables) =>
+        SweepReport.Save(directory, name, title, machine, json, tables);
+}
+
+/// <summary>Route results and the tables and files of sweeps (several points of one scenario in one invocation).</summary>
+public static class SweepReport
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    /// <summary>A chat point is held when every run delivered every message exactly once, the sender kept 95% of the
+    /// rate, and the median p99 is at most <paramref name="p99Ms"/>.</summary>
+    public static Func<IReadOnlyList<ChatRun>, bool> ChatHeld(double p99Ms) => runs =>
+        runs.All(r => r.Result.ExactlyOnce)
+        && Report.Median(runs, r => r.Result.AchievedRate) >= 0.95 * runs[0].Result.TargetRate
+        && Report.Median(runs, r => r.Result.Latency.P99) <= p99Ms;
+
+    /// <summary>A route point is held when every arrival of every run was offered and connected, arrivals kept 95% of
+    /// the rate, and the median p99 request -> connected is at most <paramref name="p99Ms"/>.</summary>
+    public static Func<IReadOnlyList<RouteResult>, bool> RouteHeld(double p99Ms) => runs =>
+        runs.All(r => r.AllConnected)
+        && Report.Median(runs, r => r.AchievedRate) >= 0.95 * runs[0].TargetRate
+        && Report.Median(runs, r => r.ToConnected.P99) <= p99Ms;
+
+    public static string HeldLines(IReadOnlyList<Held> held, string unit, string condition) =>
+        string.Concat(held.Select(h => string.Create(CultureInfo.InvariantCulture,
+            $"- {h.Target}: highest {unit} held with {condition}: **{(h.Highest is { } v ? v.ToString(CultureInfo.InvariantCulture) : "none")}**{(h.FirstMissed is { } m ? $" (first missed: {m})" : " (every point held)")}\n")));
+
+    public static string ChatSweepTable(IReadOnlyList<SweepPoint<ChatRun>> points, double p99Ms)
+    {
+        var text = new StringBuilder()
+            .AppendLine("| rate msg/s | target | runs | p50 ms | p90 ms | p99 ms | ack p99 ms | rate sent | exactly once |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var point in points)
+        {
+            foreach (var t in point.Targets)
+            {
+                var r = t.Runs;
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {point.Value} | {t.Target} | {r.Count} | {M(r, x => x.Result.Latency.P50)} | {M(r, x => x.Result.Latency.P90)} | {M(r, x => x.Result.Latency.P99)} | {M(r, x => x.Result.Ack.P99)} | {M(r, x => x.Result.AchievedRate)} | {(r.All(x => x.Result.ExactlyOnce) ? "yes" : "NO")} |"));
+            }
+        }
+        return text.AppendLine().Append(HeldLines(Sweep.HighestHeld(points, ChatHeld(p99Ms)), "rate", $"p99 under {p99Ms} ms, exactly once, rate kept")).ToString();
+    }
+
+    public static string RouteTable(IReadOnlyList<TargetRuns<RouteResult>> targets)
+    {
+        var text = new StringBuilder()
+            .AppendLine("| target | run | rate | rate kept | agents | arrived | offered | connected | failed | offer p50 ms | offer p99 ms | connected p50 ms | connected p99 ms | connected max ms | StartChat answer p99 ms | max arrival lag ms |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var target in targets)
+        {
+            for (var i = 0; i < target.Runs.Count; i++)
+            {
+                var r = target.Runs[i];
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {target.Target} | {i + 1} | {r.TargetRate} | {r.AchievedRate} | {r.Agents} | {r.Arrived} | {r.Offered} | {r.Connected} | {r.Failed} | {r.ToOffer.P50:F2} | {r.ToOffer.P99:F2} | {r.ToConnected.P50:F2} | {r.ToConnected.P99:F2} | {r.ToConnected.Max:F2} | {r.StartAnswer.P99:F2} | {r.MaxArrivalLagMs:F1} |"));
+            }
+        }
+        return text.ToString();
+    }
+
+    public static string RouteSweepTable(IReadOnlyList<SweepPoint<RouteResult>> points, double p99Ms)
+    {
+        var text = new StringBuilder()
+            .AppendLine("| R per s | target | runs | offer p50 ms | offer p99 ms | connected p50 ms | connected p99 ms | rate kept | all connected |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var point in points)
+        {
+            foreach (var t in point.Targets)
+            {
+                var r = t.Runs;
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {point.Value} | {t.Target} | {r.Count} | {M(r, x => x.ToOffer.P50)} | {M(r, x => x.ToOffer.P99)} | {M(r, x => x.ToConnected.P50)} | {M(r, x => x.ToConnected.P99)} | {M(r, x => x.AchievedRate)} | {(r.All(x => x.AllConnected) ? "yes" : "NO")} |"));
+            }
+        }
+        return text.AppendLine().Append(HeldLines(Sweep.HighestHeld(points, RouteHeld(p99Ms)), "R", $"p99 request -> connected under {p99Ms} ms, all connected, rate kept")).ToString();
+    }
+
+    public static string BroadcastSweepTable(IReadOnlyList<SweepPoint<BroadcastResult>> points)
+    {
+        var text = new StringBuilder()
+            .AppendLine("| N customers | target | runs | to last p50 ms | to last p99 ms | each p99 ms | exactly once |")
+            .AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var point in points)
+        {
+            foreach (var t in point.Targets)
+            {
+                var r = t.Runs;
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {point.Value} | {t.Target} | {r.Count} | {M(r, x => x.Last.P50)} | {M(r, x => x.Last.P99)} | {M(r, x => x.Each.P99)} | {(r.All(x => x.ExactlyOnce) ? "yes" : "NO")} |"));
+            }
+        }
+        return text.ToString();
+    }
+
+    public static string ConnectSweepTable(IReadOnlyList<SweepPoint<ConnectResult>> points)
+    {
+        var text = new StringBuilder()
+            .AppendLine("| N | target | runs | KB per connection (run 1) | connect p50 ms | connect p99 ms | all connected in s | errors |")
+            .AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var point in points)
+        {
+            foreach (var t in point.Targets)
+            {
+                var r = t.Runs;
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {point.Value} | {t.Target} | {r.Count} | {(r[0].KbPerConnection is { } kb ? kb.ToString(CultureInfo.InvariantCulture) : "-")} | {M(r, x => x.Connect.P50)} | {M(r, x => x.Connect.P99)} | {M(r, x => x.TotalSeconds)} | {r.Sum(x => x.Errors)} |"));
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Writes <c>{name}.json</c> and <c>{name}.md</c> (machine, command, <paramref name="tables"/>); returns the markdown path.</summary>
+    public static string Save(string directory, string name, string title, MachineInfo machine, object json, string tables)
     {
         Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, name + ".json"), JsonSerializer.Serialize(json, Json));
@@ -211,4 +322,11 @@ public static class Report
         File.WriteAllText(path, md.ToString());
         return path;
     }
+
+    /// <summary><c>250</c> for one point, <c>250-2000</c> for a sweep: the part of a results file's name.</summary>
+    public static string Range<T>(IReadOnlyList<SweepPoint<T>> points) => points.Count == 1
+        ? points[0].Value.ToString(CultureInfo.InvariantCulture)
+        : string.Create(CultureInfo.InvariantCulture, $"{points.Min(p => p.Value)}-{points.Max(p => p.Value)}");
+
+    private static string M<T>(IReadOnlyList<T> runs, Func<T, double> value) => Report.Median(runs, value).ToString("0.##", CultureInfo.InvariantCulture);
 }

@@ -151,7 +151,7 @@ public sealed partial class ChannelFanout(
                 {
                     var reason = evt.Text ?? "The chat ended.";
                     if (customerConnections.Length > 0)
-                        await customers.Clients.Clients(customerConnections).ChatEnded(reason);
+                        await customers.Clients.Clients(customerConnections).ChatEnded(reason, false);
                     if (agentConnections.Length > 0)
                         await agents.Clients.Clients(agentConnections).ChatEnded(item.ChannelId, reason);
                 }

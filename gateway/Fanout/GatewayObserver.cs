@@ -15,6 +15,12 @@ public sealed class GatewayObserver(
     public Task OfferAsync(string agentId, ChatOffer offer) =>
         agents.Clients.Group(HubGroups.Agent(agentId)).Offer(offer);
 
+    public Task InvitationAsync(string agentId, ChatInvitation invitation) =>
+        agents.Clients.Group(HubGroups.Agent(agentId)).Invitation(invitation);
+
+    public Task InvitationClosedAsync(string agentId, Guid channelId, string reason) =>
+        agents.Clients.Group(HubGroups.Agent(agentId)).InvitationClosed(channelId, reason);
+
     public Task OfferWithdrawnAsync(string agentId, Guid sessionId, string reason) =>
         agents.Clients.Group(HubGroups.Agent(agentId)).OfferWithdrawn(sessionId, reason);
 
@@ -46,8 +52,8 @@ public sealed class GatewayObserver(
             await customers.Clients.Clients(ids).Message(evt);
     }
 
-    public Task SessionEndedAsync(Guid sessionId, string reason) =>
-        customers.Clients.Group(HubGroups.Session(sessionId)).ChatEnded(reason);
+    public Task SessionEndedAsync(Guid sessionId, string reason, bool offerMessage) =>
+        customers.Clients.Group(HubGroups.Session(sessionId)).ChatEnded(reason, offerMessage);
 }
 
 /// <summary>SignalR group names.</summary>

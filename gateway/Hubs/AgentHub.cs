@@ -115,6 +115,32 @@ public sealed class AgentHub(
         return new TransferTargets(sites.AllQueues(), colleagues.Select((a, i) => new TransferAgent(a.AgentId, a.DisplayName, statuses[i])).ToList());
     }
 
+    /// <summary>Asks a colleague to join the chat as a second agent (they accept or decline; the customer sees who joins).</summary>
+    public async Task InviteColleague(Guid channelId, InviteInput input)
+    {
+        if (input.Note?.Trim().Length > 500)
+            throw new HubException($"{ErrorCodes.InvalidInput}: The note is longer than 500 characters.");
+        if (string.IsNullOrWhiteSpace(input.AgentId) || directory.Profile(input.AgentId) is null)
+            throw new HubException($"{ErrorCodes.InvalidInput}: There is no agent '{input.AgentId}'.");
+        var invitation = await Agent().PrepareInvitationAsync(channelId, input.Note);
+        await grains.GetGrain<IAgentGrain>(input.AgentId).ReceiveInvitationAsync(invitation);
+    }
+
+    public async Task<AcceptResult> AcceptInvitation(Guid channelId)
+    {
+        var result = await Agent().AcceptInvitationAsync(channelId);
+        foreach (var connectionId in registry.AgentConnections(AgentId))
+            await fanout.JoinAsync(result.ChannelId, connectionId, AgentListener);
+        var last = result.Events.Count > 0 ? result.Events[^1].Seq : 0;
+        var more = await Channel(result.ChannelId).GetEventsAsync(Me, last);
+        return more.Count > 0 ? result with { Events = [.. result.Events, .. more] } : result;
+    }
+
+    public Task DeclineInvitation(Guid channelId) => Agent().DeclineInvitationAsync(channelId);
+
+    /// <summary>Leaves a chat another agent stays in.</summary>
+    public Task LeaveChat(Guid channelId) => Agent().LeaveChatAsync(channelId);
+
     public Task EndChat(Guid channelId) => Channel(channelId).EndAsync(Me, $"{Me.Name} ended the chat.");
 
     public Task<IReadOnlyList<ChannelEvent>> GetEvents(Guid channelId, long afterSeq) => Channel(channelId).GetEventsAsync(Me, afterSeq);

@@ -43,7 +43,9 @@ public interface ICustomerClient
     Task Message(ChannelEvent evt);
     Task Typing(Participant from, bool isTyping);
     Task Navigate(NavigateCommand command);
-    Task ChatEnded(string reason);
+
+    /// <summary>The session is over; with <paramref name="offerMessage"/> the widget offers to leave a message (the wait ran out).</summary>
+    Task ChatEnded(string reason, bool offerMessage);
 }
 
 /// <summary>Server-to-agent calls.</summary>
@@ -56,7 +58,12 @@ public interface IAgentClient
     Task Typing(Guid channelId, Participant from, bool isTyping);
     Task ChatEnded(Guid channelId, string reason);
     Task ChatLeft(Guid channelId, string reason);
+    Task Invitation(ChatInvitation invitation);
+    Task InvitationClosed(Guid channelId, string reason);
 }
+
+/// <summary>What <c>InviteColleague</c> takes: the colleague's agent id and an optional note.</summary>
+public sealed record InviteInput(string? AgentId, string? Note);
 
 /// <summary>What <c>TransferChat</c> takes: exactly one of a queue (<c>site/queue</c>) or an agent, and an optional note.</summary>
 public sealed record TransferInput(string? ToQueue, string? ToAgent, string? Note);

@@ -25,6 +25,7 @@ public sealed partial class AgentGrain(
 {
     private readonly FlowOptions _options = options.Value;
     private IGrainTimer? _graceTimer;
+    private readonly Dictionary<Guid, IGrainTimer> _invitationTimers = [];
 
     private static readonly IReadOnlyDictionary<string, int> NoSkills = new Dictionary<string, int>();
 
@@ -38,6 +39,8 @@ public sealed partial class AgentGrain(
     {
         if (S.DisconnectedSince is { } since && S.Connections.Count == 0)
             ArmGraceTimer(since + _options.AgentDisconnectGrace);
+        foreach (var invitation in S.Invitations.Values)
+            ArmInvitationTimer(invitation);
         return Task.CompletedTask;
     }
 
@@ -110,7 +113,8 @@ public sealed partial class AgentGrain(
             var events = await GrainFactory.GetGrain<IChannelGrain>(channelId).GetEventsAsync(Me, 0);
             chats.Add(new ActiveChat(channelId, chat.SessionId, chat.Queue, chat.Customer, chat.PageUrl, events));
         }
-        return new AgentSnapshot(AgentId, Profile.DisplayName, S.Status, Profile.Capacity, S.Offers.Values.ToList(), chats);
+        return new AgentSnapshot(AgentId, Profile.DisplayName, S.Status, Profile.Capacity, S.Offers.Values.ToList(), chats,
+            S.Invitations.Values.ToList());
     }
 
     public Task ReceiveOfferAsync(string queueKey, ChatOffer offer)
@@ -221,6 +225,108 @@ public sealed partial class AgentGrain(
     }
 
     public Task<string> GetStatusAsync() => Task.FromResult(S.Status);
+
+    public Task<ChatInvitation> PrepareInvitationAsync(Guid channelId, string? note)
+    {
+        if (!S.Chats.TryGetValue(channelId, out var chat))
+            throw new SupportGridException(ErrorCodes.NotMember, "You are not in this chat.");
+        var trimmed = string.IsNullOrWhiteSpace(note) ? null : note.Trim();
+        if (trimmed?.Length > 500)
+            throw new SupportGridException(ErrorCodes.InvalidInput, "The note is longer than 500 characters.");
+        return Task.FromResult(new ChatInvitation(channelId, chat.SessionId, chat.Queue, chat.Customer, chat.PageUrl, AgentId,
+            Profile.DisplayName, trimmed, time.GetUtcNow() + _options.OfferTimeout));
+    }
+
+    public async Task ReceiveInvitationAsync(ChatInvitation invitation)
+    {
+        if (invitation.FromAgentId == AgentId)
+            throw new SupportGridException(ErrorCodes.InvalidInput, "You cannot invite yourself.");
+        if (S.Chats.ContainsKey(invitation.ChannelId))
+            throw new SupportGridException(ErrorCodes.InvalidState, $"{Profile.DisplayName} is already in this chat.");
+        if (!ReceivesOffers)
+            throw new SupportGridException(ErrorCodes.InvalidState, $"{Profile.DisplayName} is not available (status {S.Status}{(S.Connections.Count == 0 ? ", not signed in" : "")}).");
+        if (S.Chats.Count >= Profile.Capacity)
+            throw new SupportGridException(ErrorCodes.AtCapacity, $"{Profile.DisplayName} already has {S.Chats.Count} of {Profile.Capacity} chats open.");
+        S.Invitations[invitation.ChannelId] = invitation;
+        await state.WriteStateAsync();
+        ArmInvitationTimer(invitation);
+        records.Record(new SessionStepped(invitation.SessionId, time.GetUtcNow(), StepKinds.Invited, invitation.FromAgentId, AgentId));
+        foreach (var gateway in Gateways())
+            gateway.InvitationAsync(AgentId, invitation).Ignore();
+    }
+
+    public async Task<AcceptResult> AcceptInvitationAsync(Guid channelId)
+    {
+        if (!S.Invitations.TryGetValue(channelId, out var invitation))
+            throw new SupportGridException(ErrorCodes.OfferNotFound, "This invitation is not open any more (it lapsed or the chat ended).");
+        if (S.Chats.Count >= Profile.Capacity)
+            throw new SupportGridException(ErrorCodes.AtCapacity, $"You already have {S.Chats.Count} of {Profile.Capacity} chats open.");
+        CloseInvitation(channelId);
+        // Joining fails if the chat ended meanwhile; then nothing changes here.
+        var events = await GrainFactory.GetGrain<IChannelGrain>(channelId).JoinAsync(Me);
+        S.Chats[channelId] = new AgentChat(invitation.SessionId, invitation.Queue, invitation.Customer, invitation.PageUrl);
+        await state.WriteStateAsync();
+        records.Record(new SessionAccepted(invitation.SessionId, time.GetUtcNow(), AgentId, channelId));
+        await ReportAvailabilityAsync();
+        return new AcceptResult(channelId, invitation.SessionId, invitation.Customer, invitation.PageUrl, events);
+    }
+
+    public async Task DeclineInvitationAsync(Guid channelId)
+    {
+        if (!S.Invitations.TryGetValue(channelId, out var invitation))
+            throw new SupportGridException(ErrorCodes.OfferNotFound, "This invitation is not open any more.");
+        CloseInvitation(channelId);
+        await state.WriteStateAsync();
+        GrainFactory.GetGrain<IAgentGrain>(invitation.FromAgentId).InvitationDeclinedAsync(channelId, Profile.DisplayName, "declined").Ignore();
+    }
+
+    public Task InvitationDeclinedAsync(Guid channelId, string colleague, string reason)
+    {
+        if (S.Chats.ContainsKey(channelId))
+        {
+            foreach (var gateway in Gateways())
+                gateway.InvitationClosedAsync(AgentId, channelId, $"{colleague} {reason} your invitation.").Ignore();
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task LeaveChatAsync(Guid channelId)
+    {
+        if (!S.Chats.ContainsKey(channelId))
+            throw new SupportGridException(ErrorCodes.NotMember, "You are not in this chat.");
+        var channel = GrainFactory.GetGrain<IChannelGrain>(channelId);
+        var members = await channel.GetMembersAsync(Me);
+        if (!members.Any(m => m.Role == Roles.Agent && m.Id != AgentId))
+            throw new SupportGridException(ErrorCodes.InvalidState, "You are the only agent in this chat: end it or transfer it instead.");
+        await channel.LeaveAsync(Me, $"{Profile.DisplayName} left the chat.");
+        S.Chats.Remove(channelId);
+        S.IdleSince = time.GetUtcNow();
+        await state.WriteStateAsync();
+        foreach (var gateway in Gateways())
+            gateway.ChatLeftAsync(AgentId, channelId, "You left this chat.").Ignore();
+        await ReportAvailabilityAsync();
+    }
+
+    private void ArmInvitationTimer(ChatInvitation invitation)
+    {
+        _invitationTimers.Replace(invitation.ChannelId, this.At(invitation.ExpiresAt, time, async _ =>
+        {
+            if (!S.Invitations.TryGetValue(invitation.ChannelId, out var current) || current != invitation)
+                return;
+            CloseInvitation(invitation.ChannelId);
+            await state.WriteStateAsync();
+            foreach (var gateway in Gateways())
+                gateway.InvitationClosedAsync(AgentId, invitation.ChannelId, "The invitation lapsed.").Ignore();
+            GrainFactory.GetGrain<IAgentGrain>(invitation.FromAgentId).InvitationDeclinedAsync(invitation.ChannelId, Profile.DisplayName, "did not answer").Ignore();
+        }));
+    }
+
+    private void CloseInvitation(Guid channelId)
+    {
+        S.Invitations.Remove(channelId);
+        if (_invitationTimers.Remove(channelId, out var timer))
+            timer.Dispose();
+    }
 
     public async Task ChannelEndedAsync(Guid channelId)
     {

@@ -22,6 +22,9 @@ public sealed class AgentState
 
     /// <summary>When the last console disconnected, while the agent is within the disconnect grace.</summary>
     [Id(7)] public DateTimeOffset? DisconnectedSince { get; set; }
+
+    /// <summary>Open invitations from colleagues to join their chats, by channel.</summary>
+    [Id(8)] public Dictionary<Guid, ChatInvitation> Invitations { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("sg.AgentChat")]

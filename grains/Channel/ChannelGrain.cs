@@ -173,6 +173,12 @@ public sealed class ChannelGrain(
         await Task.WhenAll(told);
     }
 
+    public Task<IReadOnlyList<MemberRef>> GetMembersAsync(MemberRef who)
+    {
+        RequireMember(who);
+        return Task.FromResult<IReadOnlyList<MemberRef>>(S.Members.ToList());
+    }
+
     public Task<IReadOnlyList<ChannelEvent>> GetEventsAsync(MemberRef who, long afterSeq)
     {
         RequireMember(who);

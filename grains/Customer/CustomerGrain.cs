@@ -87,7 +87,7 @@ public sealed class CustomerGrain(
         if (site != S.Request!.Site)
             throw new SupportGridException(ErrorCodes.InvalidInput, $"A chat of site '{S.Request.Site}' cannot go to a queue of site '{site}'.");
         var entry = new QueueEntry(SessionId, CustomerOf(S.Request), S.Request.PageUrl, S.Request.PageTitle, S.CreatedAt,
-            preferredAgentId, preferredAgentId is null ? null : time.GetUtcNow() + routing.Value.AffinityWait, channelId, transfer);
+            preferredAgentId, preferredAgentId is null ? null : time.GetUtcNow() + routing.Value.AffinityWait, channelId, transfer, time.GetUtcNow());
         var position = await GrainFactory.GetGrain<IQueueGrain>(queueKey).EnqueueAsync(entry);
         S.Request = S.Request with { Queue = queue };
         S.Status = SessionStatus.Queued;
@@ -95,6 +95,50 @@ public sealed class CustomerGrain(
         foreach (var gateway in S.Gateways)
             gateway.QueuePositionAsync(SessionId, position, 0).Ignore();
         return position;
+    }
+
+    public async Task WaitedTooLongAsync(string fromQueue, string? overflowTo)
+    {
+        var from = GrainFactory.GetGrain<IQueueGrain>(fromQueue);
+        if (S.Status != SessionStatus.Queued || QueueKey.For(S.Request!.Site, S.Request.Queue) != fromQueue)
+        {
+            await from.LeaveAsync(SessionId); // a stale entry: this session waits elsewhere or no more
+            return;
+        }
+        var now = time.GetUtcNow();
+        if (overflowTo is not null)
+        {
+            // Join the overflow queue before leaving this one: if it fails, the customer still waits here and is told again.
+            // The original request time is kept (serving order); the wait there starts now (its own MaxWait).
+            var entry = new QueueEntry(SessionId, CustomerOf(S.Request), S.Request.PageUrl, S.Request.PageTitle, S.CreatedAt,
+                null, null, S.ChannelId, null, now);
+            int? position = null;
+            try
+            {
+                position = await GrainFactory.GetGrain<IQueueGrain>(overflowTo).EnqueueAsync(entry);
+            }
+            catch (SupportGridException e) when (e.Code == ErrorCodes.Offline)
+            {
+                // Nobody there either: ask for a message below.
+            }
+            if (position is { } p)
+            {
+                await from.LeaveAsync(SessionId);
+                S.Request = S.Request with { Queue = QueueKey.Parse(overflowTo).Queue };
+                await state.WriteStateAsync();
+                records.Record(new SessionStepped(SessionId, now, StepKinds.Overflowed, null, $"{fromQueue} -> {overflowTo}"));
+                foreach (var gateway in S.Gateways)
+                    gateway.QueuePositionAsync(SessionId, p, 0).Ignore();
+                return;
+            }
+        }
+        await from.LeaveAsync(SessionId);
+        records.Record(new SessionStepped(SessionId, now, StepKinds.TimedOut, null, fromQueue));
+        await MarkEndedAsync(SessionOutcome.TimedOut);
+        if (S.ChannelId is not null) // waiting after a transfer: the channel ends too
+            await Channel().EndAsync(new MemberRef(Roles.System, "system", "SupportGrid"), "No one could take the chat in time.");
+        foreach (var gateway in S.Gateways)
+            gateway.SessionEndedAsync(SessionId, "Sorry, no one could take your chat in time. Leave a message and we will get back to you.", true).Ignore();
     }
 
     public Task ClaimLapsedAsync(QueueEntry entry) =>
@@ -212,7 +256,7 @@ public sealed class CustomerGrain(
                 if (S.ChannelId is not null) // waiting after a transfer: the channel ends too
                     await Channel().EndAsync(Me, $"{Me.Name} ended the chat.");
                 foreach (var gateway in S.Gateways)
-                    gateway.SessionEndedAsync(SessionId, "You left the queue.").Ignore();
+                    gateway.SessionEndedAsync(SessionId, "You left the queue.", false).Ignore();
                 break;
             case SessionStatus.Connected:
                 await Channel().EndAsync(Me, $"{Me.Name} ended the chat.");

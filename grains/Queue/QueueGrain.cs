@@ -39,6 +39,8 @@ public sealed partial class QueueGrain(
 {
     private readonly FlowOptions _options = options.Value;
     private IRoutingPolicy _policy = LongestIdlePolicy.Instance;
+    private QueueRouting _routing = new();
+    private readonly Dictionary<Guid, DateTimeOffset> _overflowing = [];
     private BusinessHours? _hours;
     private bool _offlineWhenNoAgents = true;
     private WaitingOrder _order = new(_ => 0);
@@ -57,6 +59,7 @@ public sealed partial class QueueGrain(
         var (site, queue) = QueueKey.Parse(Key);
         var settings = routing.Value;
         var queueRouting = settings.For(site, queue);
+        _routing = queueRouting;
         _policy = queueRouting.CreatePolicy();
         _hours = settings.Hours.GetValueOrDefault(site);
         _offlineWhenNoAgents = queueRouting.OfflineWhenNoAgents ?? settings.OfflineWhenNoAgents;
@@ -65,9 +68,12 @@ public sealed partial class QueueGrain(
         await _waiting.LoadAsync();
         if (S.SecondsPerDequeue <= 0)
             S.SecondsPerDequeue = _options.InitialSecondsPerPosition.TotalSeconds;
-        // Offers survive in state; re-arm their deadlines (an overdue one fires at once).
         foreach (var (sessionId, offer) in S.Offers)
-            ArmOfferTimer(sessionId, offer);
+            S.OpenOffers[sessionId] = [offer]; // stored by the first version
+        S.Offers.Clear();
+        // Offers survive in state; re-arm their deadlines (an overdue one fires at once).
+        foreach (var (sessionId, offers) in S.OpenOffers)
+            ArmOfferTimer(sessionId, offers[0].ExpiresAt);
         foreach (var (sessionId, claim) in S.Claimed)
             ArmClaimTimer(sessionId, claim);
         _positionTimer = this.RegisterGrainTimer(TickAsync, _options.PositionUpdateInterval, _options.PositionUpdateInterval);
@@ -107,7 +113,8 @@ public sealed partial class QueueGrain(
             return;
         S.Excluded.Remove(sessionId);
         _notifiedPositions.Remove(sessionId);
-        if (RemoveOffer(sessionId) is { } offer)
+        _overflowing.Remove(sessionId);
+        foreach (var offer in RemoveOffers(sessionId))
         {
             this.GetAgent(offer.AgentId).WithdrawOfferAsync(sessionId, "customer left", false).Ignore();
             records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.OfferWithdrawn, offer.AgentId, "customer left"));
@@ -142,11 +149,16 @@ public sealed partial class QueueGrain(
 
     public async Task<QueueEntry> ClaimOfferAsync(Guid sessionId, string agentId)
     {
-        if (!S.Offers.TryGetValue(sessionId, out var offer) || offer.AgentId != agentId)
+        if (OfferTo(sessionId, agentId) is null)
             throw new SupportGridException(ErrorCodes.OfferNotFound, "This chat is not offered to you any more (it timed out, was taken or the customer left).");
         var entry = _waiting.Remove(sessionId)
             ?? throw new InvalidOperationException($"Session {sessionId} has an offer but is not waiting.");
-        RemoveOffer(sessionId);
+        foreach (var other in RemoveOffers(sessionId).Where(o => o.AgentId != agentId))
+        {
+            // Offered to several at once: the others lose it, without counting as missed.
+            this.GetAgent(other.AgentId).WithdrawOfferAsync(sessionId, "a colleague took it", false).Ignore();
+            records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.OfferWithdrawn, other.AgentId, "a colleague took it"));
+        }
         S.Excluded.Remove(sessionId);
         _notifiedPositions.Remove(sessionId);
         if (S.Agents.TryGetValue(agentId, out var availability))
@@ -198,9 +210,9 @@ public sealed partial class QueueGrain(
 
     public async Task DeclineOfferAsync(Guid sessionId, string agentId)
     {
-        if (!S.Offers.TryGetValue(sessionId, out var offer) || offer.AgentId != agentId)
+        if (OfferTo(sessionId, agentId) is null)
             return;
-        RemoveOffer(sessionId);
+        RemoveOffer(sessionId, agentId);
         Exclude(sessionId, agentId);
         records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.Declined, agentId, null));
         Dispatch();
@@ -209,7 +221,7 @@ public sealed partial class QueueGrain(
 
     public Task<QueueSnapshot> GetSnapshotAsync() => Task.FromResult(new QueueSnapshot(
         _waiting.InOrder.Select(e => e.SessionId).ToList(),
-        S.Offers.ToDictionary(o => o.Key, o => o.Value.AgentId),
+        S.OpenOffers.ToDictionary(o => o.Key, o => (IReadOnlyList<string>)o.Value.Select(p => p.AgentId).ToList()),
         S.Agents.ToDictionary(a => a.Key, a => a.Value.FreeSlots)));
 
     /// <summary>
@@ -218,7 +230,7 @@ public sealed partial class QueueGrain(
     /// </summary>
     private bool Dispatch()
     {
-        var agentsWithOffer = S.Offers.Values.Select(o => o.AgentId).ToHashSet();
+        var agentsWithOffer = S.OpenOffers.Values.SelectMany(o => o).Select(o => o.AgentId).ToHashSet();
         var open = S.Agents
             .Where(a => a.Value.FreeSlots > 0 && !agentsWithOffer.Contains(a.Key))
             .Select(a => new AgentCandidate(a.Key, a.Value.FreeSlots, a.Value.Capacity, a.Value.IdleSince, a.Value.Skills))
@@ -231,61 +243,86 @@ public sealed partial class QueueGrain(
         {
             if (open.Count == 0)
                 break;
-            if (S.Offers.ContainsKey(entry.SessionId))
+            if (S.OpenOffers.ContainsKey(entry.SessionId) || _overflowing.ContainsKey(entry.SessionId))
                 continue;
             S.Excluded.TryGetValue(entry.SessionId, out var excluded);
             IReadOnlyList<AgentCandidate> eligible = excluded is null ? open : open.Where(c => !excluded.Contains(c.AgentId)).ToList();
             if (entry.PreferredAgentId is { } preferred && now < entry.PreferUntil && excluded?.Contains(preferred) != true)
                 eligible = eligible.Where(c => c.AgentId == preferred).ToList(); // waiting for their own agent a while
-            if (_policy.Choose(entry, eligible, now) is not { } agentId)
+            var chosen = new List<string>();
+            while (chosen.Count < _routing.OfferToAgents && _policy.Choose(entry, eligible, now) is { } agentId)
+            {
+                chosen.Add(agentId);
+                eligible = eligible.Where(c => c.AgentId != agentId).ToList();
+            }
+            if (chosen.Count == 0)
                 continue;
             offered = true;
-            open.RemoveAll(c => c.AgentId == agentId);
-            var offer = new PendingOffer(agentId, now + _options.OfferTimeout);
-            S.Offers[entry.SessionId] = offer;
-            ArmOfferTimer(entry.SessionId, offer);
+            open.RemoveAll(c => chosen.Contains(c.AgentId));
+            var expiresAt = now + _options.OfferTimeout;
+            S.OpenOffers[entry.SessionId] = chosen.Select(agentId => new PendingOffer(agentId, expiresAt)).ToList();
+            ArmOfferTimer(entry.SessionId, expiresAt);
             var waited = (int)Math.Max(0, (now - entry.EnqueuedAt).TotalSeconds);
-            this.GetAgent(agentId).ReceiveOfferAsync(Key, new ChatOffer(
-                entry.SessionId, Key, entry.Customer, entry.PageUrl, entry.PageTitle, waited, offer.ExpiresAt, entry.Transfer)).Ignore();
-            records.Record(new SessionStepped(entry.SessionId, now, StepKinds.Offered, agentId, null));
-            LogOffered(logger, Key, entry.SessionId, agentId);
+            var chatOffer = new ChatOffer(entry.SessionId, Key, entry.Customer, entry.PageUrl, entry.PageTitle, waited, expiresAt, entry.Transfer);
+            foreach (var agentId in chosen)
+            {
+                this.GetAgent(agentId).ReceiveOfferAsync(Key, chatOffer).Ignore();
+                records.Record(new SessionStepped(entry.SessionId, now, StepKinds.Offered, agentId, null));
+                LogOffered(logger, Key, entry.SessionId, agentId);
+            }
         }
         return offered;
     }
 
-    private void ArmOfferTimer(Guid sessionId, PendingOffer offer)
+    private void ArmOfferTimer(Guid sessionId, DateTimeOffset expiresAt)
     {
-        _offerTimers.Replace(sessionId, this.At(offer.ExpiresAt, time, _ => OfferExpiredAsync(sessionId, offer)));
+        _offerTimers.Replace(sessionId, this.At(expiresAt, time, _ => OfferExpiredAsync(sessionId, expiresAt)));
     }
 
-    private async Task OfferExpiredAsync(Guid sessionId, PendingOffer expired)
+    private async Task OfferExpiredAsync(Guid sessionId, DateTimeOffset expiresAt)
     {
-        if (!S.Offers.TryGetValue(sessionId, out var current) || current != expired)
+        if (!S.OpenOffers.TryGetValue(sessionId, out var current) || current[0].ExpiresAt != expiresAt)
             return;
-        RemoveOffer(sessionId);
-        Exclude(sessionId, expired.AgentId);
-        this.GetAgent(expired.AgentId).WithdrawOfferAsync(sessionId, "offer timed out", true).Ignore();
-        records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.OfferTimedOut, expired.AgentId, null));
-        LogOfferExpired(logger, Key, sessionId, expired.AgentId);
+        foreach (var expired in RemoveOffers(sessionId))
+        {
+            Exclude(sessionId, expired.AgentId);
+            this.GetAgent(expired.AgentId).WithdrawOfferAsync(sessionId, "offer timed out", true).Ignore();
+            records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.OfferTimedOut, expired.AgentId, null));
+            LogOfferExpired(logger, Key, sessionId, expired.AgentId);
+        }
         Dispatch();
         await _waiting.SaveAsync();
     }
 
     private void WithdrawOffersTo(string agentId, string reason)
     {
-        foreach (var sessionId in S.Offers.Where(o => o.Value.AgentId == agentId).Select(o => o.Key).ToList())
+        foreach (var sessionId in S.OpenOffers.Where(o => o.Value.Any(p => p.AgentId == agentId)).Select(o => o.Key).ToList())
         {
-            RemoveOffer(sessionId);
+            RemoveOffer(sessionId, agentId);
             this.GetAgent(agentId).WithdrawOfferAsync(sessionId, reason, false).Ignore();
             records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.OfferWithdrawn, agentId, reason));
         }
     }
 
-    private PendingOffer? RemoveOffer(Guid sessionId)
+    private PendingOffer? OfferTo(Guid sessionId, string agentId) =>
+        S.OpenOffers.TryGetValue(sessionId, out var offers) ? offers.Find(o => o.AgentId == agentId) : null;
+
+    /// <summary>Removes every open offer of the customer; returns them.</summary>
+    private List<PendingOffer> RemoveOffers(Guid sessionId)
     {
         if (_offerTimers.Remove(sessionId, out var timer))
             timer.Dispose();
-        return S.Offers.Remove(sessionId, out var offer) ? offer : null;
+        return S.OpenOffers.Remove(sessionId, out var offers) ? offers : [];
+    }
+
+    /// <summary>Removes one agent's offer of the customer; the customer is free for the next round when none is left.</summary>
+    private void RemoveOffer(Guid sessionId, string agentId)
+    {
+        if (!S.OpenOffers.TryGetValue(sessionId, out var offers))
+            return;
+        offers.RemoveAll(o => o.AgentId == agentId);
+        if (offers.Count == 0)
+            RemoveOffers(sessionId);
     }
 
     private void Exclude(Guid sessionId, string agentId)
@@ -309,10 +346,35 @@ public sealed partial class QueueGrain(
     private async Task TickAsync(CancellationToken cancellationToken)
     {
         // Time-based eligibility (affinity expiry, skills relaxation) changes without any call: re-run the dispatch.
-        if (_waiting.Count > S.Offers.Count && Dispatch())
+        if (_waiting.Count > S.OpenOffers.Count && Dispatch())
             await _waiting.SaveAsync();
+        Overflow();
         PushPositions();
     }
+
+    /// <summary>
+    /// Customers who waited longer than the queue's MaxWait (and have no open offer) are told, one-way, to move on: to the
+    /// overflow queue, or to leaving a message. The customer grain does the move (it leaves this queue itself), so a lost
+    /// notice only delays it: the customer is still here and is told again a few seconds later.
+    /// </summary>
+    private void Overflow()
+    {
+        if (_routing.MaxWait is not { } maxWait)
+            return;
+        var now = time.GetUtcNow();
+        var overflowTo = _routing.OverflowTo is { } target ? QueueKey.For(QueueKey.Parse(Key).Site, target) : null;
+        foreach (var entry in _waiting.InOrder)
+        {
+            if (now - entry.WaitingSince < maxWait || S.OpenOffers.ContainsKey(entry.SessionId))
+                continue;
+            if (_overflowing.TryGetValue(entry.SessionId, out var told) && now - told < OverflowRetry)
+                continue;
+            _overflowing[entry.SessionId] = now;
+            GrainFactory.GetGrain<ICustomerGrain>(entry.SessionId).WaitedTooLongAsync(Key, overflowTo).Ignore();
+        }
+    }
+
+    private static readonly TimeSpan OverflowRetry = TimeSpan.FromSeconds(5);
 
     private void PushPositions()
     {

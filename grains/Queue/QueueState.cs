@@ -12,7 +12,7 @@ public sealed class QueueState
     /// <summary>Agents available to this queue.</summary>
     [Id(1)] public Dictionary<string, AgentAvailability> Agents { get; set; } = [];
 
-    /// <summary>Open offers by session.</summary>
+    /// <summary>Open offers by session as the first version stored them (one agent each); moved to <see cref="OpenOffers"/> on activation.</summary>
     [Id(2)] public Dictionary<Guid, PendingOffer> Offers { get; set; } = [];
 
     /// <summary>Agents who declined or missed a customer, by session; never offered that customer again.</summary>
@@ -31,6 +31,9 @@ public sealed class QueueState
 
     /// <summary>Next arrival number; a waiting customer is stored in page arrival / <see cref="WaitingPage.Size"/>.</summary>
     [Id(8)] public long NextArrival { get; set; }
+
+    /// <summary>Open offers by session: one agent, or up to the queue's OfferToAgents at once, all with the same deadline.</summary>
+    [Id(9)] public Dictionary<Guid, List<PendingOffer>> OpenOffers { get; set; } = [];
 }
 
 /// <summary>Up to <see cref="Size"/> waiting customers, by session, in arrival order; one storage record.</summary>

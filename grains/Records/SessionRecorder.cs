@@ -63,30 +63,40 @@ public sealed partial class SessionRecorder(ISessionRecordStore store, ILogger<S
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            // Stopped mid-write: whoever waits for this batch must not believe it was written.
+            foreach (var waiter in waiters)
+                waiter.TrySetException(new InvalidOperationException("The silo stopped before the usage record was written."));
         }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Write what is queued before the host stops.
+        // Write what is queued before the host stops. A durable caller waiting here is answered only after its command is
+        // written, and fails if it was not: telling it "written" first would let a grain mark a session ended whose end
+        // never reached the store (seen when a silo is killed).
         _queue.Writer.TryComplete();
         var rest = new List<RecordCommand>();
+        var waiters = new List<TaskCompletionSource>();
         while (_queue.Reader.TryRead(out var item))
         {
             if (item is RecordCommand command)
                 rest.Add(command);
             else
-                ((TaskCompletionSource)item).TrySetResult();
+                waiters.Add((TaskCompletionSource)item);
         }
         try
         {
             if (rest.Count > 0)
                 await store.WriteAsync(rest, cancellationToken);
+            foreach (var waiter in waiters)
+                waiter.TrySetResult();
         }
-        catch (OperationCanceledException)
+        catch (Exception e)
         {
             // An ungraceful stop: the steps a record must have were written durably already; these others are lost.
             LogLostOnStop(logger, rest.Count);
+            foreach (var waiter in waiters)
+                waiter.TrySetException(new InvalidOperationException("The silo stopped before the usage record was written.", e));
         }
         await base.StopAsync(cancellationToken);
     }

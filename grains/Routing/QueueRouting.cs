@@ -21,6 +21,32 @@ public sealed class QueueRouting
     /// Null: the deployment's <see cref="RoutingOptions.OfflineWhenNoAgents"/>.</summary>
     public bool? OfflineWhenNoAgents { get; set; }
 
+    /// <summary>How many agents are offered a customer at once; the first to accept takes the chat (default 1: one at a time).</summary>
+    public int OfferToAgents { get; set; } = 1;
+
+    /// <summary>Longest wait in this queue; then the customer moves to <see cref="OverflowTo"/>, or, with none, is asked to leave a message.</summary>
+    public TimeSpan? MaxWait { get; set; }
+
+    /// <summary>Queue of the same site that takes customers who waited <see cref="MaxWait"/> here.</summary>
+    public string? OverflowTo { get; set; }
+
+    /// <summary>Priority of the queue for agents who serve several: a free agent is offered to higher-priority queues first.</summary>
+    public int Priority { get; set; }
+
+    /// <summary>Throws with the reason if the settings cannot work.</summary>
+    public void Validate(string site, string queue)
+    {
+        CreatePolicy();
+        if (OfferToAgents is < 1 or > 20)
+            throw new InvalidOperationException($"Queue {site}/{queue}: OfferToAgents must be 1 to 20, not {OfferToAgents}.");
+        if (MaxWait is { } wait && wait <= TimeSpan.Zero)
+            throw new InvalidOperationException($"Queue {site}/{queue}: MaxWait must be positive.");
+        if (OverflowTo is not null && MaxWait is null)
+            throw new InvalidOperationException($"Queue {site}/{queue}: OverflowTo needs a MaxWait.");
+        if (OverflowTo == queue)
+            throw new InvalidOperationException($"Queue {site}/{queue}: a queue cannot overflow to itself.");
+    }
+
     public IRoutingPolicy CreatePolicy() => Policy switch
     {
         RoutingPolicies.LongestIdle => LongestIdlePolicy.Instance,

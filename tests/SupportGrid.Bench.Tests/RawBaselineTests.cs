@@ -25,6 +25,21 @@ public sealed class RawBaselineTests(RawTargetFixture raw) : IClassFixture<RawTa
     }
 
     [Fact]
+    public async Task RouteConnectsEveryArrivingCustomerThroughTheRawServer()
+    {
+        var result = await RouteScenario.RunAsync(new RouteOptions
+        {
+            Target = raw.BaseAddress,
+            Rate = 40,
+            Customers = 12,
+            Agents = BenchAgents.For(4, capacity: 3),
+        });
+
+        Assert.True(result.AllConnected, result.ToString());
+        Assert.Equal((12, 12, 12L), (result.Connected, result.Offered, result.ToConnected.Count));
+    }
+
+    [Fact]
     public async Task BroadcastReachesEveryCustomerOfTheChannelOncePerNavigation()
     {
         var options = new BroadcastOptions { Customers = 5, Broadcasts = 6, WarmupBroadcasts = 2, Interval = TimeSpan.Zero };

@@ -24,7 +24,7 @@ public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<Gateway
 
     private sealed record Agent(HubConnection Hub, Inbox<ChatOffer> Offers, Inbox<(Guid, ChannelEvent)> Messages, Inbox<(Guid, string)> Ended);
 
-    private sealed record Customer(HubConnection Hub, Inbox<ChannelEvent> Messages, Inbox<string> Joined, Inbox<NavigateCommand> Navigations, Inbox<string> Ended);
+    private sealed record Customer(HubConnection Hub, Inbox<ChannelEvent> Messages, Inbox<string> Joined, Inbox<NavigateCommand> Navigations, Inbox<(string Reason, bool OfferMessage)> Ended);
 
     private Task<Agent> AgentAsync() => AgentAsync(_slot);
 
@@ -43,7 +43,7 @@ public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<Gateway
         var hub = gateway.CustomerConnection();
         _connections.Add(hub);
         var customer = new Customer(hub, hub.Inbox<ChannelEvent>("Message"), hub.Inbox<string>("AgentJoined"),
-            hub.Inbox<NavigateCommand>("Navigate"), hub.Inbox<string>("ChatEnded"));
+            hub.Inbox<NavigateCommand>("Navigate"), hub.Inbox<string, bool>("ChatEnded"));
         await hub.StartAsync();
         return customer;
     }
@@ -96,7 +96,9 @@ public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<Gateway
         Assert.Equal((target, navigation.Seq, true), (pushed.Url, pushed.Seq, pushed.Follow));
 
         await agent.Hub.InvokeAsync("EndChat", accepted.ChannelId);
-        Assert.Contains($"{_slot.AgentName} ended the chat", await customer.Ended.WaitAsync());
+        var ended = await customer.Ended.WaitAsync();
+        Assert.Contains($"{_slot.AgentName} ended the chat", ended.Reason);
+        Assert.False(ended.OfferMessage);
         Assert.Equal(accepted.ChannelId, (await agent.Ended.WaitAsync()).Item1);
         var late = await Assert.ThrowsAsync<HubException>(() => customer.Hub.InvokeAsync<SendResult>("SendMessage", "hello?", "c-2"));
         Assert.Contains(ErrorCodes.ChannelEnded, late.Message);

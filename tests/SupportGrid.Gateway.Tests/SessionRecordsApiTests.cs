@@ -36,7 +36,7 @@ public sealed class SessionRecordsApiTests(GatewayFixture gateway) : IClassFixtu
         var customer = gateway.CustomerConnection();
         _connections.AddRange([agent, customer]);
         var offers = agent.Inbox<ChatOffer>("Offer");
-        var ended = customer.Inbox<string>("ChatEnded");
+        var ended = customer.Inbox<string, bool>("ChatEnded");
         await agent.StartAsync();
         await agent.InvokeAsync("SetStatus", "available");
         await customer.StartAsync();

@@ -56,7 +56,7 @@ public sealed class ChatFlowTests(ClusterFixture fixture)
         Assert.Equal("203.0.113.7", chatOffer.Customer.Ip);
         Assert.Equal("https://shop.example/kettle", chatOffer.PageUrl);
         var snapshot = await _client.GetGrain<IQueueGrain>(QueueKeyName).GetSnapshotAsync();
-        Assert.Equal(first, Assert.Single(snapshot.OfferedTo).Value);
+        Assert.Equal(first, Assert.Single(Assert.Single(snapshot.OfferedTo).Value));
     }
 
     [Fact]

@@ -46,6 +46,11 @@ public class ClusterFixture : IAsyncLifetime
             ["SupportGrid:Routing:Hours:closed:TimeZone"] = "UTC",
             ["SupportGrid:Routing:Hours:closed:Weekly:Mon"] = "00:00-00:01",
             ["SupportGrid:Routing:AffinityWait"] = AffinityWait.ToString(),
+            // Offers to two agents at once; a queue that overflows after a second to another that asks for a message.
+            ["SupportGrid:Routing:Queues:multi:sales:OfferToAgents"] = "2",
+            ["SupportGrid:Routing:Queues:overflow:sales:MaxWait"] = "00:00:01",
+            ["SupportGrid:Routing:Queues:overflow:sales:OverflowTo"] = "help",
+            ["SupportGrid:Routing:Queues:overflow:help:MaxWait"] = "00:00:01.500",
             ["SupportGrid:Routing:AccountManagers:managed:cust-7"] = "managed-Manager",
             ["SupportGrid:Routing:AccountManagers:managed2:cust-7"] = "managed2-Manager",
         };

@@ -18,6 +18,10 @@ public sealed class RecordingGateway : IGatewayObserver
 
     public Task OfferWithdrawnAsync(string agentId, Guid sessionId, string reason) => Record(new("withdrawn", agentId, sessionId, reason));
 
+    public Task InvitationAsync(string agentId, ChatInvitation invitation) => Record(new("invitation", agentId, invitation.ChannelId, invitation));
+
+    public Task InvitationClosedAsync(string agentId, Guid channelId, string reason) => Record(new("invitation-closed", agentId, channelId, reason));
+
     public Task AgentStatusAsync(string agentId, string status) => Record(new("status", agentId, Guid.Empty, status));
 
     public Task ChatLeftAsync(string agentId, Guid channelId, string reason) => Record(new("chat-left", agentId, channelId, reason));
@@ -26,7 +30,8 @@ public sealed class RecordingGateway : IGatewayObserver
 
     public Task AgentJoinedAsync(Guid sessionId, Guid channelId, string agentName) => Record(new("joined", null, sessionId, channelId));
 
-    public Task SessionEndedAsync(Guid sessionId, string reason) => Record(new("ended", null, sessionId, reason));
+    public Task SessionEndedAsync(Guid sessionId, string reason, bool offerMessage) =>
+        Record(new("ended", null, sessionId, offerMessage ? "offer-message: " + reason : reason));
 
     private Task Record(Push push)
     {

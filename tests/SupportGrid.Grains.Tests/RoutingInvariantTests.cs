@@ -21,11 +21,13 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
         public readonly Channel<ChatOffer> Offers = System.Threading.Channels.Channel.CreateUnbounded<ChatOffer>();
         public Task OfferAsync(string agentId, ChatOffer offer) { Offers.Writer.TryWrite(offer); return Task.CompletedTask; }
         public Task OfferWithdrawnAsync(string agentId, Guid sessionId, string reason) => Task.CompletedTask;
+        public Task InvitationAsync(string agentId, ChatInvitation invitation) => Task.CompletedTask;
+        public Task InvitationClosedAsync(string agentId, Guid channelId, string reason) => Task.CompletedTask;
         public Task AgentStatusAsync(string agentId, string status) => Task.CompletedTask;
         public Task ChatLeftAsync(string agentId, Guid channelId, string reason) => Task.CompletedTask;
         public Task QueuePositionAsync(Guid sessionId, int position, int estimatedWaitSeconds) => Task.CompletedTask;
         public Task AgentJoinedAsync(Guid sessionId, Guid channelId, string agentName) => Task.CompletedTask;
-        public Task SessionEndedAsync(Guid sessionId, string reason) => Task.CompletedTask;
+        public Task SessionEndedAsync(Guid sessionId, string reason, bool offerMessage) => Task.CompletedTask;
     }
 
     [Theory]
@@ -241,7 +243,7 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
             {
                 var q = await _client.GetGrain<IQueueGrain>(queue).GetSnapshotAsync();
                 output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.f} not ended: {string.Join(", ", open)}; queue waiting {string.Join(",", q.Waiting)} " +
-                    $"offered {string.Join(",", q.OfferedTo.Select(o => $"{o.Key}->{o.Value}"))} agents {string.Join(",", q.AvailableAgentFreeSlots.Select(a => $"{a.Key}:{a.Value}"))}");
+                    $"offered {string.Join(",", q.OfferedTo.Select(o => $"{o.Key}->{string.Join("+", o.Value)}"))} agents {string.Join(",", q.AvailableAgentFreeSlots.Select(a => $"{a.Key}:{a.Value}"))}");
             }
             return open.Count == 0;
         }, $"seed {seed}: every session is served and ends while agents have room", seconds: 90);

@@ -538,7 +538,7 @@ class ChatWidget {
       conn.on("Message", evt => this.onEvent(evt));
       conn.on("Typing", (from, isTyping) => this.onRemoteTyping(from, isTyping));
       conn.on("Navigate", nav => this.onNavigate(nav));
-      conn.on("ChatEnded", reason => this.onChatEnded(reason));
+      conn.on("ChatEnded", (reason, offerMessage) => this.onChatEnded(reason, offerMessage));
       conn.onreconnecting(() => this.setConnectionLine("Connection lost. Reconnecting…"));
       conn.onreconnected(() => {
         this.setConnectionLine("");
@@ -827,9 +827,11 @@ class ChatWidget {
     setTimeout(() => { if (this.store?.token === token && !this.ended && this.store.lastSeq === 0) this.catchUp(); }, 1500);
   }
 
-  onChatEnded(reason) {
+  /** The session is over. With offerMessage (the queue's wait ran out) the shopper gets the form to leave a message. */
+  onChatEnded(reason, offerMessage) {
     if (!this.store) { if (this.startPending) this.pushBeforeStart = true; return; }
     this.finish(reason ? String(reason) : null);
+    if (offerMessage === true) this.showOffline(reason);
   }
 
   /** Any channel event pushed live: dedupe by seq, fill a gap with Resume before rendering. */

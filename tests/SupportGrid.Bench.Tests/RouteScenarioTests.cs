@@ -1,0 +1,28 @@
+namespace SupportGrid.Bench.Tests;
+
+/// <summary>The <c>route</c> scenario at tiny size against the real in-process deployment.</summary>
+[Collection(BenchTargetFixture.Collection)]
+public sealed class RouteScenarioTests(BenchTargetFixture target)
+{
+    [Fact]
+    public async Task EveryArrivingCustomerIsOfferedAndConnectedWithBothLatenciesRecorded()
+    {
+        // Two agents of capacity 3: twelve customers in 0.6 s only all connect because each chat ends once connected.
+        var result = await RouteScenario.RunAsync(new RouteOptions
+        {
+            Target = target.BaseAddress,
+            Rate = 20,
+            Customers = 10,
+            WarmupCustomers = 2,
+            Agents = target.Agents,
+        }).WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.True(result.AllConnected, result.ToString());
+        Assert.Equal((12, 12, 12, 0, 2), (result.Arrived, result.Offered, result.Connected, result.Failed, result.Agents));
+        // Warm-up arrivals are checked but not measured.
+        Assert.Equal((10L, 10L, 10L), (result.ToOffer.Count, result.ToConnected.Count, result.StartAnswer.Count));
+        // The offer reaches the agent before the agent's accept can bring AgentJoined to the customer.
+        Assert.InRange(result.ToOffer.P50, 0.001, result.ToConnected.Max);
+        Assert.InRange(result.ToConnected.P99, result.ToConnected.P50, result.ToConnected.Max);
+    }
+}

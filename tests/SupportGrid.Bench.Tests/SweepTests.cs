@@ -1,0 +1,59 @@
+namespace SupportGrid.Bench.Tests;
+
+/// <summary>Sweeps: the list options, the "highest value held" verdict, the sweep tables and the PNG plots.</summary>
+public sealed class SweepTests
+{
+    private static RouteResult Route(double rate, double p99, int failed = 0) => new(rate, rate, 2, 10, 10, 10 - failed, failed,
+        new LatencySummary(10, 1, 1, 2, 2, 2), new LatencySummary(10, p99 / 2, p99, p99, p99, p99), new LatencySummary(10, 1, 1, 1, 1, 1), 0.1, 1, null);
+
+    private static SweepPoint<RouteResult> Point(double rate, params (string Target, RouteResult Result)[] runs) =>
+        new(rate, [.. runs.GroupBy(r => r.Target).Select(g => new TargetRuns<RouteResult>(g.Key, [.. g.Select(x => x.Result)]))]);
+
+    [Fact]
+    public void ParsesCommaSeparatedListsAndRefusesWhatIsNotAPositiveNumber()
+    {
+        Assert.Equal([250.0, 500, 1000, 2000], Sweep.ParseList(["250,500", "1000", " 2000 "]));
+        Assert.Throws<FormatException>(() => Sweep.ParseList(["250,x"]));
+        Assert.Throws<FormatException>(() => Sweep.ParseList(["0"]));
+    }
+
+    [Fact]
+    public void HighestHeldIsTheLastPointBeforeTheFirstOneMissedGoingUp()
+    {
+        var points = new[]
+        {
+            Point(100, (Target.SupportGrid, Route(100, 10)), (Target.Raw, Route(100, 5))),
+            Point(200, (Target.SupportGrid, Route(200, 80)), (Target.Raw, Route(200, 6))),
+            // Held again above a miss: does not count, the rate was not held all the way up.
+            Point(400, (Target.SupportGrid, Route(400, 20)), (Target.Raw, Route(400, 7, failed: 1))),
+        };
+
+        var held = Sweep.HighestHeld(points, SweepReport.RouteHeld(50));
+
+        Assert.Equal([new Held(Target.SupportGrid, 100, 200), new Held(Target.Raw, 200, 400)], held);
+        var table = SweepReport.RouteSweepTable(points, 50);
+        Assert.Contains("| 200 | supportgrid | 1 | 1 | 2 | 40 | 80 | 200 | yes |", table);
+        Assert.Contains("- supportgrid: highest R held with p99 request -> connected under 50 ms, all connected, rate kept: **100** (first missed: 200)", table);
+    }
+
+    [Fact]
+    public void WritesAPngPlotWithOneLinePerTargetAndMetric()
+    {
+        var folder = Directory.CreateTempSubdirectory("bench-plots-");
+        try
+        {
+            var points = new[] { Point(100, (Target.SupportGrid, Route(100, 10))), Point(200, (Target.SupportGrid, Route(200, 30))) };
+
+            var path = Plots.Route(folder.FullName, points);
+
+            var bytes = File.ReadAllBytes(path);
+            Assert.Equal("route-latency.png", Path.GetFileName(path));
+            Assert.True(bytes.Length > 5_000, $"{bytes.Length} bytes");
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+}
