@@ -19,6 +19,7 @@ namespace SupportGrid.Grains.Agent;
 public sealed partial class AgentGrain(
     [PersistentState("agent", GrainStorage.Name)] IPersistentState<AgentState> state,
     IOptions<FlowOptions> options,
+    IOptions<Routing.RoutingOptions> routing,
     SessionRecorder records,
     TimeProvider time,
     ILogger<AgentGrain> logger) : Grain, IAgentGrain
@@ -128,13 +129,16 @@ public sealed partial class AgentGrain(
         S.Offers[offer.SessionId] = offer;
         foreach (var gateway in Gateways())
             gateway.OfferAsync(AgentId, offer).Ignore();
-        return Task.CompletedTask;
+        // Serving queues of different priorities: an offer from a higher one takes the place of lower ones' offers.
+        return ServesSeveralPriorities ? ReportAvailabilityAsync() : Task.CompletedTask;
     }
 
     public async Task WithdrawOfferAsync(Guid sessionId, string reason, bool missed)
     {
         if (!S.Offers.Remove(sessionId))
             return;
+        if (ServesSeveralPriorities)
+            await ReportAvailabilityAsync(); // lower queues may offer again
         foreach (var gateway in Gateways())
             gateway.OfferWithdrawnAsync(AgentId, sessionId, reason).Ignore();
         if (missed && ++S.MissedInARow >= _options.MaxMissedOffers && S.Status == AgentStatus.Available)
@@ -196,6 +200,8 @@ public sealed partial class AgentGrain(
             throw new SupportGridException(ErrorCodes.OfferNotFound, "This chat is not offered to you.");
         S.MissedInARow = 0;
         await GrainFactory.GetGrain<IQueueGrain>(offer.Queue).DeclineOfferAsync(sessionId, AgentId);
+        if (ServesSeveralPriorities)
+            await ReportAvailabilityAsync();
     }
 
     public async Task TransferAsync(Guid channelId, IReadOnlyList<string> queueKeys, string? preferredAgentId, string? note)
@@ -354,18 +360,36 @@ public sealed partial class AgentGrain(
             gateway.AgentStatusAsync(AgentId, status).Ignore();
     }
 
+    /// <summary>
+    /// Tells each queue this agent serves how many chats it may offer: the free slots, less the offers this agent holds
+    /// from higher-priority queues (so a free slot goes to the highest-priority queue that has someone waiting). Higher
+    /// queues are told first.
+    /// </summary>
     private async Task ReportAvailabilityAsync()
     {
-        var free = Profile.Capacity - S.Chats.Count;
-        foreach (var queueKey in Profile.Queues)
+        foreach (var queueKey in Profile.Queues.OrderByDescending(PriorityOf))
         {
             var queue = GrainFactory.GetGrain<IQueueGrain>(queueKey);
             if (ReceivesOffers)
-                await queue.AgentAvailableAsync(AgentId, free, Profile.Capacity, S.IdleSince, Profile.Skills ?? NoSkills);
+                await queue.AgentAvailableAsync(AgentId, FreeFor(queueKey), Profile.Capacity, S.IdleSince, Profile.Skills ?? NoSkills);
             else
                 await queue.AgentUnavailableAsync(AgentId);
         }
     }
+
+    private int FreeFor(string queueKey)
+    {
+        var priority = PriorityOf(queueKey);
+        return Profile.Capacity - S.Chats.Count - S.Offers.Values.Count(o => PriorityOf(o.Queue) > priority);
+    }
+
+    private int PriorityOf(string queueKey)
+    {
+        var (site, queue) = QueueKey.Parse(queueKey);
+        return routing.Value.For(site, queue).Priority;
+    }
+
+    private bool ServesSeveralPriorities => Profile.Queues.Select(PriorityOf).Distinct().Skip(1).Any();
 
     private IEnumerable<IGatewayObserver> Gateways() => S.Connections.Values.Distinct();
 

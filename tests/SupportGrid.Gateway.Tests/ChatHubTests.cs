@@ -190,6 +190,36 @@ public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<Gateway
     }
 
     [Fact]
+    public async Task AnInvitedColleagueJoinsTheChatAndTheFirstAgentLeavesItToThem()
+    {
+        var (first, customer, _, accepted) = await ConnectedChatAsync();
+        var colleagueSlot = gateway.NextSlot();
+        var colleague = await AgentAsync(colleagueSlot);
+        var invitations = colleague.Hub.Inbox<ChatInvitation>("Invitation");
+        var left = first.Hub.Inbox<Guid, string>("ChatLeft");
+
+        var unknown = await Assert.ThrowsAsync<HubException>(() => first.Hub.InvokeAsync("InviteColleague", accepted.ChannelId, new InviteInput("nobody", null)));
+        Assert.Contains(ErrorCodes.InvalidInput, unknown.Message);
+        await first.Hub.InvokeAsync("InviteColleague", accepted.ChannelId, new InviteInput(colleagueSlot.AgentId, "needs a refund"));
+        var invitation = await invitations.WaitAsync();
+        Assert.Equal((accepted.ChannelId, _slot.AgentName, "needs a refund"), (invitation.ChannelId, invitation.FromAgent, invitation.Note));
+
+        var joined = await colleague.Hub.InvokeAsync<AcceptResult>("AcceptInvitation", accepted.ChannelId);
+        Assert.Equal(accepted.ChannelId, joined.ChannelId);
+        var seen = await customer.Messages.WaitAsync(e => e.Type == EventTypes.Joined && e.From.Name == colleagueSlot.AgentName);
+        Assert.Equal($"{colleagueSlot.AgentName} joined the chat.", seen.Text);
+        var fromColleague = await colleague.Hub.InvokeAsync<SendResult>("SendMessage", accepted.ChannelId, "Refunds here.", "b-1");
+        Assert.Equal("Refunds here.", (await first.Messages.WaitAsync(m => m.Item2.Seq == fromColleague.Seq)).Item2.Text);
+
+        await first.Hub.InvokeAsync("LeaveChat", accepted.ChannelId);
+        Assert.Equal(accepted.ChannelId, (await left.WaitAsync()).Item1);
+        var last = await Assert.ThrowsAsync<HubException>(() => colleague.Hub.InvokeAsync("LeaveChat", accepted.ChannelId));
+        Assert.Contains("end it or transfer it", last.Message);
+        var fromCustomer = await customer.Hub.InvokeAsync<SendResult>("SendMessage", "Thanks", "c-1");
+        Assert.Equal("Thanks", (await colleague.Messages.WaitAsync(m => m.Item2.Seq == fromCustomer.Seq)).Item2.Text);
+    }
+
+    [Fact]
     public async Task ARetriedSendIsStoredOnce()
     {
         var (_, customer, _, _) = await ConnectedChatAsync();

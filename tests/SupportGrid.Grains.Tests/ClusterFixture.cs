@@ -48,6 +48,7 @@ public class ClusterFixture : IAsyncLifetime
             ["SupportGrid:Routing:AffinityWait"] = AffinityWait.ToString(),
             // Offers to two agents at once; a queue that overflows after a second to another that asks for a message.
             ["SupportGrid:Routing:Queues:multi:sales:OfferToAgents"] = "2",
+            ["SupportGrid:Routing:Queues:prio:high:Priority"] = "10",
             ["SupportGrid:Routing:Queues:overflow:sales:MaxWait"] = "00:00:01",
             ["SupportGrid:Routing:Queues:overflow:sales:OverflowTo"] = "help",
             ["SupportGrid:Routing:Queues:overflow:help:MaxWait"] = "00:00:01.500",

@@ -93,4 +93,34 @@ public sealed class QueueOptionsTests(ClusterFixture fixture)
         await _client.GetGrain<ICustomerGrain>(sessionId).EndAsync();
         await helper.SetStatusAsync(AgentStatus.Offline);
     }
+
+    [Fact]
+    public async Task AnAgentServingTwoQueuesIsOfferedTheHigherPriorityQueuesCustomerFirst()
+    {
+        // prio/high has priority 10, prio/low 0; the low customer has waited longer. The agent has room for one chat.
+        var low = Guid.NewGuid();
+        await _client.GetGrain<ICustomerGrain>(low).StartAsync(
+            new ChatRequest("prio", "low", "Lou", null, null, "https://shop.example/", null, null, false, null), GatewayRef(), "conn-l");
+        var high = Guid.NewGuid();
+        await _client.GetGrain<ICustomerGrain>(high).StartAsync(
+            new ChatRequest("prio", "high", "Hal", null, null, "https://shop.example/", null, null, false, null), GatewayRef(), "conn-h");
+        var agent = _client.GetGrain<IAgentGrain>("prio-agent");
+        await agent.ConnectAsync("conn-p", new AgentProfile("prio-agent", "Pat", 1, ["prio/low", "prio/high"]), GatewayRef());
+        await agent.SetStatusAsync(AgentStatus.Available);
+
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.SessionId == high);
+        await Eventually.HoldsAsync(async () =>
+            (await agent.GetSnapshotAsync()).Offers.Select(o => o.SessionId).SequenceEqual([high])
+            && (await _client.GetGrain<IQueueGrain>("prio/low").GetSnapshotAsync()).OfferedTo.Count == 0,
+            "the agent holds the high-priority offer only");
+
+        // Once the higher queue has nobody for this agent, the lower queue's customer is offered.
+        await agent.DeclineOfferAsync(high);
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.SessionId == low && p.AgentId == "prio-agent");
+        await agent.AcceptOfferAsync(low);
+        Assert.Equal(SessionStatus.Connected, await _client.GetGrain<ICustomerGrain>(low).GetStatusAsync());
+        await _client.GetGrain<ICustomerGrain>(low).EndAsync();
+        await _client.GetGrain<ICustomerGrain>(high).EndAsync();
+        await agent.SetStatusAsync(AgentStatus.Offline);
+    }
 }

@@ -221,6 +221,8 @@ async function connect() {
     conn.on("Typing", (channelId, from, isTyping) => onRemoteTyping(String(channelId), from, isTyping));
     conn.on("ChatEnded", (channelId, reason) => onChatEnded(String(channelId), reason));
     conn.on("ChatLeft", (channelId, reason) => onChatLeft(String(channelId), reason));
+    conn.on("Invitation", invitation => upsertInvitation(invitation));
+    conn.on("InvitationClosed", (channelId, reason) => onInvitationClosed(String(channelId), reason));
     conn.onreconnecting(() => {
       ui.status.disabled = true;
       setConnectionLine("Connection lost. Reconnecting…");
@@ -320,9 +322,11 @@ function applySnapshot(s, startedAt) {
   setStatus(s.status);
 
   const offers = Array.isArray(s.offers) ? s.offers : [];
-  const offerIds = new Set(offers.map(o => String(o.sessionId)));
+  const invitations = Array.isArray(s.invitations) ? s.invitations : [];
+  const offerIds = new Set([...offers.map(o => String(o.sessionId)), ...invitations.map(i => invitationKey(i.channelId))]);
   for (const [id, o] of state.offers) if (!offerIds.has(id) && o.receivedAt < startedAt) removeOffer(id);
   for (const o of offers) upsertOffer(o);
+  for (const i of invitations) upsertInvitation(i);
 
   const chats = Array.isArray(s.chats) ? s.chats : [];
   const chatIds = new Set();
@@ -398,11 +402,14 @@ function upsertOffer(o) {
   r.decline = h("button", { type: "button", class: "secondary", dataset: { sg: "decline" } }, "Decline");
   r.note = h("p", { class: "error", dataset: { sg: "offer-error" }, role: "alert" });
   r.transfer = h("p", { class: "transfer-note", dataset: { sg: "offer-transfer-note" }, hidden: true });
-  rec.el = h("li", { class: "offer card", dataset: { sg: "offer", sessionId: id } },
+  const kind = o.invitation ? "invitation" : "offer";
+  rec.el = h("li", { class: `${kind} card`, dataset: { sg: kind, sessionId: id } },
     h("div", { class: "offer-head" }, r.name, r.queue),
     r.transfer,
     r.details,
-    h("p", { class: "timers" }, "Waiting ", r.waited, " · offer expires in ", r.expires),
+    o.invitation
+      ? h("p", { class: "timers" }, "Invitation expires in ", r.waited, r.expires)
+      : h("p", { class: "timers" }, "Waiting ", r.waited, " · offer expires in ", r.expires),
     h("div", { class: "buttons" }, r.accept, r.decline),
     r.note);
   r.accept.addEventListener("click", () => acceptOffer(rec));
@@ -420,20 +427,20 @@ function fillOffer(rec) {
   r.name.textContent = String(c.name ?? "Customer");
   r.queue.textContent = String(o.queue ?? "");
   r.queue.hidden = !o.queue;
-  fillTransferNote(r.transfer, o.transfer);
-  rec.el.classList.toggle("transferred", Boolean(o.transfer));
+  fillTransferNote(r.transfer, o.transfer ?? o.invitedBy, o.invitedBy ? "Invited by" : "Transferred by");
+  rec.el.classList.toggle("transferred", Boolean(o.transfer ?? o.invitedBy));
   fillDetails(r.details, c, o.pageTitle, o.pageUrl);
   tickOffer(rec);
 }
 
 /** "Transferred by Alice: wants a refund" for an offer (or chat) handed on by another agent; hidden otherwise. */
-function fillTransferNote(el, transfer) {
+function fillTransferNote(el, transfer, label = "Transferred by") {
   el.replaceChildren();
   el.hidden = !transfer;
   if (!transfer) return;
   const from = String(transfer.fromAgent ?? "").trim();
   const note = String(transfer.note ?? "").trim();
-  el.append(h("strong", {}, from ? `Transferred by ${from}` : "Transferred"));
+  el.append(h("strong", {}, from ? `${label} ${from}` : label.replace(/ by$/, "")));
   if (note) el.append(": ", h("span", { class: "note-text" }, note));
 }
 
@@ -457,7 +464,7 @@ function fillDetails(dl, c, pageTitle, pageUrl) {
 function tickOffer(rec) {
   if (rec.withdrawn) return;
   const elapsed = (performance.now() - rec.receivedAt) / 1000;
-  rec.refs.waited.textContent = duration(num(rec.offer.waitedSeconds) + elapsed);
+  rec.refs.waited.textContent = rec.offer.invitation ? "" : duration(num(rec.offer.waitedSeconds) + elapsed);
   const expires = Date.parse(rec.offer.expiresAt);
   const left = Number.isNaN(expires) ? NaN : (expires - Date.now()) / 1000;
   rec.refs.expires.textContent = Number.isNaN(left) ? "—" : left > 0 ? `${Math.ceil(left)} s` : "0 s";
@@ -481,7 +488,9 @@ async function acceptOffer(rec) {
   setOfferBusy(rec, true);
   rec.refs.note.textContent = "";
   try {
-    const result = await invoke("AcceptOffer", rec.offer.sessionId);
+    const result = rec.offer.invitation
+      ? await invoke("AcceptInvitation", rec.offer.channelId)
+      : await invoke("AcceptOffer", rec.offer.sessionId);
     if (result?.channelId == null) throw new Error("The server did not say which chat was opened.");
     removeOffer(id);
     reopenIfLeft(String(result.channelId));
@@ -504,7 +513,8 @@ async function declineOffer(rec) {
   setOfferBusy(rec, true);
   rec.refs.note.textContent = "";
   try {
-    await invoke("DeclineOffer", rec.offer.sessionId);
+    if (rec.offer.invitation) await invoke("DeclineInvitation", rec.offer.channelId);
+    else await invoke("DeclineOffer", rec.offer.sessionId);
     removeOffer(id);
   } catch (err) {
     if (!rec.withdrawn) {
@@ -531,6 +541,30 @@ function withdrawOffer(id, reason) {
   rec.refs.expires.textContent = "—";
   updateEmpty();
   setTimeout(() => { if (state.offers.get(id) === rec) removeOffer(id); }, WITHDRAWN_SHOW_MS);
+}
+
+// ----- invitations: a colleague asks this agent to join their chat; shown and answered like an offer -----
+
+function invitationKey(channelId) {
+  return `invitation:${channelId}`;
+}
+
+function upsertInvitation(i) {
+  if (!i || i.channelId == null) return;
+  upsertOffer({
+    sessionId: invitationKey(i.channelId), channelId: i.channelId, invitation: true, queue: i.queue, customer: i.customer,
+    pageUrl: i.pageUrl, expiresAt: i.expiresAt, invitedBy: { fromAgent: i.fromAgent, note: i.note },
+  });
+}
+
+/** InvitationClosed: an invitation to this agent lapsed, or (to the inviter) the colleague declined. */
+function onInvitationClosed(channelId, reason) {
+  if (state.offers.has(invitationKey(channelId))) {
+    withdrawOffer(invitationKey(channelId), reason);
+    return;
+  }
+  const chat = state.chats.get(channelId);
+  if (chat && !chat.ended) showChatError(chat, String(reason || "Your invitation was not taken up."));
 }
 
 function removeOffer(id) {
@@ -627,14 +661,16 @@ function createChat(channelId) {
   r.navSend = h("button", { type: "submit", class: "secondary", dataset: { sg: "nav-send" } }, "Send customer to this page");
   r.navForm = h("form", { class: "nav-form", novalidate: true }, h("label", { for: `${id}-nav` }, "Page URL"), r.navUrl, r.navSend);
   r.end = h("button", { type: "button", class: "danger", dataset: { sg: "end-chat" } }, "End chat");
+  r.leave = h("button", { type: "button", class: "secondary", dataset: { sg: "leave-chat" }, title: "Leave the chat to the other agent in it" }, "Leave chat");
   r.transferNote = h("p", { class: "transfer-note", dataset: { sg: "chat-transfer-note" }, hidden: true });
   r.transferTarget = h("select", { id: `${id}-transfer`, dataset: { sg: "transfer-target" } });
   r.transferNoteInput = h("input", { id: `${id}-transfer-note`, type: "text", maxlength: MAX_TRANSFER_NOTE, placeholder: "Note for the next agent (optional)", dataset: { sg: "transfer-note" } });
   r.transferSend = h("button", { type: "submit", class: "secondary", dataset: { sg: "transfer-send" } }, "Transfer");
+  r.inviteSend = h("button", { type: "button", class: "secondary", dataset: { sg: "invite-send" }, title: "Ask the chosen agent to join this chat with you" }, "Invite to join");
   r.transferForm = h("form", { class: "transfer-form", dataset: { sg: "transfer-form" }, novalidate: true },
     h("label", { for: `${id}-transfer` }, "Transfer to"), r.transferTarget,
     h("label", { for: `${id}-transfer-note`, class: "sr-only" }, "Note for the next agent"), r.transferNoteInput,
-    r.transferSend);
+    r.transferSend, r.inviteSend);
   fillTransferTargets(r.transferTarget);
 
   chat.el = h("article", { class: "chat card", dataset: { sg: "chat", channelId }, "aria-labelledby": `${id}-title`, tabindex: "-1" },
@@ -646,7 +682,7 @@ function createChat(channelId) {
     r.composer,
     r.navForm,
     r.transferForm,
-    h("div", { class: "chat-actions" }, r.end),
+    h("div", { class: "chat-actions" }, r.leave, r.end),
     r.error);
 
   r.tabName = h("span");
@@ -668,6 +704,8 @@ function createChat(channelId) {
   r.end.addEventListener("click", () => endChat(chat));
   r.close.addEventListener("click", () => closeChat(chat));
   r.transferForm.addEventListener("submit", ev => { ev.preventDefault(); transferChat(chat); });
+  r.inviteSend.addEventListener("click", () => inviteColleague(chat));
+  r.leave.addEventListener("click", () => leaveChat(chat));
   // The list is filled from GetTransferTargets when the chat opens, and again when it is opened later (statuses change).
   for (const type of ["focus", "pointerdown"]) r.transferTarget.addEventListener(type, () => loadTransferTargets(false, chat));
   loadTransferTargets(false);
@@ -846,7 +884,7 @@ function endChatUi(chat, reason, label = "ended") {
   r.state.textContent = label;
   chat.el.classList.add("ended");
   chat.tab.classList.add("ended");
-  for (const el of [r.input, r.send, r.navUrl, r.navSend, r.end, r.transferTarget, r.transferNoteInput, r.transferSend]) el.disabled = true;
+  for (const el of [r.input, r.send, r.navUrl, r.navSend, r.end, r.leave, r.transferTarget, r.transferNoteInput, r.transferSend, r.inviteSend]) el.disabled = true;
   r.input.placeholder = label === "left" ? "You are no longer in this chat." : "This chat has ended.";
   r.close.disabled = false;
   updateCapacity();
@@ -993,6 +1031,49 @@ async function transferChat(chat) {
     chat.transferPending = false;
     r.transferSend.textContent = "Transfer";
     r.transferSend.disabled = chat.ended;
+  }
+}
+
+/** Asks the agent chosen in the transfer list to join this chat; the note goes with the invitation. */
+async function inviteColleague(chat) {
+  if (chat.ended) return;
+  const r = chat.refs;
+  const target = r.transferTarget.value;
+  if (!target.startsWith("agent:")) {
+    showChatError(chat, "Choose an agent to invite.");
+    r.transferTarget.focus();
+    return;
+  }
+  const note = r.transferNoteInput.value.trim();
+  if (note.length > MAX_TRANSFER_NOTE) {
+    showChatError(chat, `The note can be at most ${MAX_TRANSFER_NOTE} characters.`);
+    return;
+  }
+  showChatError(chat, "");
+  r.inviteSend.disabled = true;
+  try {
+    await invoke("InviteColleague", chat.channelId, { agentId: target.slice(6), note: note || null });
+    r.transferNoteInput.value = "";
+    chat.refs.typing.textContent = "Invitation sent.";
+  } catch (err) {
+    showChatError(chat, errorText(err));
+    loadTransferTargets(true, null);
+  } finally {
+    r.inviteSend.disabled = chat.ended;
+  }
+}
+
+/** Leaves the chat to the other agent in it (ChatLeft then closes the panel). */
+async function leaveChat(chat) {
+  if (chat.ended) return;
+  showChatError(chat, "");
+  chat.refs.leave.disabled = true;
+  try {
+    await invoke("LeaveChat", chat.channelId);
+  } catch (err) {
+    showChatError(chat, errorText(err));
+  } finally {
+    chat.refs.leave.disabled = chat.ended;
   }
 }
 
