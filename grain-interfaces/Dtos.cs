@@ -201,3 +201,38 @@ public sealed record QueueAvailability(
 public sealed record OfflineMessage(
     [property: Id(0)] ChatRequest Request,
     [property: Id(1)] string Text);
+
+/// <summary>How one queue routes, as an admin sets it at runtime (overriding the configuration files). See docs/routing.md.</summary>
+[GenerateSerializer, Immutable, Alias("sg.QueueSettings")]
+public sealed record QueueSettings(
+    [property: Id(0)] string Policy,
+    [property: Id(1)] IReadOnlyDictionary<string, int> RequiredSkills,
+    [property: Id(2)] TimeSpan? RelaxAfter,
+    [property: Id(3)] int RelaxedLevel,
+    [property: Id(4)] bool? OfflineWhenNoAgents,
+    [property: Id(5)] int OfferToAgents,
+    [property: Id(6)] TimeSpan? MaxWait,
+    [property: Id(7)] string? OverflowTo,
+    [property: Id(8)] int Priority);
+
+/// <summary>A queue's settings in effect, and whether they come from the admin API (else from configuration).</summary>
+[GenerateSerializer, Immutable, Alias("sg.QueueSettingsView")]
+public sealed record QueueSettingsView(
+    [property: Id(0)] string Queue,
+    [property: Id(1)] QueueSettings Settings,
+    [property: Id(2)] bool SetAtRuntime);
+
+/// <summary>What an admin may change about an agent at runtime; null keeps the configured value.</summary>
+[GenerateSerializer, Immutable, Alias("sg.AgentSettings")]
+public sealed record AgentSettings(
+    [property: Id(0)] string? DisplayName,
+    [property: Id(1)] int? Capacity,
+    [property: Id(2)] IReadOnlyList<string>? Queues,
+    [property: Id(3)] IReadOnlyDictionary<string, int>? Skills);
+
+/// <summary>An agent's profile in effect and the runtime settings applied over the configured one.</summary>
+[GenerateSerializer, Immutable, Alias("sg.AgentSettingsView")]
+public sealed record AgentSettingsView(
+    [property: Id(0)] AgentProfile Profile,
+    [property: Id(1)] AgentSettings? SetAtRuntime,
+    [property: Id(2)] string Status);

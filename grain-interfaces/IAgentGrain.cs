@@ -51,6 +51,18 @@ public interface IAgentGrain : IGrainWithStringKey
     [Alias("GetStatus")]
     Task<string> GetStatusAsync();
 
+    /// <summary>The profile in effect (configured, with runtime settings applied).</summary>
+    /// <summary>The configured profile (the gateway's agent directory), for an agent who may never have signed in.</summary>
+    [Alias("SetConfiguredProfile")]
+    Task SetConfiguredProfileAsync(AgentProfile profile);
+
+    [Alias("GetSettings")]
+    Task<AgentSettingsView> GetSettingsAsync();
+
+    /// <summary>Applies runtime settings over the configured profile at once (null: back to the configured profile).</summary>
+    [Alias("UpdateSettings")]
+    Task<AgentSettingsView> UpdateSettingsAsync(AgentSettings? settings);
+
     /// <summary>The invitation for a colleague to join one of this agent's chats (checks the agent is in it).</summary>
     [Alias("PrepareInvitation")]
     Task<ChatInvitation> PrepareInvitationAsync(Guid channelId, string? note);

@@ -25,9 +25,17 @@ public interface IQueueGrain : IGrainWithStringKey
     Task<int?> GetPositionAsync(Guid sessionId);
 
     /// <summary>An agent serving this queue is available with <paramref name="freeSlots"/> of <paramref name="capacity"/> chats free,
-    /// idle since <paramref name="idleSince"/>, with these skill levels.</summary>
+    /// idle since <paramref name="idleSince"/>, with these skill levels. Returns the queue's priority.</summary>
     [Alias("AgentAvailable")]
-    Task AgentAvailableAsync(string agentId, int freeSlots, int capacity, DateTimeOffset idleSince, IReadOnlyDictionary<string, int> skills);
+    Task<int> AgentAvailableAsync(string agentId, int freeSlots, int capacity, DateTimeOffset idleSince, IReadOnlyDictionary<string, int> skills);
+
+    /// <summary>The queue's routing settings in effect.</summary>
+    [Alias("GetSettings")]
+    Task<QueueSettingsView> GetSettingsAsync();
+
+    /// <summary>Sets the queue's routing at runtime (validated; takes effect at once); null returns to the configured settings.</summary>
+    [Alias("UpdateSettings")]
+    Task<QueueSettingsView> UpdateSettingsAsync(QueueSettings? settings);
 
     /// <summary>An agent is no longer available (away, offline); their open offers are withdrawn and re-routed.</summary>
     [Alias("AgentUnavailable")]

@@ -96,7 +96,11 @@ public static class GatewayHostingExtensions
             .AddPolicy(SessionsApi.Policy, p => p
                 .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
                 .RequireAuthenticatedUser()
-                .RequireRole("supervisor", "admin"));
+                .RequireRole("supervisor", "admin"))
+            .AddPolicy(Admin.AdminApi.Policy, p => p
+                .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
+                .RequireAuthenticatedUser()
+                .RequireRole("admin"));
 
         services.AddCors();
         services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<SiteDirectory>((cors, sites) =>
@@ -129,6 +133,7 @@ public static class GatewayHostingExtensions
         app.MapHub<AgentHub>("/hubs/agent");
         app.MapAuthApi();
         app.MapSessionsApi();
+        Admin.AdminApi.MapAdminApi(app);
         app.MapGet("/", () => Results.Redirect("/demo/"));
         app.MapGet("/health/live", () => Results.Ok("live"));
         return app;

@@ -33,7 +33,16 @@ public sealed partial class AgentGrain(
     private AgentState S => state.State;
     private bool ReceivesOffers => S.Status == AgentStatus.Available && S.Connections.Count > 0;
     private string AgentId => this.GetPrimaryKeyString();
-    private AgentProfile Profile => S.Profile ?? new AgentProfile(AgentId, AgentId, 1, []);
+    private AgentProfile Profile => Apply(S.Profile ?? new AgentProfile(AgentId, AgentId, 1, []), S.Settings);
+    private readonly Dictionary<string, int> _queuePriorities = [];
+
+    private static AgentProfile Apply(AgentProfile configured, AgentSettings? settings) => settings is null ? configured : configured with
+    {
+        DisplayName = settings.DisplayName ?? configured.DisplayName,
+        Capacity = settings.Capacity ?? configured.Capacity,
+        Queues = settings.Queues ?? configured.Queues,
+        Skills = settings.Skills ?? configured.Skills,
+    };
     private MemberRef Me => new(Roles.Agent, AgentId, Profile.DisplayName);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -50,14 +59,14 @@ public sealed partial class AgentGrain(
         _graceTimer?.Dispose();
         _graceTimer = null;
         S.DisconnectedSince = null;
-        var queuesChanged = S.Profile is not null && !S.Profile.Queues.SequenceEqual(profile.Queues);
-        var previousQueues = S.Profile?.Queues ?? [];
+        var previousQueues = S.Profile is null ? [] : Profile.Queues;
         S.Profile = profile;
+        var queuesChanged = !previousQueues.SequenceEqual(Profile.Queues);
         S.Connections[connectionId] = gateway;
         await state.WriteStateAsync();
         if (queuesChanged)
         {
-            foreach (var dropped in previousQueues.Except(profile.Queues))
+            foreach (var dropped in previousQueues.Except(Profile.Queues))
                 await GrainFactory.GetGrain<IQueueGrain>(dropped).AgentUnavailableAsync(AgentId);
         }
         if (S.Status == AgentStatus.Available)
@@ -232,6 +241,50 @@ public sealed partial class AgentGrain(
 
     public Task<string> GetStatusAsync() => Task.FromResult(S.Status);
 
+    public async Task SetConfiguredProfileAsync(AgentProfile profile)
+    {
+        // Only for an agent who never signed in: every sign-in brings the configured profile anyway.
+        if (S.Profile is not null)
+            return;
+        S.Profile = profile;
+        await state.WriteStateAsync();
+    }
+
+    public Task<AgentSettingsView> GetSettingsAsync() => Task.FromResult(new AgentSettingsView(Profile, S.Settings, S.Status));
+
+    public async Task<AgentSettingsView> UpdateSettingsAsync(AgentSettings? settings)
+    {
+        if (settings is { Capacity: < 1 or > 100 })
+            throw new SupportGridException(ErrorCodes.InvalidInput, "Capacity must be 1 to 100.");
+        if (settings?.DisplayName is { } name && (string.IsNullOrWhiteSpace(name) || name.Length > 100))
+            throw new SupportGridException(ErrorCodes.InvalidInput, "A display name of 1 to 100 characters is required.");
+        if (settings?.Skills is { } skills && skills.Any(s => s.Value is < 1 or > 10 || string.IsNullOrWhiteSpace(s.Key)))
+            throw new SupportGridException(ErrorCodes.InvalidInput, "Skill levels must be 1 to 10.");
+        if (settings?.Queues is { } queues && queues.Any(q => !q.Contains('/')))
+            throw new SupportGridException(ErrorCodes.InvalidInput, "Queues are named site/queue.");
+        var before = Profile.Queues;
+        S.Settings = settings;
+        await state.WriteStateAsync();
+        foreach (var dropped in before.Except(Profile.Queues))
+        {
+            WithdrawOffersFrom(dropped);
+            await GrainFactory.GetGrain<IQueueGrain>(dropped).AgentUnavailableAsync(AgentId);
+        }
+        if (S.Status == AgentStatus.Available)
+            await ReportAvailabilityAsync();
+        return await GetSettingsAsync();
+    }
+
+    private void WithdrawOffersFrom(string queueKey)
+    {
+        foreach (var offer in S.Offers.Values.Where(o => o.Queue == queueKey).ToList())
+        {
+            S.Offers.Remove(offer.SessionId);
+            foreach (var gateway in Gateways())
+                gateway.OfferWithdrawnAsync(AgentId, offer.SessionId, "you no longer serve this queue").Ignore();
+        }
+    }
+
     public Task<ChatInvitation> PrepareInvitationAsync(Guid channelId, string? note)
     {
         if (!S.Chats.TryGetValue(channelId, out var chat))
@@ -371,7 +424,7 @@ public sealed partial class AgentGrain(
         {
             var queue = GrainFactory.GetGrain<IQueueGrain>(queueKey);
             if (ReceivesOffers)
-                await queue.AgentAvailableAsync(AgentId, FreeFor(queueKey), Profile.Capacity, S.IdleSince, Profile.Skills ?? NoSkills);
+                _queuePriorities[queueKey] = await queue.AgentAvailableAsync(AgentId, FreeFor(queueKey), Profile.Capacity, S.IdleSince, Profile.Skills ?? NoSkills);
             else
                 await queue.AgentUnavailableAsync(AgentId);
         }
@@ -383,8 +436,11 @@ public sealed partial class AgentGrain(
         return Profile.Capacity - S.Chats.Count - S.Offers.Values.Count(o => PriorityOf(o.Queue) > priority);
     }
 
+    /// <summary>A queue's priority as it last told this agent (it may have been changed at runtime), else as configured.</summary>
     private int PriorityOf(string queueKey)
     {
+        if (_queuePriorities.TryGetValue(queueKey, out var told))
+            return told;
         var (site, queue) = QueueKey.Parse(queueKey);
         return routing.Value.For(site, queue).Priority;
     }

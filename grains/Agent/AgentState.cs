@@ -25,6 +25,9 @@ public sealed class AgentState
 
     /// <summary>Open invitations from colleagues to join their chats, by channel.</summary>
     [Id(8)] public Dictionary<Guid, ChatInvitation> Invitations { get; set; } = [];
+
+    /// <summary>Settings an admin applied at runtime over the configured profile.</summary>
+    [Id(9)] public AgentSettings? Settings { get; set; }
 }
 
 [GenerateSerializer, Alias("sg.AgentChat")]

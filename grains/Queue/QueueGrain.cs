@@ -58,11 +58,8 @@ public sealed partial class QueueGrain(
     {
         var (site, queue) = QueueKey.Parse(Key);
         var settings = routing.Value;
-        var queueRouting = settings.For(site, queue);
-        _routing = queueRouting;
-        _policy = queueRouting.CreatePolicy();
+        Apply(ConfiguredOrSet());
         _hours = settings.Hours.GetValueOrDefault(site);
-        _offlineWhenNoAgents = queueRouting.OfflineWhenNoAgents ?? settings.OfflineWhenNoAgents;
         _order = new WaitingOrder(entry => settings.PriorityOf(entry.Customer.Tier));
         _waiting = new WaitingList(state, new StatePages<WaitingPage>(ServiceProvider, this.GetGrainId(), "queue-waiting"), _order);
         await _waiting.LoadAsync();
@@ -81,6 +78,34 @@ public sealed partial class QueueGrain(
     }
 
     public Task<QueueAvailability> GetAvailabilityAsync() => Task.FromResult(Availability());
+
+    public Task<QueueSettingsView> GetSettingsAsync() => Task.FromResult(new QueueSettingsView(Key, _routing.ToSettings(), S.Settings is not null));
+
+    public async Task<QueueSettingsView> UpdateSettingsAsync(QueueSettings? settings)
+    {
+        var (site, queue) = QueueKey.Parse(Key);
+        var next = settings is null ? routing.Value.For(site, queue) : QueueRouting.From(settings, site, queue);
+        S.Settings = settings is null ? null : next.ToSettings();
+        Apply(next);
+        // Offers already open keep their round; from now on the new policy, fan-out and waits apply.
+        Dispatch();
+        _positionsDirty = true;
+        await _waiting.SaveAsync();
+        return await GetSettingsAsync();
+    }
+
+    private QueueRouting ConfiguredOrSet()
+    {
+        var (site, queue) = QueueKey.Parse(Key);
+        return S.Settings is { } set ? QueueRouting.From(set, site, queue) : routing.Value.For(site, queue);
+    }
+
+    private void Apply(QueueRouting queueRouting)
+    {
+        _routing = queueRouting;
+        _policy = queueRouting.CreatePolicy();
+        _offlineWhenNoAgents = queueRouting.OfflineWhenNoAgents ?? routing.Value.OfflineWhenNoAgents;
+    }
 
     private QueueAvailability Availability()
     {
@@ -129,13 +154,13 @@ public sealed partial class QueueGrain(
         return Task.FromResult(_waiting.PositionOf(sessionId));
     }
 
-    public async Task AgentAvailableAsync(string agentId, int freeSlots, int capacity, DateTimeOffset idleSince, IReadOnlyDictionary<string, int> skills)
+    public async Task<int> AgentAvailableAsync(string agentId, int freeSlots, int capacity, DateTimeOffset idleSince, IReadOnlyDictionary<string, int> skills)
     {
         S.Agents[agentId] = new AgentAvailability(freeSlots, idleSince, capacity, skills);
-        if (freeSlots <= 0)
-            WithdrawOffersTo(agentId, "agent at capacity");
+        WithdrawOffersTo(agentId, "agent at capacity", keep: Math.Max(0, freeSlots));
         Dispatch();
         await _waiting.SaveAsync();
+        return _routing.Priority;
     }
 
     public async Task AgentUnavailableAsync(string agentId)
@@ -230,10 +255,12 @@ public sealed partial class QueueGrain(
     /// </summary>
     private bool Dispatch()
     {
-        var agentsWithOffer = S.OpenOffers.Values.SelectMany(o => o).Select(o => o.AgentId).ToHashSet();
+        // An agent may hold as many open offers from this queue as it has free slots; a candidate's FreeSlots is what is
+        // left after its open offers, so least-busy counts offers as load and nobody is offered more than they can take.
+        var held = S.OpenOffers.Values.SelectMany(o => o).CountBy(o => o.AgentId).ToDictionary();
         var open = S.Agents
-            .Where(a => a.Value.FreeSlots > 0 && !agentsWithOffer.Contains(a.Key))
-            .Select(a => new AgentCandidate(a.Key, a.Value.FreeSlots, a.Value.Capacity, a.Value.IdleSince, a.Value.Skills))
+            .Select(a => new AgentCandidate(a.Key, a.Value.FreeSlots - held.GetValueOrDefault(a.Key), a.Value.Capacity, a.Value.IdleSince, a.Value.Skills))
+            .Where(c => c.FreeSlots > 0)
             .ToList();
         if (open.Count == 0)
             return false;
@@ -258,7 +285,15 @@ public sealed partial class QueueGrain(
             if (chosen.Count == 0)
                 continue;
             offered = true;
-            open.RemoveAll(c => chosen.Contains(c.AgentId));
+            for (var i = open.Count - 1; i >= 0; i--)
+            {
+                if (!chosen.Contains(open[i].AgentId))
+                    continue;
+                if (open[i].FreeSlots > 1)
+                    open[i] = open[i] with { FreeSlots = open[i].FreeSlots - 1 };
+                else
+                    open.RemoveAt(i);
+            }
             var expiresAt = now + _options.OfferTimeout;
             S.OpenOffers[entry.SessionId] = chosen.Select(agentId => new PendingOffer(agentId, expiresAt)).ToList();
             ArmOfferTimer(entry.SessionId, expiresAt);
@@ -294,9 +329,12 @@ public sealed partial class QueueGrain(
         await _waiting.SaveAsync();
     }
 
-    private void WithdrawOffersTo(string agentId, string reason)
+    /// <summary>Withdraws the agent's open offers beyond the first <paramref name="keep"/> (the newest go first).</summary>
+    private void WithdrawOffersTo(string agentId, string reason, int keep = 0)
     {
-        foreach (var sessionId in S.OpenOffers.Where(o => o.Value.Any(p => p.AgentId == agentId)).Select(o => o.Key).ToList())
+        var sessions = S.OpenOffers.Where(o => o.Value.Any(p => p.AgentId == agentId))
+            .OrderBy(o => o.Value[0].ExpiresAt).Select(o => o.Key).Skip(keep).ToList();
+        foreach (var sessionId in sessions)
         {
             RemoveOffer(sessionId, agentId);
             this.GetAgent(agentId).WithdrawOfferAsync(sessionId, reason, false).Ignore();

@@ -34,6 +34,9 @@ public sealed class QueueState
 
     /// <summary>Open offers by session: one agent, or up to the queue's OfferToAgents at once, all with the same deadline.</summary>
     [Id(9)] public Dictionary<Guid, List<PendingOffer>> OpenOffers { get; set; } = [];
+
+    /// <summary>Routing set through the admin API, in place of the configured one; null: the configuration.</summary>
+    [Id(10)] public QueueSettings? Settings { get; set; }
 }
 
 /// <summary>Up to <see cref="Size"/> waiting customers, by session, in arrival order; one storage record.</summary>

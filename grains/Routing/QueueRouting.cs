@@ -1,3 +1,5 @@
+using SupportGrid.GrainInterfaces;
+
 namespace SupportGrid.Grains.Routing;
 
 /// <summary>
@@ -45,6 +47,41 @@ public sealed class QueueRouting
             throw new InvalidOperationException($"Queue {site}/{queue}: OverflowTo needs a MaxWait.");
         if (OverflowTo == queue)
             throw new InvalidOperationException($"Queue {site}/{queue}: a queue cannot overflow to itself.");
+    }
+
+    public QueueSettings ToSettings() => new(Policy, new Dictionary<string, int>(RequiredSkills), RelaxAfter, RelaxedLevel,
+        OfflineWhenNoAgents, OfferToAgents, MaxWait, OverflowTo, Priority);
+
+    /// <summary>Settings from the admin API, checked like configuration (throws <see cref="SupportGridException"/> with the reason).</summary>
+    public static QueueRouting From(QueueSettings settings, string site, string queue)
+    {
+        var routing = new QueueRouting
+        {
+            Policy = settings.Policy,
+            RequiredSkills = new Dictionary<string, int>(settings.RequiredSkills ?? new Dictionary<string, int>()),
+            RelaxAfter = settings.RelaxAfter,
+            RelaxedLevel = settings.RelaxedLevel,
+            OfflineWhenNoAgents = settings.OfflineWhenNoAgents,
+            OfferToAgents = settings.OfferToAgents,
+            MaxWait = settings.MaxWait,
+            OverflowTo = string.IsNullOrWhiteSpace(settings.OverflowTo) ? null : settings.OverflowTo.Trim(),
+            Priority = settings.Priority,
+        };
+        try
+        {
+            routing.Validate(site, queue);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SupportGridException(ErrorCodes.InvalidInput, e.Message);
+        }
+        if (routing.RequiredSkills.Any(s => s.Value is < 1 or > 10 || string.IsNullOrWhiteSpace(s.Key)))
+            throw new SupportGridException(ErrorCodes.InvalidInput, $"Queue {site}/{queue}: required skill levels must be 1 to 10.");
+        if (routing.RelaxedLevel is < 1 or > 10)
+            throw new SupportGridException(ErrorCodes.InvalidInput, $"Queue {site}/{queue}: RelaxedLevel must be 1 to 10.");
+        if (routing.Priority is < -1000 or > 1000)
+            throw new SupportGridException(ErrorCodes.InvalidInput, $"Queue {site}/{queue}: Priority must be -1000 to 1000.");
+        return routing;
     }
 
     public IRoutingPolicy CreatePolicy() => Policy switch

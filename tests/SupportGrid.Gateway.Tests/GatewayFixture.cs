@@ -26,6 +26,7 @@ public sealed class GatewayFixture : WebApplicationFactory<Program>, IAsyncLifet
 
     /// <summary>An account with the supervisor role and no queues.</summary>
     public const string Supervisor = "sam";
+    public const string Admin = "ada";
     private int _nextSlot = -1;
 
     public Uri BaseAddress { get; private set; } = null!;
@@ -64,6 +65,9 @@ public sealed class GatewayFixture : WebApplicationFactory<Program>, IAsyncLifet
         builder.UseSetting($"SupportGrid:Agents:{Supervisor}:DisplayName", "Sam Supervisor");
         builder.UseSetting($"SupportGrid:Agents:{Supervisor}:PasswordHash", Auth.PasswordHash.Create(SlotPassword, iterations: 1000));
         builder.UseSetting($"SupportGrid:Agents:{Supervisor}:Roles:0", "supervisor");
+        builder.UseSetting($"SupportGrid:Agents:{Admin}:DisplayName", "Ada Admin");
+        builder.UseSetting($"SupportGrid:Agents:{Admin}:PasswordHash", Auth.PasswordHash.Create(SlotPassword, iterations: 1000));
+        builder.UseSetting($"SupportGrid:Agents:{Admin}:Roles:0", "admin");
         var hash = Auth.PasswordHash.Create(SlotPassword, iterations: 1000);
         for (var n = 0; n < Slots; n++)
         {
