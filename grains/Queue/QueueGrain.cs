@@ -50,6 +50,7 @@ public sealed partial class QueueGrain(
     private IGrainTimer? _positionTimer;
     private WaitingList _waiting = null!;
     private bool _positionsDirty;
+    private bool _softChanges;
 
     private QueueState S => state.State;
     private string Key => this.GetPrimaryKeyString();
@@ -90,7 +91,7 @@ public sealed partial class QueueGrain(
         // Offers already open keep their round; from now on the new policy, fan-out and waits apply.
         Dispatch();
         _positionsDirty = true;
-        await _waiting.SaveAsync();
+        await SaveAsync();
         return await GetSettingsAsync();
     }
 
@@ -128,7 +129,7 @@ public sealed partial class QueueGrain(
         _notifiedPositions[entry.SessionId] = index + 1;
         _positionsDirty |= index < _waiting.Count - 1; // someone was passed: their position changed
         Dispatch();
-        await _waiting.SaveAsync();
+        await SaveAsync();
         return index + 1;
     }
 
@@ -146,7 +147,7 @@ public sealed partial class QueueGrain(
         }
         _positionsDirty = true;
         Dispatch();
-        await _waiting.SaveAsync();
+        await SaveAsync();
     }
 
     public Task<int?> GetPositionAsync(Guid sessionId)
@@ -154,22 +155,24 @@ public sealed partial class QueueGrain(
         return Task.FromResult(_waiting.PositionOf(sessionId));
     }
 
-    public async Task<int> AgentAvailableAsync(string agentId, int freeSlots, int capacity, DateTimeOffset idleSince, IReadOnlyDictionary<string, int> skills)
+    public Task<int> AgentAvailableAsync(string agentId, int freeSlots, int capacity, DateTimeOffset idleSince, IReadOnlyDictionary<string, int> skills)
     {
         S.Agents[agentId] = new AgentAvailability(freeSlots, idleSince, capacity, skills);
         WithdrawOffersTo(agentId, "agent at capacity", keep: Math.Max(0, freeSlots));
         Dispatch();
-        await _waiting.SaveAsync();
-        return _routing.Priority;
+        _softChanges = true;
+        return Task.FromResult(_routing.Priority);
     }
 
-    public async Task AgentUnavailableAsync(string agentId)
+    public Task AgentUnavailableAsync(string agentId)
     {
-        if (!S.Agents.Remove(agentId))
-            return;
-        WithdrawOffersTo(agentId, "agent unavailable");
-        Dispatch();
-        await _waiting.SaveAsync();
+        if (S.Agents.Remove(agentId))
+        {
+            WithdrawOffersTo(agentId, "agent unavailable");
+            Dispatch();
+            _softChanges = true;
+        }
+        return Task.CompletedTask;
     }
 
     public async Task<QueueEntry> ClaimOfferAsync(Guid sessionId, string agentId)
@@ -194,16 +197,17 @@ public sealed partial class QueueGrain(
         UpdateDequeueRate();
         _positionsDirty = true;
         Dispatch();
-        await _waiting.SaveAsync();
+        await SaveAsync();
         return entry;
     }
 
-    public async Task CompleteClaimAsync(Guid sessionId)
+    public Task CompleteClaimAsync(Guid sessionId)
     {
         if (_claimTimers.Remove(sessionId, out var timer))
             timer.Dispose();
         if (S.Claimed.Remove(sessionId))
-            await _waiting.SaveAsync();
+            _softChanges = true;
+        return Task.CompletedTask;
     }
 
     public async Task ReturnAsync(QueueEntry entry)
@@ -213,7 +217,7 @@ public sealed partial class QueueGrain(
         _waiting.Add(entry);
         _positionsDirty = true;
         Dispatch();
-        await _waiting.SaveAsync();
+        await SaveAsync();
     }
 
     private void ArmClaimTimer(Guid sessionId, ClaimedEntry claim)
@@ -221,27 +225,30 @@ public sealed partial class QueueGrain(
         _claimTimers.Replace(sessionId, this.At(claim.Until, time, _ => ClaimLapsedAsync(sessionId, claim)));
     }
 
-    private async Task ClaimLapsedAsync(Guid sessionId, ClaimedEntry lapsed)
+    private Task ClaimLapsedAsync(Guid sessionId, ClaimedEntry lapsed)
     {
         _claimTimers.Remove(sessionId);
         if (!S.Claimed.TryGetValue(sessionId, out var current) || current != lapsed)
-            return;
+            return Task.CompletedTask;
         S.Claimed.Remove(sessionId);
-        await _waiting.SaveAsync();
+        _softChanges = true;
         LogClaimLapsed(logger, Key, sessionId, lapsed.AgentId);
         // The customer grain knows whether the chat started; if not, it comes back through ReturnAsync.
         GrainFactory.GetGrain<ICustomerGrain>(sessionId).ClaimLapsedAsync(lapsed.Entry).Ignore();
+        return Task.CompletedTask;
     }
 
-    public async Task DeclineOfferAsync(Guid sessionId, string agentId)
+    public Task DeclineOfferAsync(Guid sessionId, string agentId)
     {
-        if (OfferTo(sessionId, agentId) is null)
-            return;
-        RemoveOffer(sessionId, agentId);
-        Exclude(sessionId, agentId);
-        records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.Declined, agentId, null));
-        Dispatch();
-        await _waiting.SaveAsync();
+        if (OfferTo(sessionId, agentId) is not null)
+        {
+            RemoveOffer(sessionId, agentId);
+            Exclude(sessionId, agentId);
+            records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.Declined, agentId, null));
+            Dispatch();
+            _softChanges = true;
+        }
+        return Task.CompletedTask;
     }
 
     public Task<QueueSnapshot> GetSnapshotAsync() => Task.FromResult(new QueueSnapshot(
@@ -314,10 +321,10 @@ public sealed partial class QueueGrain(
         _offerTimers.Replace(sessionId, this.At(expiresAt, time, _ => OfferExpiredAsync(sessionId, expiresAt)));
     }
 
-    private async Task OfferExpiredAsync(Guid sessionId, DateTimeOffset expiresAt)
+    private Task OfferExpiredAsync(Guid sessionId, DateTimeOffset expiresAt)
     {
         if (!S.OpenOffers.TryGetValue(sessionId, out var current) || current[0].ExpiresAt != expiresAt)
-            return;
+            return Task.CompletedTask;
         foreach (var expired in RemoveOffers(sessionId))
         {
             Exclude(sessionId, expired.AgentId);
@@ -326,7 +333,8 @@ public sealed partial class QueueGrain(
             LogOfferExpired(logger, Key, sessionId, expired.AgentId);
         }
         Dispatch();
-        await _waiting.SaveAsync();
+        _softChanges = true;
+        return Task.CompletedTask;
     }
 
     /// <summary>Withdraws the agent's open offers beyond the first <paramref name="keep"/> (the newest go first).</summary>
@@ -385,9 +393,35 @@ public sealed partial class QueueGrain(
     {
         // Time-based eligibility (affinity expiry, skills relaxation) changes without any call: re-run the dispatch.
         if (_waiting.Count > S.OpenOffers.Count && Dispatch())
-            await _waiting.SaveAsync();
+            _softChanges = true;
         Overflow();
         PushPositions();
+        if (_softChanges)
+            await SaveAsync();
+    }
+
+    /*
+     * What is written when
+     * --------------------
+     * The queue grain is one thread for a whole queue, and a call that awaits its write holds the queue meanwhile. So only
+     * changes of who waits are written before the call returns (enqueue, leave, claim, return, settings): a customer told
+     * "you are queued" or an agent told "the chat is yours" can rely on it. The rest is soft state that the agents and
+     * timers rebuild: agents' free slots (every agent reports again on any change), open offers and declines, confirmed
+     * claims. It is written with the next write of the queue or by the one-second tick, whichever comes first, so a lost
+     * silo loses at most a second of it. What that can cost is bounded: an offer the queue forgot cannot be claimed (the
+     * agent is told it is gone) and the customer is offered again; a claim the queue forgot it confirmed lapses into a
+     * question to the customer grain, which answers that the chat started.
+     */
+    private Task SaveAsync()
+    {
+        _softChanges = false;
+        return _waiting.SaveAsync();
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_softChanges)
+            await SaveAsync();
     }
 
     /// <summary>
