@@ -11,6 +11,17 @@ public sealed class SiloOptions
     /// <summary>Port external clients (gateways in cluster mode) connect to.</summary>
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>Cluster mode outside Kubernetes: the address other silos and gateways reach this silo at. Empty: the
+    /// host's own address (from its host name). In Kubernetes the pod IP is used.</summary>
+    public string? AdvertisedIPAddress { get; set; }
+
+    /// <summary>Cluster mode: listen on every interface rather than only on the advertised address.</summary>
+    public bool ListenOnAnyHostAddress { get; set; }
+
+    /// <summary>How long a stopping silo may take to hand over its grains and leave the cluster before the host gives up.
+    /// Keep Kubernetes' <c>terminationGracePeriodSeconds</c> longer than this.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How soon a stream's pulling agent reads again after a read found nothing (its reads are long polls, so this
     /// is not the latency of a broadcast; it matters only after an idle long poll or while a new stream registers).</summary>
     public TimeSpan StreamPollPeriod { get; set; } = TimeSpan.FromMilliseconds(10);

@@ -28,9 +28,19 @@ public static class GatewayHostingExtensions
                 builder.UseOrleans(silo => silo.UseSupportGridClustering(builder.Configuration).AddSupportGrid(builder.Configuration));
                 break;
             case GatewayModes.Cluster:
-                var silo = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
+                // Redis membership when SupportGrid:Cluster:Redis is set, else the local silo's gateway port (a dev cluster).
+                var drain = builder.Configuration.GetSection(Health.DrainOptions.Section).Get<Health.DrainOptions>() ?? new Health.DrainOptions();
+                builder.Host.ConfigureHostOptions(host =>
+                {
+                    // Kestrel answers the probes while the client is still connecting (startup reports 503 until then).
+                    host.ServicesStartConcurrently = true;
+                    host.ShutdownTimeout = drain.ShutdownTimeout;
+                });
+                var connection = new Health.ClusterConnectionStatus();
+                builder.Services.AddSingleton(connection);
                 builder.UseOrleansClient(client => client
-                    .UseLocalhostClustering(silo.GatewayPort)
+                    .UseSupportGridClustering(builder.Configuration)
+                    .AddClusterConnectionStatusObserver(connection)
                     .AddPersistentStreams(StreamNames.Provider, Grains.Streams.ChannelQueueAdapterFactory.Create, null));
                 break;
             default:

@@ -77,17 +77,29 @@ public sealed class ChannelQueueGrain : Grain, IChannelQueueGrain
     }
 }
 
-/// <summary>A <see cref="ChannelQueueMessage"/> as the pulling agent and its cache see it.</summary>
-public sealed class ChannelBatchContainer(ChannelQueueMessage message) : IBatchContainer
+/// <summary>
+/// A <see cref="ChannelQueueMessage"/> as the pulling agent and its cache see it. In a cluster it travels from the silo
+/// reading the queue to the gateways (other processes), so it is serializable.
+/// </summary>
+[GenerateSerializer, Alias("sg.ChannelBatchContainer")]
+public sealed class ChannelBatchContainer : IBatchContainer
 {
-    private readonly EventSequenceTokenV2 _token = new(message.SequenceNumber);
+    public ChannelBatchContainer(ChannelQueueMessage message)
+    {
+        Message = message;
+        Token = new EventSequenceTokenV2(message.SequenceNumber);
+    }
 
-    public StreamId StreamId => message.StreamId;
+    [Id(0)] public ChannelQueueMessage Message { get; }
 
-    public StreamSequenceToken SequenceToken => _token;
+    [Id(1)] public EventSequenceTokenV2 Token { get; }
+
+    public StreamId StreamId => Message.StreamId;
+
+    public StreamSequenceToken SequenceToken => Token;
 
     public IEnumerable<Tuple<T, StreamSequenceToken>> GetEvents<T>() =>
-        message.Events.OfType<T>().Select((e, i) => Tuple.Create(e, (StreamSequenceToken)_token.CreateSequenceTokenForEvent(i)));
+        Message.Events.OfType<T>().Select((e, i) => Tuple.Create(e, (StreamSequenceToken)Token.CreateSequenceTokenForEvent(i)));
 
     public bool ImportRequestContext() => false;
 }
