@@ -28,8 +28,13 @@ public interface IChannelQueueGrain : IGrainWithIntegerCompoundKey
 {
     Task EnqueueAsync(ChannelQueueMessage message);
 
-    /// <summary>Up to <paramref name="maxCount"/> messages; waits up to <paramref name="wait"/> for the first if the queue is empty.</summary>
-    Task<List<ChannelQueueMessage>> DequeueAsync(int maxCount, TimeSpan wait);
+    /// <summary>A pulling agent starts reading this queue; from now on only it is served (see <see cref="DequeueAsync"/>).</summary>
+    Task RegisterReaderAsync(Guid reader);
+
+    /// <summary>Up to <paramref name="maxCount"/> messages; waits up to <paramref name="wait"/> for the first if the queue is
+    /// empty. A reader that is not the latest registered gets nothing: while queues move between silos two pulling agents
+    /// read for a moment, and what the outgoing one took would never be delivered.</summary>
+    Task<List<ChannelQueueMessage>> DequeueAsync(int maxCount, TimeSpan wait, Guid reader);
 }
 
 /// <summary>Events for one stream, as written by one producer call.</summary>
@@ -50,6 +55,15 @@ public sealed class ChannelQueueGrain : Grain, IChannelQueueGrain
     private readonly Queue<ChannelQueueMessage> _queue = new();
     private TaskCompletionSource? _arrived;
     private long _sequence = DateTime.UtcNow.Ticks;
+    private Guid _reader;
+
+    public Task RegisterReaderAsync(Guid reader)
+    {
+        _reader = reader;
+        _arrived?.TrySetResult(); // an outgoing reader's long poll ends (empty-handed)
+        _arrived = null;
+        return Task.CompletedTask;
+    }
 
     public Task EnqueueAsync(ChannelQueueMessage message)
     {
@@ -62,13 +76,19 @@ public sealed class ChannelQueueGrain : Grain, IChannelQueueGrain
         return Task.CompletedTask;
     }
 
-    public async Task<List<ChannelQueueMessage>> DequeueAsync(int maxCount, TimeSpan wait)
+    public async Task<List<ChannelQueueMessage>> DequeueAsync(int maxCount, TimeSpan wait, Guid reader)
     {
+        if (_reader == Guid.Empty)
+            _reader = reader; // this activation lost the registration (a new activation after a silo failure)
+        if (reader != _reader)
+            return [];
         if (_queue.Count == 0 && wait > TimeSpan.Zero)
         {
             _arrived ??= new TaskCompletionSource();
             await Task.WhenAny(_arrived.Task, Task.Delay(wait));
         }
+        if (reader != _reader)
+            return [];
         var count = maxCount < 0 ? _queue.Count : Math.Min(maxCount, _queue.Count);
         var batch = new List<ChannelQueueMessage>(count);
         for (var i = 0; i < count; i++)
@@ -163,15 +183,16 @@ public sealed class ChannelQueueAdapterFactory(
     private sealed class Receiver(IChannelQueueGrain queue, TimeSpan longPoll) : IQueueAdapterReceiver
     {
         private Task? _reading;
+        private readonly Guid _id = Guid.NewGuid();
 
-        public Task Initialize(TimeSpan timeout) => Task.CompletedTask;
+        public Task Initialize(TimeSpan timeout) => queue.RegisterReaderAsync(_id);
 
         [Obsolete("Use the overload which accepts a CancellationToken.")]
         public Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount) => GetQueueMessagesAsync(maxCount, CancellationToken.None);
 
         public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount, CancellationToken cancellationToken)
         {
-            var reading = queue.DequeueAsync(maxCount, longPoll);
+            var reading = queue.DequeueAsync(maxCount, longPoll, _id);
             _reading = reading;
             var messages = await reading;
             return messages.Select(m => (IBatchContainer)new ChannelBatchContainer(m)).ToList();
