@@ -44,15 +44,19 @@ public sealed record ResumeResult(
     [property: Id(5)] IReadOnlyList<ChannelEvent> Events,
     [property: Id(6)] string Site);
 
-/// <summary>Who did something in a channel.</summary>
+/// <summary>Who did something in a channel.
+/// <c>Id</c> is set for customers only (their session id), so that each customer of a channel with several tells its own
+/// messages from the others' and an agent can address one of them.</summary>
 [GenerateSerializer, Immutable, Alias("sg.Participant")]
 public sealed record Participant(
     [property: Id(0)] string Role,
-    [property: Id(1)] string Name);
+    [property: Id(1)] string Name,
+    [property: Id(2)] string? Id = null);
 
 /// <summary>
 /// One event of a channel. Every event has a per-channel sequence number (1, 2, 3, ...) with no gaps,
-/// so a client that reconnects asks for everything after the last number it saw.
+/// so a client that reconnects asks for everything after the last number it saw. <c>To</c>: the session id of the one
+/// customer a navigation is for (<c>NavigateCustomer</c>); null when it is for every customer of the channel.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("sg.ChannelEvent")]
 public sealed record ChannelEvent(
@@ -61,7 +65,8 @@ public sealed record ChannelEvent(
     [property: Id(2)] Participant From,
     [property: Id(3)] string? Text,
     [property: Id(4)] string? Url,
-    [property: Id(5)] DateTimeOffset At);
+    [property: Id(5)] DateTimeOffset At,
+    [property: Id(6)] string? To = null);
 
 /// <summary>A member of a channel as the grains identify it: role plus id (agent id, or session id for a customer).</summary>
 [GenerateSerializer, Immutable, Alias("sg.MemberRef")]
@@ -70,7 +75,7 @@ public sealed record MemberRef(
     [property: Id(1)] string Id,
     [property: Id(2)] string Name)
 {
-    public Participant AsParticipant() => new(Role, Name);
+    public Participant AsParticipant() => new(Role, Name, Role == Roles.Customer ? Id : null);
 }
 
 /// <summary>A chat offered to one agent, with a deadline after which it goes to the next agent.</summary>
@@ -172,7 +177,8 @@ public sealed record ChannelOpening(
     [property: Id(4)] string PageUrl);
 
 /// <summary>
-/// What a channel publishes on its stream: a stored event, or a transient typing signal (no sequence number, never stored).
+/// What a channel publishes on its stream: a stored event, or a transient typing signal or customer presence (where a
+/// customer is and whether they followed the last navigation; for agents only) that has no sequence number and is never stored.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("sg.ChannelStreamItem")]
 public sealed record ChannelStreamItem(
@@ -180,7 +186,9 @@ public sealed record ChannelStreamItem(
     [property: Id(1)] string Site,
     [property: Id(2)] ChannelEvent? Event,
     [property: Id(3)] Participant? TypingFrom,
-    [property: Id(4)] bool IsTyping);
+    [property: Id(4)] bool IsTyping,
+    [property: Id(5)] CustomerPresence? Presence = null,
+    [property: Id(6)] CustomerActivity? Activity = null);
 
 /// <summary>A queue as an operator sees it.</summary>
 [GenerateSerializer, Immutable, Alias("sg.QueueSnapshot")]
@@ -236,3 +244,84 @@ public sealed record AgentSettingsView(
     [property: Id(0)] AgentProfile Profile,
     [property: Id(1)] AgentSettings? SetAtRuntime,
     [property: Id(2)] string Status);
+
+/// <summary>A join code an agent made for one of their channels: customers who open <c>Url</c> (or enter <c>Code</c> in the
+/// widget) before <c>ExpiresAt</c> join the channel as further customers, each with a session of their own.</summary>
+[GenerateSerializer, Immutable, Alias("sg.JoinCode")]
+public sealed record JoinCode(
+    [property: Id(0)] string Code,
+    [property: Id(1)] Guid ChannelId,
+    [property: Id(2)] DateTimeOffset ExpiresAt,
+    [property: Id(3)] string? Url);
+
+/// <summary>What a join code leads to: the channel, its site and queue (<c>site/queue</c>), and the agent who made the code.</summary>
+[GenerateSerializer, Immutable, Alias("sg.JoinCodeTarget")]
+public sealed record JoinCodeTarget(
+    [property: Id(0)] Guid ChannelId,
+    [property: Id(1)] string Site,
+    [property: Id(2)] string Queue,
+    [property: Id(3)] string AgentId,
+    [property: Id(4)] string AgentName);
+
+/// <summary>Answer to a customer's <c>JoinChat</c>: their own session (keep the token to resume it) in the agent's channel.</summary>
+[GenerateSerializer, Immutable, Alias("sg.JoinChatResult")]
+public sealed record JoinChatResult(
+    [property: Id(0)] Guid SessionId,
+    [property: Id(1)] string ResumeToken,
+    [property: Id(2)] Guid ChannelId,
+    [property: Id(3)] string AgentName,
+    [property: Id(4)] IReadOnlyList<ChannelEvent> Events,
+    [property: Id(5)] string Site);
+
+/// <summary>Where a customer's page is, as their widget reports it after each load and each in-page (SPA) navigation.
+/// <c>NavigateSeq</c>: the last navigation the widget applied (0 for none); <c>Followed</c>: whether it moved the page
+/// for it (false: it showed the target as a link, outside the site's origins or with guiding off); <c>Guided</c>: whether
+/// the customer lets the agent guide their browser (they agree at the start and can stop it at any time).</summary>
+[GenerateSerializer, Immutable, Alias("sg.PageReport")]
+public sealed record PageReport(
+    [property: Id(0)] string Url,
+    [property: Id(1)] string? Title,
+    [property: Id(2)] long NavigateSeq,
+    [property: Id(3)] bool Followed,
+    [property: Id(4)] bool Guided = true);
+
+/// <summary>
+/// One customer of a channel as the agents see them: their current page and what became of the last navigation sent to
+/// them (<c>Navigation</c>: null for none, else see <see cref="NavigationStatus"/>). Not stored: widgets report again
+/// after every page load.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sg.CustomerPresence")]
+public sealed record CustomerPresence(
+    [property: Id(0)] Guid SessionId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] string? PageUrl,
+    [property: Id(3)] string? PageTitle,
+    [property: Id(4)] DateTimeOffset? ReportedAt,
+    [property: Id(5)] long NavigateSeq,
+    [property: Id(6)] string? NavigateUrl,
+    [property: Id(7)] string? Navigation,
+    [property: Id(8)] bool? Guided = null);
+
+/// <summary>
+/// Something a customer did on the page, for the agents (never stored). <c>Kind</c> is one of <see cref="PageActivityKinds"/>:
+/// <c>scroll</c> (<c>X</c>, <c>Y</c>), <c>viewport</c> (<c>Width</c>, <c>Height</c>), <c>visibility</c> (<c>Visible</c>),
+/// <c>click</c> (<c>Selector</c> and the element's visible <c>Text</c>), <c>focus</c> (<c>Selector</c> of the field; never its value).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sg.PageActivity")]
+public sealed record PageActivity(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] int? X = null,
+    [property: Id(2)] int? Y = null,
+    [property: Id(3)] int? Width = null,
+    [property: Id(4)] int? Height = null,
+    [property: Id(5)] bool? Visible = null,
+    [property: Id(6)] string? Selector = null,
+    [property: Id(7)] string? Text = null);
+
+/// <summary>A customer's page activity as the agents of the channel receive it.</summary>
+[GenerateSerializer, Immutable, Alias("sg.CustomerActivity")]
+public sealed record CustomerActivity(
+    [property: Id(0)] Guid SessionId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] PageActivity Activity,
+    [property: Id(3)] DateTimeOffset At);

@@ -42,4 +42,34 @@ public interface IChannelGrain : IGrainWithGuidKey
     /// <summary>The channel's members (for a member).</summary>
     [Alias("GetMembers")]
     Task<IReadOnlyList<MemberRef>> GetMembersAsync(MemberRef who);
+
+    /// <summary>An agent of the channel makes a join code valid for <paramref name="lifetime"/>: customers who use it join
+    /// this channel as further customers.</summary>
+    [Alias("CreateJoinCode")]
+    Task<JoinCode> CreateJoinCodeAsync(MemberRef agent, TimeSpan lifetime);
+
+    /// <summary>Adds a customer who came with a join code; returns every event so far. Idempotent.</summary>
+    [Alias("AddCustomer")]
+    Task<IReadOnlyList<ChannelEvent>> AddCustomerAsync(MemberRef customer);
+
+    /// <summary>A customer leaves. While another customer and an agent remain, the channel goes on without them (a
+    /// <c>left</c> event); otherwise the channel ends for everyone. Returns true if the channel ended.</summary>
+    [Alias("CustomerLeave")]
+    Task<bool> CustomerLeaveAsync(MemberRef customer);
+
+    /// <summary>An agent sends one customer of the channel (by session id) to <paramref name="url"/> (http or https only).</summary>
+    [Alias("NavigateCustomer")]
+    Task<long> NavigateCustomerAsync(MemberRef from, Guid sessionId, string url);
+
+    /// <summary>A customer's widget says where its page is; agents hear it on the stream (never stored).</summary>
+    [Alias("ReportPage")]
+    Task ReportPageAsync(MemberRef customer, PageReport report);
+
+    /// <summary>Relays a customer's page activity (scroll, viewport, visibility, click, focus) to the agents; never stored.</summary>
+    [Alias("PageActivity")]
+    Task PageActivityAsync(MemberRef customer, PageActivity activity);
+
+    /// <summary>Every customer of the channel with their page and the fate of the last navigation sent to them (for an agent).</summary>
+    [Alias("GetCustomers")]
+    Task<IReadOnlyList<CustomerPresence>> GetCustomersAsync(MemberRef agent);
 }

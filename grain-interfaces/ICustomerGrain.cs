@@ -16,6 +16,21 @@ public interface ICustomerGrain : IGrainWithGuidKey
     [Alias("Resume")]
     Task<ResumeResult> ResumeAsync(string secret, long afterSeq, IGatewayObserver gateway, string connectionId);
 
+    /// <summary>Starts the session by joining the channel a join code leads to (no queue): checks the code and the site,
+    /// adds the customer to the channel, returns the resume token and the channel's events so far. Refused with
+    /// <see cref="ErrorCodes.InvalidCode"/> when the code is unknown, expired or of another site.</summary>
+    [Alias("Join")]
+    Task<JoinChatResult> JoinAsync(string code, ChatRequest request, IGatewayObserver gateway, string connectionId);
+
+    /// <summary>The customer's widget reports where its page is (after a load or an in-page navigation); ignored unless
+    /// the customer is in a channel.</summary>
+    [Alias("ReportPage")]
+    Task ReportPageAsync(PageReport report);
+
+    /// <summary>The customer's page activity, for the agents; ignored unless the customer is in a channel.</summary>
+    [Alias("PageActivity")]
+    Task PageActivityAsync(PageActivity activity);
+
     /// <summary>Records a message left while the queue was offline (this grain's session id names the message).</summary>
     [Alias("LeaveMessage")]
     Task LeaveMessageAsync(OfflineMessage message);
@@ -32,7 +47,7 @@ public interface ICustomerGrain : IGrainWithGuidKey
     [Alias("SetTyping")]
     Task SetTypingAsync(bool isTyping);
 
-    /// <summary>Ends the session: leaves the queue, or ends the channel.</summary>
+    /// <summary>Ends the session: leaves the queue, or leaves the channel (which ends it unless other customers and an agent remain).</summary>
     [Alias("End")]
     Task EndAsync();
 

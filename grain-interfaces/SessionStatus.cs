@@ -51,6 +51,31 @@ public static class EventTypes
     public const string Ended = "ended";
 }
 
+/// <summary>What became of a navigation sent to one customer (<see cref="CustomerPresence.Navigation"/>).</summary>
+public static class NavigationStatus
+{
+    /// <summary>Sent; the customer's widget has not reported since.</summary>
+    public const string Pending = "pending";
+
+    /// <summary>The widget moved the page and reported from the new one.</summary>
+    public const string Followed = "followed";
+
+    /// <summary>The widget did not move the page (the target is outside the site's origins): it showed a link instead.</summary>
+    public const string NotFollowed = "not_followed";
+}
+
+/// <summary>Kinds of <see cref="PageActivity"/>.</summary>
+public static class PageActivityKinds
+{
+    public const string Scroll = "scroll";
+    public const string Viewport = "viewport";
+    public const string Visibility = "visibility";
+    public const string Click = "click";
+    public const string Focus = "focus";
+
+    public static bool IsValid(string? kind) => kind is Scroll or Viewport or Visibility or Click or Focus;
+}
+
 /// <summary>Member roles.</summary>
 public static class Roles
 {

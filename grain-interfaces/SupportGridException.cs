@@ -27,4 +27,5 @@ public static class ErrorCodes
     public const string AtCapacity = "at_capacity";
     public const string ChannelEnded = "channel_ended";
     public const string Offline = "offline";
+    public const string InvalidCode = "invalid_code";
 }

@@ -9,7 +9,7 @@ namespace SupportGrid.Gateway.Fanout;
 /// <summary>
 /// Relays channel streams to this gateway's connections. The gateway subscribes once per channel that has at least one
 /// member connected here (never once per connection), and writes each event to every local member with one SignalR send
-/// per role (serialized once). The last local member leaving unsubscribes.
+/// per role (serialized once), however many customers the channel has. The last local member leaving unsubscribes.
 /// </summary>
 public sealed partial class ChannelFanout(
     IClusterClient cluster,
@@ -18,8 +18,12 @@ public sealed partial class ChannelFanout(
     SiteDirectory sites,
     ILogger<ChannelFanout> logger)
 {
-    /// <summary>A local member of a channel. <paramref name="GatewayOrigin"/> is set for customers.</summary>
-    public sealed record Listener(bool IsAgent, string? GatewayOrigin);
+    /// <summary>A local member of a channel. <paramref name="GatewayOrigin"/> and <paramref name="SessionId"/> are set for customers
+    /// (a navigation for one customer goes only to that session's connections).</summary>
+    public sealed record Listener(bool IsAgent, string? GatewayOrigin, Guid? SessionId = null)
+    {
+        public static Listener Customer(Guid sessionId, string? gatewayOrigin) => new(false, gatewayOrigin, sessionId);
+    }
 
     private sealed class Subscription
     {
@@ -156,6 +160,16 @@ public sealed partial class ChannelFanout(
                         await agents.Clients.Clients(agentConnections).ChatEnded(item.ChannelId, reason);
                 }
             }
+            else if (item.Activity is { } activity)
+            {
+                if (agentConnections.Length > 0)
+                    await agents.Clients.Clients(agentConnections).CustomerActivity(item.ChannelId, activity);
+            }
+            else if (item.Presence is { } presence)
+            {
+                if (agentConnections.Length > 0)
+                    await agents.Clients.Clients(agentConnections).CustomerPage(item.ChannelId, presence);
+            }
             else if (item.TypingFrom is { } from)
             {
                 if (from.Role == Roles.Customer && agentConnections.Length > 0)
@@ -176,8 +190,12 @@ public sealed partial class ChannelFanout(
         var url = new Uri(evt.Url!);
         var follow = new List<string>();
         var suggest = new List<string>();
+        var only = evt.To is { } to && Guid.TryParse(to, out var sessionId) ? sessionId : (Guid?)null;
         foreach (var (connectionId, listener) in listeners)
-            (sites.IsFollowable(site, url, listener.GatewayOrigin) ? follow : suggest).Add(connectionId);
+        {
+            if (only is null || listener.SessionId == only)
+                (sites.IsFollowable(site, url, listener.GatewayOrigin) ? follow : suggest).Add(connectionId);
+        }
         if (follow.Count > 0)
             await customers.Clients.Clients(follow).Navigate(new NavigateCommand(evt.Url!, evt.Seq, true));
         if (suggest.Count > 0)

@@ -44,7 +44,7 @@ public sealed class GatewayObserver(
             return;
         // Subscribe first, then read the transcript: an event published in between arrives twice, never zero times.
         foreach (var (connectionId, info) in connections)
-            await fanout.JoinAsync(channelId, connectionId, new ChannelFanout.Listener(false, info.GatewayOrigin));
+            await fanout.JoinAsync(channelId, connectionId, ChannelFanout.Listener.Customer(sessionId, info.GatewayOrigin));
         var ids = connections.Select(c => c.ConnectionId).ToList();
         await customers.Clients.Clients(ids).AgentJoined(agentName);
         var member = new MemberRef(Roles.Customer, sessionId.ToString(), "");

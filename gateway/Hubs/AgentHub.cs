@@ -86,6 +86,19 @@ public sealed class AgentHub(
         return new SendResult(await Channel(channelId).NavigateAsync(Me, target.AbsoluteUri));
     }
 
+    /// <summary>Sends one customer of the chat (by session id) to a page; the others stay where they are.</summary>
+    public async Task<SendResult> NavigateCustomer(Guid channelId, Guid sessionId, string url)
+    {
+        var target = InputRules.RequireNavigableUrl(url);
+        return new SendResult(await Channel(channelId).NavigateCustomerAsync(Me, sessionId, target.AbsoluteUri));
+    }
+
+    /// <summary>A join code (and link) for this chat: customers who use it before it expires join as further customers.</summary>
+    public Task<JoinCode> CreateJoinCode(Guid channelId) => Channel(channelId).CreateJoinCodeAsync(Me, sites.JoinCodeLifetime);
+
+    /// <summary>Each customer of the chat with their current page and the fate of the last navigation sent to them.</summary>
+    public Task<IReadOnlyList<CustomerPresence>> GetCustomers(Guid channelId) => Channel(channelId).GetCustomersAsync(Me);
+
     /// <summary>Hands the chat to a queue or to a colleague, with a note; the customer stays in the same channel.</summary>
     public Task TransferChat(Guid channelId, TransferInput input)
     {

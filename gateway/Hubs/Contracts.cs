@@ -26,6 +26,20 @@ public sealed record LeaveMessageInput(
     string? PageUrl,
     string? PageTitle);
 
+/// <summary>What the widget sends to <c>JoinChat</c>: the agent's join code instead of a queue.</summary>
+public sealed record JoinChatInput(
+    string? Site,
+    string? Code,
+    string? Name,
+    string? PageUrl,
+    string? PageTitle);
+
+/// <summary>What the widget sends to <c>ReportPage</c> after each page load and in-page navigation (see <see cref="PageReport"/>).</summary>
+public sealed record PageReportInput(string? Url, string? Title, long NavigateSeq, bool Followed, bool Guided = true);
+
+/// <summary>What the widget sends to <c>PageActivity</c> (see <see cref="GrainInterfaces.PageActivity"/>).</summary>
+public sealed record PageActivityInput(string? Kind, int? X, int? Y, int? Width, int? Height, bool? Visible, string? Selector, string? Text);
+
 /// <summary>Answer to <c>LeaveMessage</c>.</summary>
 public sealed record LeaveMessageResult(Guid MessageId);
 
@@ -60,6 +74,12 @@ public interface IAgentClient
     Task ChatLeft(Guid channelId, string reason);
     Task Invitation(ChatInvitation invitation);
     Task InvitationClosed(Guid channelId, string reason);
+
+    /// <summary>Where a customer of the chat is now, and whether they followed the last navigation sent to them.</summary>
+    Task CustomerPage(Guid channelId, CustomerPresence presence);
+
+    /// <summary>What a customer of the chat did on the page (scroll, viewport, visibility, click, focus).</summary>
+    Task CustomerActivity(Guid channelId, CustomerActivity activity);
 }
 
 /// <summary>What <c>InviteColleague</c> takes: the colleague's agent id and an optional note.</summary>

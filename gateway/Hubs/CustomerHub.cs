@@ -37,6 +37,83 @@ public sealed class CustomerHub(
         }
     }
 
+    /// <summary>Joins the chat an agent's join code leads to, as a further customer with a session of their own (no queue).</summary>
+    public async Task<JoinChatResult> JoinChat(JoinChatInput input)
+    {
+        if (Context.Items.ContainsKey(SessionKey))
+            throw new HubException($"{ErrorCodes.InvalidState}: This connection already has a chat; end it before joining another.");
+        if (sites.Find(input.Site) is null)
+            throw new HubException($"{ErrorCodes.InvalidInput}: Unknown site '{Truncate(input.Site)}'.");
+        var code = JoinCodes.Normalize(input.Code)
+            ?? throw new HubException($"{ErrorCodes.InvalidCode}: That is not a join code (10 letters and digits, like ABCDE-FGHJK).");
+        var name = RequireName(input.Name);
+        var pageUrl = InputRules.RequireNavigableUrl(input.PageUrl).AbsoluteUri;
+        var request = new ChatRequest(input.Site!, "", name, null, null, pageUrl, Optional(input.PageTitle, 300, "pageTitle"), null, false,
+            Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString());
+        var sessionId = Guid.NewGuid();
+        await BindAsync(sessionId);
+        JoinChatResult result;
+        try
+        {
+            result = await grains.GetGrain<ICustomerGrain>(sessionId).JoinAsync(code, request, endpoint.Reference, Context.ConnectionId);
+        }
+        catch
+        {
+            await UnbindAsync(sessionId);
+            throw;
+        }
+        // Subscribe, then read what was published while we were subscribing (as Resume does).
+        await fanout.JoinAsync(result.ChannelId, Context.ConnectionId, ChannelFanout.Listener.Customer(sessionId, GatewayOrigin()));
+        var last = result.Events.Count > 0 ? result.Events[^1].Seq : 0;
+        var more = await grains.GetGrain<IChannelGrain>(result.ChannelId).GetEventsAsync(Me(sessionId), last);
+        return more.Count > 0 ? result with { Events = [.. result.Events, .. more] } : result;
+    }
+
+    /// <summary>Where this customer's page is now (after a load or an in-page navigation), and whether the page followed
+    /// the last navigation the widget applied. The agents of the chat see it.</summary>
+    public Task ReportPage(PageReportInput input)
+    {
+        var url = InputRules.RequireNavigableUrl(input.Url).AbsoluteUri;
+        var title = Optional(input.Title, 300, "title");
+        if (input.NavigateSeq < 0)
+            throw new HubException($"{ErrorCodes.InvalidInput}: navigateSeq cannot be negative.");
+        return Session().ReportPageAsync(new PageReport(url, title, input.NavigateSeq, input.Followed, input.Guided));
+    }
+
+    /// <summary>
+    /// What the customer does on the page, for the agents: scroll position, viewport size, tab visibility, clicks (a CSS
+    /// selector and the element's visible text) and which field has focus (never a value: there is no field for one).
+    /// At most <see cref="MaxActivityPerSecond"/> per connection are relayed; the rest are dropped here.
+    /// </summary>
+    public Task PageActivity(PageActivityInput input)
+    {
+        if (!PageActivityKinds.IsValid(input.Kind))
+            throw new HubException($"{ErrorCodes.InvalidInput}: kind must be scroll, viewport, visibility, click or focus.");
+        var activity = new GrainInterfaces.PageActivity(input.Kind!, Coordinate(input.X), Coordinate(input.Y), Coordinate(input.Width), Coordinate(input.Height),
+            input.Visible, Optional(input.Selector, 300, "selector"), Optional(input.Text, 200, "text"));
+        var session = Session();
+        return TakeActivitySlot() ? session.PageActivityAsync(activity) : Task.CompletedTask;
+    }
+
+    public const int MaxActivityPerSecond = 10;
+
+    /// <summary>A per-connection window of one second holding at most <see cref="MaxActivityPerSecond"/> events.</summary>
+    private bool TakeActivitySlot()
+    {
+        var now = Environment.TickCount64;
+        var window = Context.Items.TryGetValue(ActivityKey, out var value) && value is long[] w ? w : (long[])(Context.Items[ActivityKey] = new long[2]);
+        if (now - window[0] >= 1000)
+        {
+            window[0] = now;
+            window[1] = 0;
+        }
+        return ++window[1] <= MaxActivityPerSecond;
+    }
+
+    private const string ActivityKey = "sg.activity";
+
+    private static int? Coordinate(int? value) => value is null ? null : Math.Clamp(value.Value, -1_000_000, 1_000_000);
+
     /// <summary>Whether the queue takes chats now; if not, why, in a sentence for the shopper.</summary>
     public Task<QueueAvailability> GetAvailability(string site, string queue)
     {
@@ -81,7 +158,7 @@ public sealed class CustomerHub(
         if (result is { Status: SessionStatus.Connected, ChannelId: { } channelId })
         {
             // Subscribe, then read what was published while we were subscribing: nothing falls between the two.
-            await fanout.JoinAsync(channelId, Context.ConnectionId, new ChannelFanout.Listener(false, GatewayOrigin()));
+            await fanout.JoinAsync(channelId, Context.ConnectionId, ChannelFanout.Listener.Customer(sessionId, GatewayOrigin()));
             var last = result.Events.Count > 0 ? result.Events[^1].Seq : Math.Max(0, afterSeq);
             var more = await grains.GetGrain<IChannelGrain>(channelId).GetEventsAsync(Me(sessionId), last);
             if (more.Count > 0)
@@ -99,7 +176,11 @@ public sealed class CustomerHub(
 
     public Task SetTyping(bool isTyping) => Session().SetTypingAsync(isTyping);
 
-    public Task EndChat() => Session().EndAsync();
+    public async Task EndChat()
+    {
+        await Session().EndAsync();
+        await fanout.LeaveAllAsync(Context.ConnectionId); // out of the channel even when the others chat on
+    }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {

@@ -11,6 +11,9 @@ public sealed class SiteDirectory(IOptionsMonitor<SitesOptions> options)
     public SiteOptions? Find(string? site) =>
         site is not null && options.CurrentValue.Sites.TryGetValue(site, out var found) ? found : null;
 
+    /// <summary>How long a join code lets customers in.</summary>
+    public TimeSpan JoinCodeLifetime => options.CurrentValue.JoinCodeLifetime;
+
     /// <summary>Every queue of every site, as <c>site/queue</c>.</summary>
     public IReadOnlyList<string> AllQueues() =>
         options.CurrentValue.Sites.SelectMany(site => site.Value.Queues.Select(queue => QueueKey.For(site.Key, queue))).ToList();

@@ -8,6 +8,9 @@ public sealed class SitesOptions
     public const string Section = "SupportGrid";
 
     public Dictionary<string, SiteOptions> Sites { get; set; } = [];
+
+    /// <summary>How long an agent's join code (<c>CreateJoinCode</c>) lets customers join the chat. <c>SupportGrid:JoinCodeLifetime</c>.</summary>
+    public TimeSpan JoinCodeLifetime { get; set; } = TimeSpan.FromMinutes(30);
 }
 
 /// <summary>One site: where its pages live, which queues it has, and the secret it signs customer ids with.</summary>

@@ -8,12 +8,16 @@
   const queue = s.dataset.queue || "default";
   let live = false;
   try { live = !!JSON.parse(sessionStorage.getItem(`sg:${site}:session`) || "null")?.token; } catch { /* no storage */ }
+  // An agent's join link (?sg-join=CODE): open the chat at once, offering to join their chat.
+  let join = new URLSearchParams(location.search).get("sg-join");
   let btn, loading;
 
   const open = auto => {
+    const code = auto ? null : join;
+    join = null; // used once
     btn.disabled = true;
     loading ??= import(base + "/widget/chat.js");
-    loading.then(m => m.open({ base, site, queue, auto }), e => {
+    loading.then(m => m.open({ base, site, queue, auto, join: code }), e => {
       loading = null;
       btn.textContent = "Chat unavailable, retry";
       console.error("SupportGrid:", e);
@@ -36,7 +40,8 @@
     btn.onclick = () => open(false);
     root.append(css, btn);
     document.body.append(host);
-    if (live) open(true);
+    if (join) open(false);
+    else if (live) open(true);
   };
 
   document.body ? draw() : addEventListener("DOMContentLoaded", draw, { once: true });

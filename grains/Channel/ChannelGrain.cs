@@ -13,6 +13,17 @@ namespace SupportGrid.Grains.Channel;
  * connections); the state is the truth. A memory-stream event can be lost with a silo, and a gateway subscribes only
  * after it learns of the channel, so clients treat sequence numbers as the contract: they ignore what they have and
  * fetch what they miss (Resume / GetEvents with the last number seen).
+ *
+ * Several customers
+ * -----------------
+ * An agent's join code brings further customers into the channel, each with a session of their own. A broadcast is still
+ * one event on the channel's stream: each gateway relays it to its own members, so nothing here is done per customer but
+ * bookkeeping in memory. A navigation for one customer is an ordinary event with its session id in To; every widget sees
+ * it and only that customer's applies it. A customer who leaves does not end the channel while another customer and an
+ * agent remain; the last customer leaving, or an agent ending it, ends it for everyone.
+ *
+ * Presence (where each customer's page is, and whether they followed the last navigation sent to them) is kept in
+ * memory and published on the stream for the agents, never stored: every widget reports again after each page load.
  */
 public sealed class ChannelGrain(
     [PersistentState("channel", GrainStorage.Name)] IPersistentState<ChannelState> state,
@@ -25,6 +36,10 @@ public sealed class ChannelGrain(
     private readonly List<ChannelEvent> _events = [];
     private readonly Dictionary<string, long> _clientMessageIds = [];
     private StatePages<ChannelEventPage> _pages = null!;
+    private readonly Dictionary<string, CustomerPresence> _presence = [];
+
+    /// <summary>Most customers in one channel (a guided tour or a product demo for a large audience).</summary>
+    public const int MaxCustomers = 5000;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -61,6 +76,7 @@ public sealed class ChannelGrain(
         S.Queue = opening.Queue;
         S.Members = [opening.Customer, opening.Agent];
         S.CurrentUrl = opening.PageUrl;
+        _presence[opening.Customer.Id] = Presence(opening.Customer) with { PageUrl = opening.PageUrl };
         var joined = Append(EventTypes.Joined, opening.Agent.AsParticipant(), $"{opening.Agent.Name} joined the chat.", null);
         await SaveAsync(header: true);
         await PublishAsync(joined);
@@ -91,8 +107,165 @@ public sealed class ChannelGrain(
         var navigate = Append(EventTypes.Navigate, member.AsParticipant(), null, target.AbsoluteUri);
         S.CurrentUrl = target.AbsoluteUri;
         await SaveAsync(header: true);
+        foreach (var customer in Customers())
+            MarkPending(customer, navigate);
         await PublishAsync(navigate);
         return navigate.Seq;
+    }
+
+    public async Task<long> NavigateCustomerAsync(MemberRef from, Guid sessionId, string url)
+    {
+        var member = RequireMember(from);
+        if (member.Role != Roles.Agent)
+            throw new SupportGridException(ErrorCodes.NotMember, "Only an agent can send customers to a page.");
+        var target = InputRules.RequireNavigableUrl(url);
+        RequireOpen();
+        var customer = Customers().FirstOrDefault(c => c.Id == sessionId.ToString())
+            ?? throw new SupportGridException(ErrorCodes.NotMember, "That customer is not in this chat.");
+        var navigate = Append(EventTypes.Navigate, member.AsParticipant(), null, target.AbsoluteUri, to: customer.Id);
+        await SaveAsync(header: false);
+        MarkPending(customer, navigate);
+        await PublishAsync(navigate);
+        return navigate.Seq;
+    }
+
+    public async Task<JoinCode> CreateJoinCodeAsync(MemberRef agent, TimeSpan lifetime)
+    {
+        var member = RequireMember(agent);
+        if (member.Role != Roles.Agent)
+            throw new SupportGridException(ErrorCodes.NotMember, "Only an agent of the chat can invite customers into it.");
+        RequireOpen();
+        if (lifetime <= TimeSpan.Zero || lifetime > TimeSpan.FromDays(7))
+            throw new SupportGridException(ErrorCodes.InvalidInput, "A join code lasts more than no time and at most 7 days.");
+        var expiresAt = time.GetUtcNow() + lifetime;
+        var target = new JoinCodeTarget(this.GetPrimaryKey(), S.Site, S.Queue, member.Id, member.Name);
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var code = NewCode();
+            if (await GrainFactory.GetGrain<IJoinCodeGrain>(code).RegisterAsync(target, expiresAt))
+                return new JoinCode(JoinCodes.Display(code), this.GetPrimaryKey(), expiresAt, JoinUrl(code));
+        }
+        throw new SupportGridException(ErrorCodes.InvalidState, "No free join code was found; try again.");
+    }
+
+    public async Task<IReadOnlyList<ChannelEvent>> AddCustomerAsync(MemberRef customer)
+    {
+        if (customer.Role != Roles.Customer)
+            throw new SupportGridException(ErrorCodes.InvalidInput, "Only customers join a channel with a code.");
+        if (S.Members.Any(m => m.Role == Roles.Customer && m.Id == customer.Id))
+            return _events.ToList();
+        RequireOpen();
+        if (Customers().Count() >= MaxCustomers)
+            throw new SupportGridException(ErrorCodes.InvalidState, $"This chat already has {MaxCustomers} customers.");
+        S.Members.Add(customer);
+        _presence[customer.Id] = Presence(customer);
+        var joined = Append(EventTypes.Joined, customer.AsParticipant(), $"{customer.Name} joined the chat.", null);
+        await SaveAsync(header: true);
+        await PublishAsync(joined);
+        return _events.ToList();
+    }
+
+    public async Task<bool> CustomerLeaveAsync(MemberRef customer)
+    {
+        var member = RequireMember(customer);
+        if (member.Role != Roles.Customer)
+            throw new SupportGridException(ErrorCodes.InvalidInput, "Only a customer leaves this way; an agent leaves or ends the chat.");
+        if (S.Ended)
+            return true;
+        var othersStay = Customers().Any(c => c.Id != member.Id) && S.Members.Any(m => m.Role == Roles.Agent);
+        if (!othersStay)
+        {
+            await EndAsync(member, $"{member.Name} ended the chat.");
+            return true;
+        }
+        S.Members.Remove(member);
+        S.FormerMembers.Add(member);
+        _presence.Remove(member.Id);
+        var left = Append(EventTypes.Left, member.AsParticipant(), $"{member.Name} left the chat.", null);
+        await SaveAsync(header: true);
+        await PublishAsync(left);
+        if (Guid.TryParse(member.Id, out var sessionId))
+            records.Record(new TranscriptSaved(sessionId, left.At, this.GetPrimaryKey(), _events.ToList()));
+        return false;
+    }
+
+    public async Task ReportPageAsync(MemberRef customer, PageReport report)
+    {
+        var member = RequireMember(customer);
+        if (member.Role != Roles.Customer || S.Ended)
+            return;
+        var url = InputRules.RequireNavigableUrl(report.Url).AbsoluteUri;
+        var title = report.Title?.Trim() is { Length: > 0 } t ? (t.Length > MaxTitleLength ? t[..MaxTitleLength] : t) : null;
+        var before = _presence.GetValueOrDefault(member.Id) ?? Presence(member);
+        var now = before with { PageUrl = url, PageTitle = title, Guided = report.Guided };
+        // The report settles the navigation it names if that is (still) the last one sent to this customer; after a
+        // reactivation (presence is not stored) the named navigation is looked up in the transcript.
+        if (report.NavigateSeq >= Math.Max(1, before.NavigateSeq) && report.NavigateSeq <= _events.Count
+            && _events[(int)report.NavigateSeq - 1] is { Type: EventTypes.Navigate } navigate
+            && (navigate.To is null || navigate.To == member.Id))
+        {
+            now = now with
+            {
+                NavigateSeq = navigate.Seq,
+                NavigateUrl = navigate.Url,
+                Navigation = report.Followed ? NavigationStatus.Followed : NavigationStatus.NotFollowed,
+            };
+        }
+        if (now == before && before.ReportedAt is not null)
+            return; // nothing new (a reload of the same page): agents need not hear it again
+        now = now with { ReportedAt = time.GetUtcNow() };
+        _presence[member.Id] = now;
+        await Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, null, null, false, now));
+    }
+
+    public Task PageActivityAsync(MemberRef customer, PageActivity activity)
+    {
+        var member = RequireMember(customer);
+        if (member.Role != Roles.Customer || S.Ended || !Guid.TryParse(member.Id, out var sessionId))
+            return Task.CompletedTask;
+        var relayed = new CustomerActivity(sessionId, member.Name, activity, time.GetUtcNow());
+        return Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, null, null, false, null, relayed));
+    }
+
+    public Task<IReadOnlyList<CustomerPresence>> GetCustomersAsync(MemberRef agent)
+    {
+        var member = RequireMember(agent);
+        if (member.Role != Roles.Agent)
+            throw new SupportGridException(ErrorCodes.NotMember, "Only agents see where the customers are.");
+        return Task.FromResult<IReadOnlyList<CustomerPresence>>(
+            Customers().Select(c => _presence.GetValueOrDefault(c.Id) ?? Presence(c)).ToList());
+    }
+
+    private const int MaxTitleLength = 300;
+
+    private IEnumerable<MemberRef> Customers() => S.Members.Where(m => m.Role == Roles.Customer);
+
+    private CustomerPresence Presence(MemberRef customer) =>
+        new(Guid.TryParse(customer.Id, out var id) ? id : Guid.Empty, customer.Name, null, null, null, 0, null, null);
+
+    private void MarkPending(MemberRef customer, ChannelEvent navigate)
+    {
+        var before = _presence.GetValueOrDefault(customer.Id) ?? Presence(customer);
+        _presence[customer.Id] = before with { NavigateSeq = navigate.Seq, NavigateUrl = navigate.Url, Navigation = NavigationStatus.Pending };
+    }
+
+    /// <summary>The channel's current page with <c>sg-join={code}</c> added: the link customers open to join.</summary>
+    private string? JoinUrl(string code)
+    {
+        if (S.CurrentUrl is null || !Uri.TryCreate(S.CurrentUrl, UriKind.Absolute, out var page))
+            return null;
+        var builder = new UriBuilder(page) { Fragment = "" };
+        var query = builder.Query.TrimStart('?');
+        builder.Query = (query.Length > 0 ? query + "&" : "") + "sg-join=" + JoinCodes.Display(code);
+        return builder.Uri.AbsoluteUri;
+    }
+
+    private static string NewCode()
+    {
+        Span<char> code = stackalloc char[JoinCodes.Length];
+        for (var i = 0; i < code.Length; i++)
+            code[i] = JoinCodes.Alphabet[System.Security.Cryptography.RandomNumberGenerator.GetInt32(JoinCodes.Alphabet.Length)];
+        return new string(code);
     }
 
     public Task SetTypingAsync(MemberRef from, bool isTyping)
@@ -181,16 +354,17 @@ public sealed class ChannelGrain(
 
     public Task<IReadOnlyList<ChannelEvent>> GetEventsAsync(MemberRef who, long afterSeq)
     {
-        RequireMember(who);
+        if (!S.FormerMembers.Any(m => m.Role == who.Role && m.Id == who.Id))
+            RequireMember(who);
         var skip = (int)Math.Clamp(afterSeq, 0, _events.Count);
         return Task.FromResult<IReadOnlyList<ChannelEvent>>(_events.GetRange(skip, _events.Count - skip));
     }
 
-    private ChannelEvent Append(string type, Participant from, string? text, string? url, string? clientMessageKey = null)
+    private ChannelEvent Append(string type, Participant from, string? text, string? url, string? clientMessageKey = null, string? to = null)
     {
         if (_events.Count >= options.Value.MaxChannelEvents)
             throw new SupportGridException(ErrorCodes.InvalidState, $"This chat has reached its limit of {options.Value.MaxChannelEvents} events.");
-        var evt = new ChannelEvent(_events.Count + 1, type, from, text, url, time.GetUtcNow());
+        var evt = new ChannelEvent(_events.Count + 1, type, from, text, url, time.GetUtcNow(), to);
         Store(evt, clientMessageKey);
         return evt;
     }

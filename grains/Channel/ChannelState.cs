@@ -17,6 +17,9 @@ public sealed class ChannelState
     [Id(4)] public Dictionary<string, long> ClientMessageIds { get; set; } = [];
     [Id(5)] public string? CurrentUrl { get; set; }
     [Id(6)] public bool Ended { get; set; }
+
+    /// <summary>Customers who left while the channel went on: they may still read the transcript (to resume and see their end).</summary>
+    [Id(7)] public List<MemberRef> FormerMembers { get; set; } = [];
 }
 
 /// <summary>

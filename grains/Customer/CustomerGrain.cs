@@ -21,6 +21,10 @@ namespace SupportGrid.Grains.Customer;
  * Abandonment: the grain counts the session's open connections by id (unique across gateways). A waiting customer whose
  * last connection closes keeps their place for AbandonGrace, so a reload or a brief network loss is not abandonment;
  * after it they leave the queue and the session ends as abandoned.
+ *
+ * Joining: a customer who comes with an agent's join code skips the queue. The code's grain says which channel (of which
+ * site) it leads to; the session is then the same as any other (token, resume, reports), it just starts connected.
+ * Ending a session in a channel with other customers only takes this customer out of it (the channel decides).
  */
 public sealed class CustomerGrain(
     [PersistentState("customer", GrainStorage.Name)] IPersistentState<CustomerState> state,
@@ -47,8 +51,7 @@ public sealed class CustomerGrain(
     {
         if (S.Status != SessionStatus.New)
             throw new SupportGridException(ErrorCodes.InvalidState, "This session has already started.");
-        var secret = RandomNumberGenerator.GetBytes(32);
-        var secretText = Convert.ToBase64String(secret).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var secretText = NewSecret();
         S.Request = request;
         S.SecretHash = Hash(secretText);
         S.Status = SessionStatus.Queued;
@@ -77,6 +80,47 @@ public sealed class CustomerGrain(
         }
         await state.WriteStateAsync();
         return new StartChatResult(SessionId, $"{SessionId:N}.{secretText}", position);
+    }
+
+    public async Task<JoinChatResult> JoinAsync(string code, ChatRequest request, IGatewayObserver gateway, string connectionId)
+    {
+        if (S.Status != SessionStatus.New)
+            throw new SupportGridException(ErrorCodes.InvalidState, "This session has already started.");
+        var normalized = JoinCodes.Normalize(code)
+            ?? throw new SupportGridException(ErrorCodes.InvalidCode, "That is not a join code (10 letters and digits, like ABCDE-FGHJK).");
+        var target = await GrainFactory.GetGrain<IJoinCodeGrain>(normalized).ResolveAsync();
+        if (target.Site != request.Site)
+            throw new SupportGridException(ErrorCodes.InvalidCode, "This join code is for another site.");
+        var channel = GrainFactory.GetGrain<IChannelGrain>(target.ChannelId);
+        var me = new MemberRef(Roles.Customer, SessionId.ToString(), request.Name);
+        // Joining fails if the chat ended meanwhile; then nothing of this session is kept.
+        var events = await channel.AddCustomerAsync(me);
+
+        var secretText = NewSecret();
+        S.Request = request with { Queue = QueueKey.Parse(target.Queue).Queue };
+        S.SecretHash = Hash(secretText);
+        S.Status = SessionStatus.Connected;
+        S.CreatedAt = time.GetUtcNow();
+        S.ChannelId = target.ChannelId;
+        S.AgentName = target.AgentName;
+        S.Gateways = [gateway];
+        S.Connections = [connectionId];
+        await state.WriteStateAsync();
+        records.Record(new SessionRequested(SessionId, S.CreatedAt, request.Site, target.Queue, CustomerOf(request), request.PageUrl, request.PageTitle));
+        records.Record(new SessionAccepted(SessionId, S.CreatedAt, target.AgentId, target.ChannelId));
+        return new JoinChatResult(SessionId, $"{SessionId:N}.{secretText}", target.ChannelId, target.AgentName, events, request.Site);
+    }
+
+    public Task ReportPageAsync(PageReport report)
+    {
+        RequireStarted();
+        return S.Status == SessionStatus.Connected ? Channel().ReportPageAsync(Me, report) : Task.CompletedTask;
+    }
+
+    public Task PageActivityAsync(PageActivity activity)
+    {
+        RequireStarted();
+        return S.Status == SessionStatus.Connected ? Channel().PageActivityAsync(Me, activity) : Task.CompletedTask;
     }
 
     public async Task<int> RequeueAsync(string queueKey, string? preferredAgentId, TransferInfo transfer)
@@ -259,8 +303,13 @@ public sealed class CustomerGrain(
                     gateway.SessionEndedAsync(SessionId, "You left the queue.", false).Ignore();
                 break;
             case SessionStatus.Connected:
-                await Channel().EndAsync(Me, $"{Me.Name} ended the chat.");
+                var channelEnded = await Channel().CustomerLeaveAsync(Me);
                 await MarkEndedAsync(SessionOutcome.Ended);
+                if (!channelEnded) // the others chat on; this customer's widgets hear that they are out
+                {
+                    foreach (var gateway in S.Gateways)
+                        gateway.SessionEndedAsync(SessionId, "You left the chat.", false).Ignore();
+                }
                 break;
         }
     }
@@ -314,6 +363,9 @@ public sealed class CustomerGrain(
     private IQueueGrain Queue() => GrainFactory.GetGrain<IQueueGrain>(QueueKey.For(S.Request!.Site, S.Request.Queue));
 
     private IChannelGrain Channel() => GrainFactory.GetGrain<IChannelGrain>(S.ChannelId!.Value);
+
+    private static string NewSecret() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 }

@@ -223,6 +223,8 @@ async function connect() {
     conn.on("ChatLeft", (channelId, reason) => onChatLeft(String(channelId), reason));
     conn.on("Invitation", invitation => upsertInvitation(invitation));
     conn.on("InvitationClosed", (channelId, reason) => onInvitationClosed(String(channelId), reason));
+    conn.on("CustomerPage", (channelId, presence) => onCustomerPage(String(channelId), presence));
+    conn.on("CustomerActivity", (channelId, activity) => onCustomerActivity(String(channelId), activity));
     conn.onreconnecting(() => {
       ui.status.disabled = true;
       setConnectionLine("Connection lost. Reconnecting…");
@@ -335,6 +337,7 @@ function applySnapshot(s, startedAt) {
     const chat = upsertChat(c);
     chatIds.add(chat.channelId);
     applyChatEvents(chat, Array.isArray(c.events) ? c.events : []);
+    loadCustomers(chat);
   }
   // A chat we show that the server no longer lists has ended while we were away: fetch its last events.
   for (const chat of state.chats.values()) {
@@ -497,6 +500,7 @@ async function acceptOffer(rec) {
     const chat = upsertChat({ ...result, queue: result?.queue ?? rec.offer.queue, pageTitle: rec.offer.pageTitle, transfer: rec.offer.transfer ?? null });
     // A transferred chat comes with its earlier history: every event is rendered.
     applyChatEvents(chat, Array.isArray(result?.events) ? result.events : []);
+    loadCustomers(chat);
     updateCapacity();
     chat.refs.input.focus();
     chat.el.scrollIntoView({ block: "nearest", behavior: "smooth" });
@@ -640,6 +644,9 @@ function createChat(channelId) {
     typingSentAt: 0,
     typingIdleTimer: 0,
     typingShowTimer: 0,
+    customers: new Map(), // sessionId -> { presence, el, refs } (see upsertCustomer)
+    customersLoading: null,
+    customersAgain: false,
     refs: {},
   };
   const r = chat.refs;
@@ -659,6 +666,12 @@ function createChat(channelId) {
   r.composer = h("form", { class: "composer" }, h("label", { for: `${id}-input`, class: "sr-only" }, "Message"), r.input, r.send);
   r.navUrl = h("input", { id: `${id}-nav`, type: "url", inputmode: "url", maxlength: 2048, placeholder: "https://shop.example/page", dataset: { sg: "nav-url" } });
   r.navSend = h("button", { type: "submit", class: "secondary", dataset: { sg: "nav-send" } }, "Send customer to this page");
+  r.customers = h("ul", { class: "customers", dataset: { sg: "customers" }, "aria-label": "Customers in this chat" });
+  r.createJoin = h("button", { type: "button", class: "secondary", dataset: { sg: "create-join-code" }, title: "A code and link that let more customers join this chat" }, "Invite customers");
+  r.joinCode = h("strong", { class: "join-code", dataset: { sg: "join-code" } });
+  r.joinLink = h("a", { target: "_blank", rel: "noopener noreferrer", dataset: { sg: "join-link" } });
+  r.joinExpires = h("span", { class: "muted", dataset: { sg: "join-expires" } });
+  r.joinInfo = h("p", { class: "join-info", dataset: { sg: "join-info" }, hidden: true }, "Code ", r.joinCode, " · link ", r.joinLink, " ", r.joinExpires);
   r.navForm = h("form", { class: "nav-form", novalidate: true }, h("label", { for: `${id}-nav` }, "Page URL"), r.navUrl, r.navSend);
   r.end = h("button", { type: "button", class: "danger", dataset: { sg: "end-chat" } }, "End chat");
   r.leave = h("button", { type: "button", class: "secondary", dataset: { sg: "leave-chat" }, title: "Leave the chat to the other agent in it" }, "Leave chat");
@@ -678,6 +691,7 @@ function createChat(channelId) {
     r.transferNote,
     r.details,
     h("p", { class: "page-link" }, r.openPage),
+    h("div", { class: "customers-box" }, r.customers, h("div", { class: "join-row" }, r.createJoin, r.joinInfo)),
     r.transcript, r.typing, r.endReason,
     r.composer,
     r.navForm,
@@ -701,6 +715,7 @@ function createChat(channelId) {
   r.input.addEventListener("input", () => onLocalTyping(chat));
   r.input.addEventListener("blur", () => stopTyping(chat));
   r.navForm.addEventListener("submit", ev => { ev.preventDefault(); navigateCustomer(chat); });
+  r.createJoin.addEventListener("click", () => createJoinCode(chat));
   r.end.addEventListener("click", () => endChat(chat));
   r.close.addEventListener("click", () => closeChat(chat));
   r.transferForm.addEventListener("submit", ev => { ev.preventDefault(); transferChat(chat); });
@@ -792,9 +807,15 @@ function applyChatEvents(chat, list, fromGetEvents = false) {
         if (!chat.el.contains(document.activeElement)) chat.refs.tabBadge.hidden = false;
       }
     } else if (evt.type === "navigate" && evt.url) {
-      chat.pageUrl = String(evt.url);
-      chat.pageTitle = "";
-      headerChanged = true;
+      markNavigationSent(chat, evt);
+      if (!evt.to) {
+        chat.pageUrl = String(evt.url);
+        chat.pageTitle = "";
+        headerChanged = true;
+      }
+    } else if ((evt.type === "joined" || evt.type === "left") && evt.from?.role === "customer") {
+      loadCustomers(chat); // someone came with the join code, or left
+
     } else if (evt.type === "ended") {
       endChatUi(chat, evt.text ? String(evt.text) : "");
     }
@@ -817,9 +838,13 @@ function renderChatEvent(chat, evt) {
     case "message":
       li.append(h("span", { class: "who" }, name || role || "?"), h("span", { class: "text" }, String(evt.text ?? "")), time);
       break;
-    case "navigate":
-      li.append(h("span", { class: "text" }, `${name || "Agent"} sent the customer to ${evt.url ?? ""}`), time);
+    case "navigate": {
+      const one = evt.to ? chat.customers.get(String(evt.to))?.presence?.name || "one customer" : "";
+      li.append(h("span", { class: "text" }, one
+        ? `${name || "Agent"} sent ${one} to ${evt.url ?? ""}`
+        : `${name || "Agent"} sent the customer to ${evt.url ?? ""}`), time);
       break;
+    }
     case "joined":
       li.append(h("span", { class: "text" }, evt.text || `${name || "Someone"} joined the chat.`), time);
       break;
@@ -884,7 +909,8 @@ function endChatUi(chat, reason, label = "ended") {
   r.state.textContent = label;
   chat.el.classList.add("ended");
   chat.tab.classList.add("ended");
-  for (const el of [r.input, r.send, r.navUrl, r.navSend, r.end, r.leave, r.transferTarget, r.transferNoteInput, r.transferSend, r.inviteSend]) el.disabled = true;
+  for (const b of r.customers.querySelectorAll("button")) b.disabled = true;
+  for (const el of [r.createJoin, r.input, r.send, r.navUrl, r.navSend, r.end, r.leave, r.transferTarget, r.transferNoteInput, r.transferSend, r.inviteSend]) el.disabled = true;
   r.input.placeholder = label === "left" ? "You are no longer in this chat." : "This chat has ended.";
   r.close.disabled = false;
   updateCapacity();
@@ -923,7 +949,7 @@ async function endChat(chat) {
   }
 }
 
-async function navigateCustomer(chat) {
+async function navigateCustomer(chat, sessionId = null) {
   if (chat.ended) return;
   const r = chat.refs;
   let url = r.navUrl.value.trim();
@@ -939,13 +965,152 @@ async function navigateCustomer(chat) {
   r.navSend.disabled = true;
   showChatError(chat, "");
   try {
-    const result = await invoke("NavigateCustomers", chat.channelId, url);
+    const result = sessionId
+      ? await invoke("NavigateCustomer", chat.channelId, sessionId, url)
+      : await invoke("NavigateCustomers", chat.channelId, url);
     r.navUrl.value = "";
     if (result && num(result.seq) > chat.lastSeq) setTimeout(() => { if (num(result.seq) > chat.lastSeq) fillGap(chat); }, 1500);
   } catch (err) {
     showChatError(chat, errorText(err));
   } finally {
     r.navSend.disabled = chat.ended;
+  }
+}
+
+// ----- customers of a chat: where each one is, and whether they followed (several with a join code) -----
+
+/** GetCustomers, single-flight per chat: the server's word on who is in the chat and where. */
+function loadCustomers(chat) {
+  if (chat.customersLoading) {
+    chat.customersAgain = true;
+    return chat.customersLoading;
+  }
+  chat.customersLoading = (async () => {
+    do {
+      chat.customersAgain = false;
+      if (!isConnected() || chat.ended) return;
+      try {
+        const list = await invoke("GetCustomers", chat.channelId);
+        const ids = new Set();
+        for (const p of Array.isArray(list) ? list : []) {
+          if (p?.sessionId == null) continue;
+          ids.add(String(p.sessionId));
+          upsertCustomer(chat, p, true);
+        }
+        for (const [id, c] of chat.customers) if (!ids.has(id)) { c.el.remove(); chat.customers.delete(id); }
+        renderNavLabel(chat);
+      } catch (err) {
+        if (!chat.ended) showChatError(chat, errorText(err));
+        return;
+      }
+    } while (chat.customersAgain);
+  })().finally(() => { chat.customersLoading = null; });
+  return chat.customersLoading;
+}
+
+function onCustomerPage(channelId, presence) {
+  const chat = state.chats.get(channelId);
+  if (!chat || chat.ended || presence?.sessionId == null) return;
+  upsertCustomer(chat, presence, false);
+  renderNavLabel(chat);
+}
+
+/** A navigation event: each customer it is for waits to report from the new page (unless they already did). */
+function markNavigationSent(chat, evt) {
+  for (const [id, c] of chat.customers) {
+    if (evt.to && String(evt.to) !== id) continue;
+    if (num(c.presence.navigateSeq) >= evt.seq) continue;
+    c.presence = { ...c.presence, navigateSeq: evt.seq, navigateUrl: evt.url, navigation: "pending" };
+    fillCustomer(c);
+  }
+}
+
+function upsertCustomer(chat, p, fromSnapshot) {
+  const id = String(p.sessionId);
+  let c = chat.customers.get(id);
+  if (c && !fromSnapshot && num(p.navigateSeq) < num(c.presence.navigateSeq)) {
+    p = { ...p, navigateSeq: c.presence.navigateSeq, navigateUrl: c.presence.navigateUrl, navigation: c.presence.navigation };
+  }
+  if (!c) {
+    const refs = {
+      name: h("strong", { dataset: { sg: "customer-name" } }),
+      page: h("span", { class: "customer-page", dataset: { sg: "customer-page" } }),
+      nav: h("span", { class: "customer-nav", dataset: { sg: "customer-nav" } }),
+      guide: h("span", { class: "customer-guide", dataset: { sg: "customer-guide" }, hidden: true }, "guiding off"),
+      activity: h("span", { class: "customer-activity", dataset: { sg: "customer-activity" } }),
+      one: h("button", { type: "button", class: "secondary small", dataset: { sg: "navigate-one" }, title: "Send only this customer to the page in the address field below" }, "Send only them"),
+    };
+    c = { presence: p, activity: {}, refs, el: h("li", { class: "customer", dataset: { sg: "customer", sessionId: id } }, refs.name, " ", refs.guide, " ", refs.nav, " ", refs.page, " ", refs.one, refs.activity) };
+    refs.one.addEventListener("click", () => navigateCustomer(chat, id));
+    chat.customers.set(id, c);
+    chat.refs.customers.append(c.el);
+  }
+  c.presence = p;
+  fillCustomer(c);
+}
+
+const NAV_TEXT = {
+  pending: "sent, waiting for the page",
+  followed: "followed",
+  not_followed: "could not follow (outside the site's origins)",
+};
+
+function fillCustomer(c) {
+  const p = c.presence;
+  c.refs.name.textContent = String(p.name || "Customer");
+  const status = p.navigation ? String(p.navigation) : "";
+  const guideOff = p.guided === false;
+  c.refs.guide.hidden = !guideOff;
+  c.refs.nav.textContent = status === "not_followed" && guideOff ? "did not follow (the customer turned guiding off)"
+    : status ? NAV_TEXT[status] ?? status : "";
+  c.refs.nav.dataset.status = status;
+  c.refs.nav.hidden = !status;
+  const where = [p.pageTitle, p.pageUrl].filter(Boolean).map(String).join(" — ");
+  c.refs.page.textContent = where ? `on ${where}` : "page not reported yet";
+  c.refs.page.title = p.pageUrl ? String(p.pageUrl) : "";
+}
+
+/** CustomerActivity: the latest of each kind (viewport, scroll, visibility, click, focus) under the customer's row. */
+function onCustomerActivity(channelId, a) {
+  const chat = state.chats.get(channelId);
+  const c = chat?.customers.get(String(a?.sessionId));
+  const act = a?.activity;
+  if (!c || !act?.kind) return;
+  c.activity[String(act.kind)] = act;
+  const parts = [];
+  const { viewport, scroll, visibility, click, focus } = c.activity;
+  if (viewport) parts.push(`viewport ${num(viewport.width)}×${num(viewport.height)}`);
+  if (scroll) parts.push(`scrolled to ${num(scroll.y)}${num(scroll.x) ? `, ${num(scroll.x)}` : ""}`);
+  if (visibility) parts.push(visibility.visible === false ? "tab hidden" : "tab visible");
+  if (click) parts.push(`clicked ${String(click.selector ?? "?")}${click.text ? ` "${String(click.text)}"` : ""}`);
+  if (focus) parts.push(`focus on ${String(focus.selector ?? "?")}`);
+  c.refs.activity.textContent = parts.join(" · ");
+}
+
+function renderNavLabel(chat) {
+  chat.refs.navSend.textContent = chat.customers.size > 1 ? "Send every customer to this page" : "Send customer to this page";
+  chat.refs.customers.classList.toggle("several", chat.customers.size > 1);
+}
+
+/** CreateJoinCode: a code and a link (the chat's current page with ?sg-join=CODE) that let more customers in. */
+async function createJoinCode(chat) {
+  if (chat.ended) return;
+  const r = chat.refs;
+  r.createJoin.disabled = true;
+  showChatError(chat, "");
+  try {
+    const j = await invoke("CreateJoinCode", chat.channelId);
+    r.joinCode.textContent = String(j?.code ?? "");
+    const u = httpUrl(j?.url);
+    r.joinLink.textContent = u ? u.href : "—";
+    if (u) r.joinLink.href = u.href; else r.joinLink.removeAttribute("href");
+    const expires = new Date(j?.expiresAt);
+    r.joinExpires.textContent = Number.isNaN(expires.getTime()) ? "" : `(valid until ${expires.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })})`;
+    r.joinInfo.hidden = false;
+  } catch (err) {
+    showChatError(chat, errorText(err));
+  } finally {
+    r.createJoin.disabled = chat.ended;
   }
 }
 

@@ -4,10 +4,28 @@
 // All text that comes from a user or from the server is rendered with textContent; no innerHTML anywhere.
 //
 // Session state lives in sessionStorage under `sg:${site}:session` so a chat survives page navigation and reloads:
-//   { v, token, sessionId, queue, status, position, wait, agentName, lastSeq, appliedNavigateSeq, events, suggested,
-//     followOrigins, transferring, open }   (transferring: the agent left to hand the chat on; waiting for the next one)
+//   { v, token, sessionId, queue, status, position, wait, agentName, lastSeq, appliedNavigateSeq, navSeq, navFollowed,
+//     guide, events, suggested, followOrigins, transferring, open }   (transferring: the agent left to hand the chat on)
 // Navigation is applied exactly once: appliedNavigateSeq is persisted *before* location.assign, and a navigate event
-// whose seq is <= appliedNavigateSeq is only ever rendered in the log, never applied again.
+// whose seq is <= appliedNavigateSeq is only ever rendered in the log, never applied again. A navigate event with `to`
+// set is for one customer of a channel with several: only the widget whose sessionId it names applies (or shows) it.
+//
+// Where the page is: after each load (once the session is resumed), each in-page navigation (history.pushState,
+// replaceState, popstate, hashchange) and each navigation shown as a link, the widget calls ReportPage with the URL,
+// the title and the last navigation it applied (navSeq) and whether it followed it (navFollowed), so the agent sees who
+// followed. Reports are coalesced (at most one per REPORT_MIN_INTERVAL_MS) and a repeat of the last one is not sent.
+//
+// Guiding (consent): the pre-chat form asks whether the agent may guide the browser (pre-ticked when the site's embed
+// tag says data-guide-consent="implicit"), and the chat view has a switch to stop or allow it at any time (store.guide).
+// Without it, every navigation is shown as a link, and reports say guided: false so the agent sees why.
+//
+// Page activity (only while connected and guided): scroll position and viewport size (each at most every
+// ACTIVITY_COALESCE_MS, the last value wins), tab visibility, clicks (a CSS selector and up to 80 characters of the
+// element's visible text; none inside [data-sg-mask]) and which field has focus (its selector; never its value) go to
+// PageActivity. The gateway relays at most 10 a second per connection.
+//
+// Joining: a page opened with ?sg-join=CODE (an agent's join link), or a code typed into the pre-chat form, joins the
+// agent's chat as a further customer (JoinChat) with a session of its own; the code is removed from the address bar.
 //
 // Before a new chat the module asks the queue whether it takes chats (GetAvailability). A closed queue (outside business
 // hours, or no agent available) gets an offline form instead of the pre-chat form: the shopper leaves a message
@@ -28,12 +46,23 @@ const TYPING_SHOW_MAX_MS = 8000;
 // A navigate event seen in the log (Message push or Resume catch-up) waits this long for the matching Navigate push,
 // which carries the authoritative `follow` flag, before it is applied on its own.
 const NAV_GRACE_MS = 400;
+const REPORT_MIN_INTERVAL_MS = 500;
+const JOIN_PARAM = "sg-join";
+const ACTIVITY_COALESCE_MS = 400;
+const MAX_ACTIVITY_TEXT = 80;
+
+/** The site's embed tag: data-guide-consent="implicit" makes guiding the default (the customer can still stop it). */
+function guideImplicit() {
+  const tag = document.querySelector('script[src*="widget.js"][data-site]');
+  return tag?.dataset.guideConsent === "implicit";
+}
 
 let widget = null;
 
 /** Entry point used by the loader: `open({ base, site, queue, auto })`. `auto` = resuming a stored session on page load. */
 export function open(cfg) {
   if (!widget) widget = new ChatWidget(cfg);
+  if (cfg.join) widget.offerJoin(String(cfg.join));
   widget.open(Boolean(cfg.auto));
   return widget;
 }
@@ -71,6 +100,25 @@ function timeLabel(at) {
 
 function pageTitle() {
   return String(document.title ?? "").trim().slice(0, MAX_PAGE_TITLE) || null;
+}
+
+/** A short CSS selector for an element: its id if it has one, else up to four levels of tag, classes and position. */
+function cssPath(el) {
+  const esc = v => (window.CSS?.escape ? window.CSS.escape(v) : String(v).replace(/[^a-zA-Z0-9_-]/g, "\\$&"));
+  const parts = [];
+  for (let node = el; node && node.nodeType === 1 && parts.length < 4; node = node.parentElement) {
+    if (node.id) { parts.unshift(`#${esc(node.id)}`); break; }
+    let part = node.localName;
+    const classes = [...node.classList].slice(0, 2);
+    if (classes.length) part += classes.map(c => `.${esc(c)}`).join("");
+    const parent = node.parentElement;
+    if (parent && [...parent.children].filter(c => c.localName === node.localName).length > 1) {
+      part += `:nth-of-type(${[...parent.children].filter(c => c.localName === node.localName).indexOf(node) + 1})`;
+    }
+    parts.unshift(part);
+    if (node.localName === "body") break;
+  }
+  return parts.join(" > ").slice(0, 300);
 }
 
 function positionText(position, wait) {
@@ -113,7 +161,13 @@ class ChatWidget {
     this.checkedAt = 0; // when the last availability answer came
     this.offlineSent = false; // a message was left: the thank-you stays until the page changes
     this.offlinePending = false; // LeaveMessage in flight
+    this.reportTimer = 0;
+    this.reportSentAt = 0;
+    this.lastReport = ""; // the last ReportPage sent, so an unchanged page is not reported twice
+    this.activityTimers = {}; // kind -> timer of a coalesced scroll/viewport event
     this.buildUi();
+    this.watchHistory();
+    this.watchActivity();
   }
 
   // ----- UI -----------------------------------------------------------------------------------------------------------
@@ -142,12 +196,20 @@ class ChatWidget {
     e.name = h("input", { id: `${ids}-name`, type: "text", required: true, maxlength: MAX_NAME, autocomplete: "name", dataset: { sg: "name" } });
     e.phone = h("input", { id: `${ids}-phone`, type: "tel", maxlength: 40, autocomplete: "tel", dataset: { sg: "phone" } });
     e.email = h("input", { id: `${ids}-email`, type: "email", maxlength: 254, autocomplete: "email", dataset: { sg: "email" } });
+    e.joinCode = h("input", { id: `${ids}-join`, type: "text", maxlength: 20, autocomplete: "off", spellcheck: "false", dataset: { sg: "join-code" } });
+    e.consent = h("input", { id: `${ids}-consent`, type: "checkbox", dataset: { sg: "consent" } });
+    e.consent.checked = guideImplicit();
     e.start = h("button", { type: "submit", class: "sg-primary", dataset: { sg: "start" } }, "Start chat");
-    e.prechat = h("form", { class: "sg-prechat", dataset: { sg: "prechat" }, novalidate: true },
-      h("p", { class: "sg-intro" }, "Tell us who you are and an agent will be with you shortly."),
-      h("label", { for: `${ids}-name` }, "Name"), e.name,
+    e.intro = h("p", { class: "sg-intro", dataset: { sg: "intro" } }, "Tell us who you are and an agent will be with you shortly.");
+    e.contact = h("div", { class: "sg-contact" },
       h("label", { for: `${ids}-phone` }, "Phone (optional)"), e.phone,
-      h("label", { for: `${ids}-email` }, "Email (optional)"), e.email,
+      h("label", { for: `${ids}-email` }, "Email (optional)"), e.email);
+    e.prechat = h("form", { class: "sg-prechat", dataset: { sg: "prechat" }, novalidate: true },
+      e.intro,
+      h("label", { for: `${ids}-name` }, "Name"), e.name,
+      e.contact,
+      h("label", { for: `${ids}-join` }, "Join code (if an agent gave you one)"), e.joinCode,
+      h("label", { class: "sg-check" }, e.consent, " Let the agent open pages of this site for me during the chat"),
       e.start);
 
     e.checking = h("p", { class: "sg-checking", dataset: { sg: "checking" }, role: "status", hidden: true }, "Checking who is available…");
@@ -179,8 +241,10 @@ class ChatWidget {
     e.composer = h("form", { class: "sg-composer", dataset: { sg: "composer" } },
       h("label", { for: `${ids}-msg`, class: "sg-sr" }, "Message"), e.input, e.send);
     e.end = h("button", { type: "button", class: "sg-link", dataset: { sg: "end" } }, "End chat");
+    e.guide = h("input", { type: "checkbox", dataset: { sg: "guide-toggle" } });
     e.chatView = h("section", { class: "sg-chat", dataset: { sg: "chat-view" }, hidden: true },
-      e.position, e.messages, e.typing, e.endedBox, e.composer, h("div", { class: "sg-actions" }, e.end));
+      e.position, e.messages, e.typing, e.endedBox, e.composer,
+      h("div", { class: "sg-actions" }, h("label", { class: "sg-check sg-guide" }, e.guide, " Agent may open pages for me"), e.end));
 
     e.error = h("p", { class: "sg-error", dataset: { sg: "error" }, role: "alert" });
     e.panel = h("div", { class: "sg-panel", role: "dialog", "aria-label": "Chat with us", dataset: { sg: "panel" }, hidden: true },
@@ -198,6 +262,8 @@ class ChatWidget {
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); this.sendMessage(); }
     });
     e.input.addEventListener("input", () => this.onLocalTyping());
+    e.joinCode.addEventListener("input", () => this.renderJoinMode());
+    e.guide.addEventListener("change", () => this.setGuide(e.guide.checked));
     e.input.addEventListener("blur", () => this.stopTyping());
     e.end.addEventListener("click", () => this.endChat());
     e.newChat.addEventListener("click", () => this.reset(true));
@@ -226,11 +292,37 @@ class ChatWidget {
     }
     this.setPanel(true);
     if (!this.store && !this.ended) {
-      this.checkAvailability(); // connects (and loads the client library) first
+      if (this.els.joinCode.value.trim()) this.showPrechat(); // joining an agent's chat: no queue to ask
+      else this.checkAvailability(); // connects (and loads the client library) first
       return;
     }
     loadSignalR(this.base).catch(err => this.showError(errorText(err))); // warm up: the user asked for the chat
     if (!auto) this.els.input.focus();
+  }
+
+  /** The page was opened with an agent's join link: take the code out of the address bar and offer to join. */
+  offerJoin(code) {
+    try {
+      const u = new URL(location.href);
+      if (u.searchParams.has(JOIN_PARAM)) {
+        u.searchParams.delete(JOIN_PARAM);
+        history.replaceState(history.state, "", u.href);
+      }
+    } catch { /* leave the address as it is */ }
+    if (this.store || this.ended || this.load()) return; // already in a chat: the code is not used
+    this.els.joinCode.value = code.slice(0, 20);
+    this.renderJoinMode();
+  }
+
+  /** The pre-chat form says "join" instead of "start" while a join code is filled in. */
+  renderJoinMode() {
+    const e = this.els;
+    const joining = Boolean(e.joinCode.value.trim());
+    e.contact.hidden = joining;
+    e.intro.textContent = joining
+      ? "An agent invited you to join their chat. Tell us your name to join."
+      : "Tell us who you are and an agent will be with you shortly.";
+    if (!this.startPending) e.start.textContent = joining ? "Join chat" : "Start chat";
   }
 
   /** Back/forward cache restored this page: the in-memory state may be older than what later pages stored. */
@@ -406,6 +498,8 @@ class ChatWidget {
       : status === "ended" ? "This chat has ended." : "Type your message…";
     e.end.hidden = this.ended;
     e.endedBox.hidden = !this.ended;
+    e.guide.checked = s?.guide !== false;
+    e.guide.disabled = this.ended;
   }
 
   scrollToEnd() {
@@ -418,11 +512,13 @@ class ChatWidget {
     const type = cls(evt.type);
     const role = cls(evt.from?.role);
     const name = String(evt.from?.name ?? "");
-    const el = h("div", { class: `sg-ev sg-${type} sg-from-${role}` });
+    const other = role === "customer" && !this.isOwn(evt);
+    const el = h("div", { class: `sg-ev sg-${type} sg-from-${other ? "other" : role}` });
     el.dataset.seq = String(evt.seq);
+    if (evt.type === "navigate" && !this.isForMe(evt)) return el; // another customer's: not shown (and not drawn)
     switch (evt.type) {
       case "message": {
-        if (role === "agent") el.append(h("span", { class: "sg-who" }, name || "Agent"));
+        if (role === "agent" || other) el.append(h("span", { class: "sg-who" }, name || (other ? "Customer" : "Agent")));
         el.append(h("span", { class: "sg-text" }, String(evt.text ?? "")));
         const t = timeLabel(evt.at);
         if (t) el.append(h("time", { datetime: String(evt.at) }, t));
@@ -489,6 +585,9 @@ class ChatWidget {
         agentName: typeof s.agentName === "string" ? s.agentName : null,
         lastSeq: num(s.lastSeq),
         appliedNavigateSeq: num(s.appliedNavigateSeq),
+        navSeq: num(s.navSeq),
+        navFollowed: s.navFollowed === true,
+        guide: s.guide !== false,
         events: Array.isArray(s.events) ? s.events.filter(x => x && Number.isFinite(x.seq)) : [],
         suggested: Array.isArray(s.suggested) ? s.suggested.filter(Number.isFinite) : [],
         followOrigins: Array.isArray(s.followOrigins) ? s.followOrigins.filter(x => typeof x === "string") : [],
@@ -598,6 +697,104 @@ class ChatWidget {
     if (!this.store || this.ended) return;
     await this.catchUp();
     this.flushOutbox();
+    this.lastReport = ""; // a new connection (a page load, a reconnect, maybe another gateway): say where we are again
+    this.reportPage();
+    this.sendViewport();
+  }
+
+  // ----- where the page is (ReportPage) -------------------------------------------------------------------------------
+
+  /** Reports the page soon (coalesced: at most one report per REPORT_MIN_INTERVAL_MS). */
+  reportPage() {
+    if (!this.store || this.ended || this.leaving) return;
+    if (this.reportTimer) return; // one is scheduled; it reads the page when it runs
+    const wait = Math.max(0, this.reportSentAt + REPORT_MIN_INTERVAL_MS - Date.now());
+    this.reportTimer = setTimeout(() => { this.reportTimer = 0; this.sendReport(); }, wait);
+  }
+
+  sendReport() {
+    const s = this.store;
+    if (!s || this.ended || this.leaving || s.status !== "connected" || !this.isConnected()) return;
+    const report = { url: location.href, title: pageTitle(), navigateSeq: num(s.navSeq), followed: s.navFollowed === true, guided: s.guide !== false };
+    const key = JSON.stringify(report);
+    if (key === this.lastReport) return;
+    this.lastReport = key;
+    this.reportSentAt = Date.now();
+    this.invoke("ReportPage", report).catch(err => {
+      this.lastReport = ""; // try again with the next report
+      console.warn("SupportGrid: page report failed:", errorText(err));
+    });
+  }
+
+  // ----- page activity (PageActivity) ---------------------------------------------------------------------------------
+
+  get sharesActivity() {
+    return Boolean(this.store) && !this.ended && !this.leaving && this.store.status === "connected" && this.store.guide !== false && this.isConnected();
+  }
+
+  sendActivity(activity) {
+    if (!this.sharesActivity) return;
+    this.invoke("PageActivity", activity).catch(err => console.warn("SupportGrid: page activity failed:", errorText(err)));
+  }
+
+  /** Scroll and viewport: the latest value once per ACTIVITY_COALESCE_MS. */
+  coalesce(kind, read) {
+    if (!this.sharesActivity || this.activityTimers[kind]) return;
+    this.activityTimers[kind] = setTimeout(() => {
+      this.activityTimers[kind] = 0;
+      this.sendActivity({ kind, ...read() });
+    }, ACTIVITY_COALESCE_MS);
+  }
+
+  watchActivity() {
+    const host = () => document.getElementById("sg-widget");
+    const outside = el => el instanceof Element && el !== host() && !host()?.contains(el);
+    addEventListener("scroll", () => this.coalesce("scroll", () => ({ x: Math.round(scrollX), y: Math.round(scrollY) })), { passive: true });
+    addEventListener("resize", () => this.coalesce("viewport", () => ({ width: innerWidth, height: innerHeight })), { passive: true });
+    document.addEventListener("visibilitychange", () => this.sendActivity({ kind: "visibility", visible: document.visibilityState === "visible" }));
+    document.addEventListener("click", ev => {
+      const el = ev.target;
+      if (!outside(el)) return;
+      const masked = Boolean(el.closest("[data-sg-mask], .rr-block, .rr-mask"));
+      const text = masked || el.matches("input, textarea, select") ? "" : String(el.innerText ?? el.textContent ?? "").replace(/\s+/g, " ").trim().slice(0, MAX_ACTIVITY_TEXT);
+      this.sendActivity({ kind: "click", selector: cssPath(el), text: text || null });
+    }, true);
+    document.addEventListener("focusin", ev => {
+      const el = ev.target;
+      if (outside(el) && el.matches("input, textarea, select, [contenteditable]")) this.sendActivity({ kind: "focus", selector: cssPath(el) });
+    }, true);
+  }
+
+  /** After the session is (re)bound: where the viewport is, so the agent starts with a picture. */
+  sendViewport() {
+    this.sendActivity({ kind: "viewport", width: innerWidth, height: innerHeight });
+    if (scrollX || scrollY) this.sendActivity({ kind: "scroll", x: Math.round(scrollX), y: Math.round(scrollY) });
+  }
+
+  /** The customer allows or stops guiding; the agent hears it with the next report (sent at once). */
+  setGuide(on) {
+    if (!this.store || this.ended) return;
+    this.store.guide = Boolean(on);
+    this.save();
+    this.renderStatus();
+    this.reportPage();
+  }
+
+  /** In-page navigations of single-page apps (pushState/replaceState, back/forward, hash changes) are reported too. */
+  watchHistory() {
+    if (window.__sgHistoryWatched) return;
+    window.__sgHistoryWatched = true;
+    for (const name of ["pushState", "replaceState"]) {
+      const original = history[name];
+      if (typeof original !== "function") continue;
+      history[name] = function (...args) {
+        const result = original.apply(this, args);
+        try { widget?.reportPage(); } catch { /* never break the site's navigation */ }
+        return result;
+      };
+    }
+    window.addEventListener("popstate", () => widget?.reportPage());
+    window.addEventListener("hashchange", () => widget?.reportPage());
   }
 
   async invoke(method, ...args) {
@@ -613,7 +810,9 @@ class ChatWidget {
     const name = e.name.value.trim();
     const phone = e.phone.value.trim();
     const email = e.email.value.trim();
+    const joinCode = e.joinCode.value.trim();
     if (!name) { this.showError("Please enter your name."); e.name.focus(); return; }
+    if (joinCode) { this.joinChat(name, joinCode); return; }
     if (name.length > MAX_NAME) { this.showError(`Your name can be at most ${MAX_NAME} characters.`); return; }
     if (email && !e.email.checkValidity()) { this.showError("Please enter a valid email address, or leave it empty."); e.email.focus(); return; }
     this.showError("");
@@ -647,6 +846,9 @@ class ChatWidget {
         agentName: null,
         lastSeq: 0,
         appliedNavigateSeq: 0,
+        navSeq: 0,
+        navFollowed: false,
+        guide: e.consent.checked,
         events: [],
         suggested: [],
         followOrigins: [],
@@ -670,6 +872,61 @@ class ChatWidget {
       this.startPending = false;
       e.start.disabled = false;
       e.start.textContent = "Start chat";
+    }
+  }
+
+  /** JoinChat: into the agent's chat with the code, as a further customer with a session of our own. */
+  async joinChat(name, code) {
+    const e = this.els;
+    this.showError("");
+    this.startPending = true;
+    this.pushBeforeStart = false;
+    e.start.disabled = true;
+    e.start.textContent = "Joining…";
+    try {
+      await this.connect();
+      const result = await this.invoke("JoinChat", { site: this.site, code, name, pageUrl: location.href, pageTitle: pageTitle() });
+      const events = Array.isArray(result?.events) ? result.events.filter(x => x && Number.isFinite(x.seq)) : [];
+      const upTo = events.reduce((m, x) => Math.max(m, x.seq), 0);
+      this.ended = false;
+      this.store = {
+        v: 1,
+        token: String(result.resumeToken),
+        sessionId: result.sessionId ?? null,
+        queue: this.queue,
+        status: "connected",
+        position: 0,
+        wait: 0,
+        agentName: result.agentName ? String(result.agentName) : null,
+        lastSeq: 0,
+        appliedNavigateSeq: upTo, // navigations from before we joined are history, not for us to follow
+        navSeq: 0,
+        navFollowed: false,
+        guide: e.consent.checked,
+        events: [],
+        suggested: [],
+        followOrigins: [],
+        transferring: false,
+        open: true,
+      };
+      e.joinCode.value = "";
+      this.renderJoinMode();
+      this.els.messages.replaceChildren();
+      this.showChatView();
+      this.applyEvents(events);
+      this.save();
+      this.renderStatus();
+      if (this.pushBeforeStart) this.catchUp();
+      this.reportPage();
+      this.sendViewport();
+      e.input.focus();
+    } catch (err) {
+      this.showError(errorText(err));
+      if (!this.store) this.wantConnected = false;
+    } finally {
+      this.startPending = false;
+      e.start.disabled = false;
+      this.renderJoinMode();
     }
   }
 
@@ -740,6 +997,9 @@ class ChatWidget {
     clearTimeout(this.navTimer);
     clearTimeout(this.typingIdleTimer);
     clearTimeout(this.typingShowTimer);
+    clearTimeout(this.reportTimer);
+    this.reportTimer = 0;
+    this.lastReport = "";
     this.navPending = null;
     this.clearStorage();
     this.store = null;
@@ -822,6 +1082,8 @@ class ChatWidget {
     this.save();
     this.renderStatus();
     if (!this.els.panel.hidden && this.els.prechat.hidden) this.els.input.focus();
+    this.reportPage(); // the agent sees where the customer is from the start
+    this.sendViewport();
     // The gateway follows AgentJoined with the channel's events; if they do not come, fetch them.
     const token = this.store.token;
     setTimeout(() => { if (this.store?.token === token && !this.ended && this.store.lastSeq === 0) this.catchUp(); }, 1500);
@@ -874,11 +1136,11 @@ class ChatWidget {
         }
       } else if (evt.type === "message") {
         this.removeDeliveredPending(evt.seq);
-        if (evt.from?.role !== "customer") {
+        if (!this.isOwn(evt)) {
           this.hideRemoteTyping();
           if (this.els.panel.hidden) this.bumpUnread();
         }
-      } else if (evt.type === "navigate" && evt.seq > this.store.appliedNavigateSeq) {
+      } else if (evt.type === "navigate" && evt.seq > this.store.appliedNavigateSeq && this.isForMe(evt)) {
         newestNav = evt;
       } else if (evt.type === "ended") {
         endedEvt = evt;
@@ -891,6 +1153,17 @@ class ChatWidget {
     if (newestNav) this.scheduleNavigation(newestNav);
     if (endedEvt) this.finish(endedEvt.text ? String(endedEvt.text) : null);
     else if (agentLeft && this.store.transferring) this.catchUp(); // the server's word on the status (queued or connected)
+  }
+
+  /** A message of this customer (another customer of the same chat has another id; events without ids are ours). */
+  isOwn(evt) {
+    if (evt.from?.role !== "customer") return false;
+    return !evt.from.id || !this.store?.sessionId || String(evt.from.id) === String(this.store.sessionId);
+  }
+
+  /** A navigation for every customer, or for this one. */
+  isForMe(evt) {
+    return !evt.to || (Boolean(this.store?.sessionId) && String(evt.to) === String(this.store.sessionId));
   }
 
   onRemoteTyping(from, isTyping) {
@@ -964,17 +1237,21 @@ class ChatWidget {
       return false;
     }
     s.appliedNavigateSeq = seq;
+    s.navSeq = seq;
     if (this.navPending && this.navPending.seq <= seq) {
       clearTimeout(this.navTimer);
       this.navPending = null;
     }
     const u = httpUrl(url);
-    const follows = follow && u !== null;
+    const follows = follow && u !== null && s.guide !== false;
     if (!follows) s.suggested.push(seq);
+    s.navFollowed = follows;
     const persisted = this.save();
+    if (follows && !persisted && !this.ended) { s.navFollowed = false; s.suggested.push(seq); this.save(); }
     if (follows && (persisted || this.ended)) {
       if (u.href.split("#")[0] === location.href.split("#")[0]) {
         if (u.hash && u.href !== location.href) location.hash = u.hash; // same document: scroll, no reload
+        this.reportPage();
         return false;
       }
       this.leaving = true;
@@ -990,6 +1267,7 @@ class ChatWidget {
     const logged = this.els.messages.querySelector(`[data-seq="${seq}"]`);
     this.renderSuggestion(url, logged);
     if (this.els.panel.hidden) this.bumpUnread();
+    this.reportPage(); // the agent sees that this customer could not follow
     return false;
   }
 
@@ -1122,7 +1400,8 @@ textarea { resize: none; }
 .sg-messages { flex: 1; overflow-y: auto; padding: 10px 14px; display: flex; flex-direction: column; gap: 6px; }
 .sg-ev { max-width: 85%; padding: 7px 10px; border-radius: 10px; white-space: pre-wrap; overflow-wrap: anywhere; }
 .sg-message.sg-from-customer { align-self: flex-end; background: #2155d6; color: #fff; }
-.sg-message.sg-from-agent { align-self: flex-start; background: #eef0f4; }
+.sg-message.sg-from-agent, .sg-message.sg-from-other { align-self: flex-start; background: #eef0f4; }
+.sg-message.sg-from-other { background: #f4efe6; }
 .sg-joined, .sg-left, .sg-ended, .sg-navigate, .sg-suggest, .sg-message.sg-from-system { align-self: center; max-width: 95%;
   background: none; color: #5b6473; font-size: 12px; text-align: center; }
 .sg-suggest { background: #eef3ff; color: #1d2330; font-size: 13px; }
@@ -1136,7 +1415,10 @@ textarea { resize: none; }
 .sg-endbox { padding: 10px 14px; border-top: 1px solid #e3e6eb; text-align: center; }
 .sg-end-reason { margin: 0 0 8px; }
 .sg-composer { display: flex; gap: 8px; padding: 8px 14px; border-top: 1px solid #e3e6eb; }
-.sg-actions { padding: 0 14px 8px; text-align: right; }
+.sg-actions { padding: 0 14px 8px; display: flex; justify-content: space-between; align-items: center; gap: 8px; }
+.sg-check { display: flex; align-items: center; gap: 6px; font-weight: normal !important; font-size: 12px; }
+.sg-check input { width: auto; }
+.sg-guide { color: #5b6473; }
 .sg-error { margin: 0; padding: 0 14px; color: #b3261e; font-size: 13px; }
 .sg-error:not(:empty) { padding: 6px 14px 10px; }
 .sg-checking { margin: 0; padding: 14px; color: #5b6473; }
