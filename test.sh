@@ -54,6 +54,7 @@ for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
 
 export SUPPORTGRID_TEST_REDIS="127.0.0.1:$redis_port"
 export SUPPORTGRID_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+export SUPPORTGRID_TEST_STRICT=1 # the cluster tests fail, not skip, if a store is missing
 echo "Test stores: Redis $SUPPORTGRID_TEST_REDIS, PostgreSQL 127.0.0.1:$pg_port"
 
 dotnet build SupportGrid.slnx -c Release

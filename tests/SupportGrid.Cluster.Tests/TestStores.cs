@@ -15,6 +15,12 @@ public static class TestStores
     /// <summary>Skips (with the reason) when the stores are not there: run <c>./test.sh</c>, which starts them.</summary>
     public static void Require()
     {
+        // Under ./test.sh (which starts the stores) a missing store is a failure, never a quiet skip.
+        if (Environment.GetEnvironmentVariable("SUPPORTGRID_TEST_STRICT") == "1")
+        {
+            _ = Redis;
+            _ = Postgres;
+        }
         Skip.If(string.IsNullOrEmpty(Environment.GetEnvironmentVariable(RedisVariable)) || string.IsNullOrEmpty(Environment.GetEnvironmentVariable(PostgresVariable)),
             $"Cluster tests need Redis and PostgreSQL: run ./test.sh (it starts both on 127.0.0.1) or set {RedisVariable} and {PostgresVariable}.");
     }
