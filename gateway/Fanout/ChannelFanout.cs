@@ -146,36 +146,36 @@ public sealed partial class ChannelFanout(
             if (item.Event is { } evt)
             {
                 if (customerConnections.Length > 0)
-                    await customers.Clients.Clients(customerConnections).Message(evt);
+                    await customers.Clients.EachAsync(customerConnections, c => c.Message(evt));
                 if (agentConnections.Length > 0)
-                    await agents.Clients.Clients(agentConnections).Message(item.ChannelId, evt);
+                    await agents.Clients.EachAsync(agentConnections, c => c.Message(item.ChannelId, evt));
                 if (evt.Type == EventTypes.Navigate && evt.Url is not null)
                     await RelayNavigationAsync(item.Site, evt, subscription.CustomerListeners);
                 if (evt.Type == EventTypes.Ended)
                 {
                     var reason = evt.Text ?? "The chat ended.";
                     if (customerConnections.Length > 0)
-                        await customers.Clients.Clients(customerConnections).ChatEnded(reason, false);
+                        await customers.Clients.EachAsync(customerConnections, c => c.ChatEnded(reason, false));
                     if (agentConnections.Length > 0)
-                        await agents.Clients.Clients(agentConnections).ChatEnded(item.ChannelId, reason);
+                        await agents.Clients.EachAsync(agentConnections, c => c.ChatEnded(item.ChannelId, reason));
                 }
             }
             else if (item.Activity is { } activity)
             {
                 if (agentConnections.Length > 0)
-                    await agents.Clients.Clients(agentConnections).CustomerActivity(item.ChannelId, activity);
+                    await agents.Clients.EachAsync(agentConnections, c => c.CustomerActivity(item.ChannelId, activity));
             }
             else if (item.Presence is { } presence)
             {
                 if (agentConnections.Length > 0)
-                    await agents.Clients.Clients(agentConnections).CustomerPage(item.ChannelId, presence);
+                    await agents.Clients.EachAsync(agentConnections, c => c.CustomerPage(item.ChannelId, presence));
             }
             else if (item.TypingFrom is { } from)
             {
                 if (from.Role == Roles.Customer && agentConnections.Length > 0)
-                    await agents.Clients.Clients(agentConnections).Typing(item.ChannelId, from, item.IsTyping);
+                    await agents.Clients.EachAsync(agentConnections, c => c.Typing(item.ChannelId, from, item.IsTyping));
                 else if (from.Role == Roles.Agent && customerConnections.Length > 0)
-                    await customers.Clients.Clients(customerConnections).Typing(from, item.IsTyping);
+                    await customers.Clients.EachAsync(customerConnections, c => c.Typing(from, item.IsTyping));
             }
         }
         catch (Exception e)
@@ -196,10 +196,10 @@ public sealed partial class ChannelFanout(
             if (only is null || listener.SessionId == only)
                 (sites.IsFollowable(site, url, listener.GatewayOrigin) ? follow : suggest).Add(connectionId);
         }
-        if (follow.Count > 0)
-            await customers.Clients.Clients(follow).Navigate(new NavigateCommand(evt.Url!, evt.Seq, true));
-        if (suggest.Count > 0)
-            await customers.Clients.Clients(suggest).Navigate(new NavigateCommand(evt.Url!, evt.Seq, false));
+        var followed = new NavigateCommand(evt.Url!, evt.Seq, true);
+        var suggested = followed with { Follow = false };
+        await customers.Clients.EachAsync(follow, c => c.Navigate(followed));
+        await customers.Clients.EachAsync(suggest, c => c.Navigate(suggested));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relaying an event of channel {ChannelId} failed")]

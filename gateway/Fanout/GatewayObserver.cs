@@ -46,10 +46,10 @@ public sealed class GatewayObserver(
         foreach (var (connectionId, info) in connections)
             await fanout.JoinAsync(channelId, connectionId, ChannelFanout.Listener.Customer(sessionId, info.GatewayOrigin));
         var ids = connections.Select(c => c.ConnectionId).ToList();
-        await customers.Clients.Clients(ids).AgentJoined(agentName);
+        await customers.Clients.EachAsync(ids, c => c.AgentJoined(agentName));
         var member = new MemberRef(Roles.Customer, sessionId.ToString(), "");
         foreach (var evt in await grains.GetGrain<IChannelGrain>(channelId).GetEventsAsync(member, 0))
-            await customers.Clients.Clients(ids).Message(evt);
+            await customers.Clients.EachAsync(ids, c => c.Message(evt));
     }
 
     public Task SessionEndedAsync(Guid sessionId, string reason, bool offerMessage) =>

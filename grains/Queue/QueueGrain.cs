@@ -47,6 +47,8 @@ public sealed partial class QueueGrain(
     private readonly Dictionary<Guid, IGrainTimer> _offerTimers = [];
     private readonly Dictionary<Guid, IGrainTimer> _claimTimers = [];
     private readonly Dictionary<Guid, int> _notifiedPositions = [];
+    // Index of S.OpenOffers by agent, so that dispatching and withdrawing cost what one agent holds, not what all hold.
+    private readonly Dictionary<string, HashSet<Guid>> _offersByAgent = [];
     private IGrainTimer? _positionTimer;
     private WaitingList _waiting = null!;
     private bool _positionsDirty;
@@ -71,9 +73,16 @@ public sealed partial class QueueGrain(
         S.Offers.Clear();
         // Offers survive in state; re-arm their deadlines (an overdue one fires at once).
         foreach (var (sessionId, offers) in S.OpenOffers)
+        {
+            foreach (var offer in offers)
+                IndexOffer(sessionId, offer.AgentId);
             ArmOfferTimer(sessionId, offers[0].ExpiresAt);
+        }
         foreach (var (sessionId, claim) in S.Claimed)
+        {
+            _waiting.Claim(sessionId); // still stored in its page until released
             ArmClaimTimer(sessionId, claim);
+        }
         _positionTimer = this.RegisterGrainTimer(TickAsync, _options.PositionUpdateInterval, _options.PositionUpdateInterval);
         _positionsDirty = _waiting.Count > 0;
     }
@@ -87,6 +96,7 @@ public sealed partial class QueueGrain(
         var (site, queue) = QueueKey.Parse(Key);
         var next = settings is null ? routing.Value.For(site, queue) : QueueRouting.From(settings, site, queue);
         S.Settings = settings is null ? null : next.ToSettings();
+        _softChanges = true; // the settings live in the queue's own record
         Apply(next);
         // Offers already open keep their round; from now on the new policy, fan-out and waits apply.
         Dispatch();
@@ -175,11 +185,11 @@ public sealed partial class QueueGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<QueueEntry> ClaimOfferAsync(Guid sessionId, string agentId)
+    public Task<QueueEntry> ClaimOfferAsync(Guid sessionId, string agentId)
     {
         if (OfferTo(sessionId, agentId) is null)
             throw new SupportGridException(ErrorCodes.OfferNotFound, "This chat is not offered to you any more (it timed out, was taken or the customer left).");
-        var entry = _waiting.Remove(sessionId)
+        var entry = _waiting.Claim(sessionId)
             ?? throw new InvalidOperationException($"Session {sessionId} has an offer but is not waiting.");
         foreach (var other in RemoveOffers(sessionId).Where(o => o.AgentId != agentId))
         {
@@ -197,17 +207,27 @@ public sealed partial class QueueGrain(
         UpdateDequeueRate();
         _positionsDirty = true;
         Dispatch();
-        await SaveAsync();
-        return entry;
+        // Nothing to write now: the customer stays in its page until the claim is released (see WaitingList), and the
+        // claim itself is soft state. So the one call every accept makes does not wait for the disk.
+        _softChanges = true;
+        return Task.FromResult(entry);
     }
 
-    public Task CompleteClaimAsync(Guid sessionId)
+    public async Task CompleteClaimAsync(Guid sessionId)
     {
         if (_claimTimers.Remove(sessionId, out var timer))
             timer.Dispose();
         if (S.Claimed.Remove(sessionId))
             _softChanges = true;
-        return Task.CompletedTask;
+        // The chat started: the customer leaves storage too (or, if a restart lost the claim, the serving order).
+        if (_waiting.Release(sessionId))
+        {
+            foreach (var offer in RemoveOffers(sessionId))
+                this.GetAgent(offer.AgentId).WithdrawOfferAsync(sessionId, "a colleague took it", false).Ignore();
+            S.Excluded.Remove(sessionId);
+            _notifiedPositions.Remove(sessionId);
+            await SaveAsync();
+        }
     }
 
     public async Task ReturnAsync(QueueEntry entry)
@@ -231,6 +251,7 @@ public sealed partial class QueueGrain(
         if (!S.Claimed.TryGetValue(sessionId, out var current) || current != lapsed)
             return Task.CompletedTask;
         S.Claimed.Remove(sessionId);
+        _waiting.Release(sessionId); // written with the next save; the customer grain returns them if the chat did not start
         _softChanges = true;
         LogClaimLapsed(logger, Key, sessionId, lapsed.AgentId);
         // The customer grain knows whether the chat started; if not, it comes back through ReturnAsync.
@@ -264,11 +285,13 @@ public sealed partial class QueueGrain(
     {
         // An agent may hold as many open offers from this queue as it has free slots; a candidate's FreeSlots is what is
         // left after its open offers, so least-busy counts offers as load and nobody is offered more than they can take.
-        var held = S.OpenOffers.Values.SelectMany(o => o).CountBy(o => o.AgentId).ToDictionary();
-        var open = S.Agents
-            .Select(a => new AgentCandidate(a.Key, a.Value.FreeSlots - held.GetValueOrDefault(a.Key), a.Value.Capacity, a.Value.IdleSince, a.Value.Skills))
-            .Where(c => c.FreeSlots > 0)
-            .ToList();
+        var open = new List<AgentCandidate>();
+        foreach (var (agentId, agent) in S.Agents)
+        {
+            var free = agent.FreeSlots - (_offersByAgent.TryGetValue(agentId, out var held) ? held.Count : 0);
+            if (free > 0)
+                open.Add(new AgentCandidate(agentId, free, agent.Capacity, agent.IdleSince, agent.Skills));
+        }
         if (open.Count == 0)
             return false;
         var offered = false;
@@ -303,6 +326,8 @@ public sealed partial class QueueGrain(
             }
             var expiresAt = now + _options.OfferTimeout;
             S.OpenOffers[entry.SessionId] = chosen.Select(agentId => new PendingOffer(agentId, expiresAt)).ToList();
+            foreach (var agentId in chosen)
+                IndexOffer(entry.SessionId, agentId);
             ArmOfferTimer(entry.SessionId, expiresAt);
             var waited = (int)Math.Max(0, (now - entry.EnqueuedAt).TotalSeconds);
             var chatOffer = new ChatOffer(entry.SessionId, Key, entry.Customer, entry.PageUrl, entry.PageTitle, waited, expiresAt, entry.Transfer);
@@ -340,8 +365,9 @@ public sealed partial class QueueGrain(
     /// <summary>Withdraws the agent's open offers beyond the first <paramref name="keep"/> (the newest go first).</summary>
     private void WithdrawOffersTo(string agentId, string reason, int keep = 0)
     {
-        var sessions = S.OpenOffers.Where(o => o.Value.Any(p => p.AgentId == agentId))
-            .OrderBy(o => o.Value[0].ExpiresAt).Select(o => o.Key).Skip(keep).ToList();
+        if (!_offersByAgent.TryGetValue(agentId, out var held) || held.Count <= keep)
+            return;
+        var sessions = held.OrderBy(sessionId => S.OpenOffers[sessionId][0].ExpiresAt).Skip(keep).ToList();
         foreach (var sessionId in sessions)
         {
             RemoveOffer(sessionId, agentId);
@@ -358,7 +384,11 @@ public sealed partial class QueueGrain(
     {
         if (_offerTimers.Remove(sessionId, out var timer))
             timer.Dispose();
-        return S.OpenOffers.Remove(sessionId, out var offers) ? offers : [];
+        if (!S.OpenOffers.Remove(sessionId, out var offers))
+            return [];
+        foreach (var offer in offers)
+            UnindexOffer(sessionId, offer.AgentId);
+        return offers;
     }
 
     /// <summary>Removes one agent's offer of the customer; the customer is free for the next round when none is left.</summary>
@@ -367,8 +397,22 @@ public sealed partial class QueueGrain(
         if (!S.OpenOffers.TryGetValue(sessionId, out var offers))
             return;
         offers.RemoveAll(o => o.AgentId == agentId);
+        UnindexOffer(sessionId, agentId);
         if (offers.Count == 0)
             RemoveOffers(sessionId);
+    }
+
+    private void IndexOffer(Guid sessionId, string agentId)
+    {
+        if (!_offersByAgent.TryGetValue(agentId, out var sessions))
+            _offersByAgent[agentId] = sessions = [];
+        sessions.Add(sessionId);
+    }
+
+    private void UnindexOffer(Guid sessionId, string agentId)
+    {
+        if (_offersByAgent.TryGetValue(agentId, out var sessions) && sessions.Remove(sessionId) && sessions.Count == 0)
+            _offersByAgent.Remove(agentId);
     }
 
     private void Exclude(Guid sessionId, string agentId)
@@ -404,8 +448,10 @@ public sealed partial class QueueGrain(
      * What is written when
      * --------------------
      * The queue grain is one thread for a whole queue, and a call that awaits its write holds the queue meanwhile. So only
-     * changes of who waits are written before the call returns (enqueue, leave, claim, return, settings): a customer told
-     * "you are queued" or an agent told "the chat is yours" can rely on it. The rest is soft state that the agents and
+     * changes of who waits are written before the call returns (enqueue, leave, chat started, return, settings), and only
+     * the pages that changed, not the queue's own record (see WaitingList): a customer told "you are queued" can rely on
+     * it. A claim writes nothing: the customer stays stored until the chat started, so a restart in between offers them
+     * again, and the customer grain, which takes one agent only, settles who gets the chat. The rest is soft state that the agents and
      * timers rebuild: agents' free slots (every agent reports again on any change), open offers and declines, confirmed
      * claims. It is written with the next write of the queue or by the one-second tick, whichever comes first, so a lost
      * silo loses at most a second of it. What that can cost is bounded: an offer the queue forgot cannot be claimed (the
@@ -414,8 +460,9 @@ public sealed partial class QueueGrain(
      */
     private Task SaveAsync()
     {
+        var wholeRecord = _softChanges;
         _softChanges = false;
-        return _waiting.SaveAsync();
+        return _waiting.SaveAsync(wholeRecord);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

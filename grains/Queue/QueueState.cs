@@ -43,7 +43,7 @@ public sealed class QueueState
 [GenerateSerializer, Alias("sg.WaitingPage")]
 public sealed class WaitingPage
 {
-    public const int Size = 256;
+    public const int Size = 32;
 
     [Id(0)] public Dictionary<Guid, QueueEntry> Entries { get; set; } = [];
 }

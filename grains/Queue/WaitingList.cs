@@ -8,10 +8,18 @@ namespace SupportGrid.Grains.Queue;
 /// in storage, in pages by arrival (<see cref="WaitingPage"/>), so adding or removing one customer writes one page of at
 /// most <see cref="WaitingPage.Size"/> entries however long the queue is. Every operation is O(log n) plus a memory move.
 /// </summary>
+/// <remarks>
+/// A claimed customer (an agent is starting the chat) leaves the serving order at once but stays in its page until the
+/// claim is released (<see cref="Release"/>: the chat started, or the claim lapsed). Claiming therefore writes nothing,
+/// and a queue that restarts in between finds the customer waiting again rather than lost: the customer grain accepts
+/// only one agent, so offering them again cannot give the chat to two.
+/// The queue's own record (the page list) is written only when the page list changes or the caller asks for it.
+/// </remarks>
 public sealed class WaitingList(IPersistentState<QueueState> state, StatePages<WaitingPage> pages, WaitingOrder order)
 {
     private readonly List<QueueEntry> _ordered = [];
     private readonly Dictionary<Guid, (QueueEntry Entry, long Arrival)> _bySession = [];
+    private readonly Dictionary<Guid, long> _claimed = [];
 
     private QueueState S => state.State;
 
@@ -31,8 +39,7 @@ public sealed class WaitingList(IPersistentState<QueueState> state, StatePages<W
     {
         var arrival = S.NextArrival++;
         var page = arrival / WaitingPage.Size;
-        pages.Change(page).Entries[entry.SessionId] = entry;
-        S.WaitingPages.Add(page);
+        pages.Change(page).Entries[entry.SessionId] = entry; // listed in the record by the next save
         return Insert(entry, arrival);
     }
 
@@ -46,6 +53,27 @@ public sealed class WaitingList(IPersistentState<QueueState> state, StatePages<W
         return held.Entry;
     }
 
+    /// <summary>Takes a waiting customer out of the serving order, keeping it stored until <see cref="Release"/>.</summary>
+    public QueueEntry? Claim(Guid sessionId)
+    {
+        if (!_bySession.Remove(sessionId, out var held))
+            return null;
+        _ordered.RemoveAt(_ordered.BinarySearch(held.Entry, order));
+        _claimed[sessionId] = held.Arrival;
+        return held.Entry;
+    }
+
+    /// <summary>Forgets a customer for good: a claimed one, or (after a restart lost the claim) a waiting one.</summary>
+    public bool Release(Guid sessionId)
+    {
+        if (_claimed.Remove(sessionId, out var arrival))
+        {
+            pages.Change(arrival / WaitingPage.Size).Entries.Remove(sessionId);
+            return true;
+        }
+        return Remove(sessionId) is not null;
+    }
+
     /// <summary>Reads the pages at activation; moves a queue stored by the first version (all in one record) into pages.</summary>
     public async Task LoadAsync()
     {
@@ -54,18 +82,24 @@ public sealed class WaitingList(IPersistentState<QueueState> state, StatePages<W
             foreach (var (sessionId, entry) in page.Entries)
                 if (!_bySession.ContainsKey(sessionId))
                     Insert(entry, number * WaitingPage.Size); // the arrival's page is all that matters once stored
+        // NextArrival is written with the record, not with every page: start past every stored page.
+        if (S.WaitingPages.Count > 0)
+            S.NextArrival = Math.Max(S.NextArrival, (S.WaitingPages.Max() + 1) * WaitingPage.Size);
         if (S.Waiting.Count == 0)
             return;
         foreach (var entry in S.Waiting.Where(e => !Contains(e.SessionId)))
             Add(entry);
         S.Waiting = [];
-        await SaveAsync();
+        await SaveAsync(wholeRecord: true);
     }
 
-    /// <summary>Writes the changed pages, then the queue's own record (which lists the pages).</summary>
-    public async Task SaveAsync()
+    /// <summary>Writes the changed pages, then the queue's own record (which lists the pages) if the list changed or
+    /// <paramref name="wholeRecord"/>.</summary>
+    public async Task SaveAsync(bool wholeRecord)
     {
         await pages.WriteChangedAsync(page => page.Entries.Count == 0);
+        if (!wholeRecord && S.WaitingPages.SetEquals(pages.Numbers))
+            return;
         S.WaitingPages = pages.Numbers.ToHashSet();
         await state.WriteStateAsync();
     }

@@ -23,7 +23,7 @@ public sealed class StoredStateTests(ClusterFixture fixture)
     [Fact]
     public async Task AQueueOfSixHundredKeepsItsServingOrderAcrossReactivationAndWritesSmallRecords()
     {
-        const int customers = 600; // more than two pages of 256
+        const int customers = 600; // many pages
         var queue = _client.GetGrain<IQueueGrain>(QueueKey.For(_site, "sales"));
         var gateway = GatewayRef();
         for (var batch = 0; batch < customers; batch += 50)
@@ -45,11 +45,11 @@ public sealed class StoredStateTests(ClusterFixture fixture)
         await DeactivateEverythingIdleAsync();
         Assert.Equal(before.Where(id => id != leaving), (await queue.GetSnapshotAsync()).Waiting);
 
-        // The queue's own record stays small; the waiting customers are in pages of at most 256.
+        // The queue's own record stays small; the waiting customers are in pages of at most WaitingPage.Size.
         var sizes = await RecordSizesAsync($"%{_site}/sales");
         Assert.True(sizes["queue"] < 4_096, $"the queue's record is {sizes["queue"]} bytes");
         var pages = sizes.Where(s => s.Key.StartsWith("queue-waiting-", StringComparison.Ordinal)).Select(s => s.Value).ToList();
-        Assert.Equal(3, pages.Count);
+        Assert.Equal((customers + Queue.WaitingPage.Size - 1) / Queue.WaitingPage.Size, pages.Count);
         Assert.True(pages.Max() < pages.Sum() / 2, $"largest page {pages.Max()} of {pages.Sum()} bytes");
     }
 
@@ -82,6 +82,53 @@ public sealed class StoredStateTests(ClusterFixture fixture)
 
         var sizes = await RecordSizesAsync($"%{accepted.ChannelId:N}%");
         Assert.Equal(4, sizes.Keys.Count(k => k.StartsWith("channel-events-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task AClaimThatOutlivesAQueueReactivationStaysOutOfTheServingOrderAndItsCompletionForgetsTheCustomer()
+    {
+        var agentId = $"{_site}-claimer";
+        var queueKey = QueueKey.For(_site, "sales");
+        var queue = _client.GetGrain<IQueueGrain>(queueKey);
+        await _client.GetGrain<IAgentGrain>(agentId).ConnectAsync("conn-a", new AgentProfile(agentId, "Alice", 1, [queueKey]), GatewayRef());
+        await _client.GetGrain<IAgentGrain>(agentId).SetStatusAsync(AgentStatus.Available);
+        var claimed = Guid.NewGuid();
+        var waiting = Guid.NewGuid();
+        await _client.GetGrain<ICustomerGrain>(claimed).StartAsync(
+            new ChatRequest(_site, "sales", "Dana", null, null, "https://shop.example/", null, null, false, null), GatewayRef(), "conn-c1");
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.SessionId == claimed);
+        await _client.GetGrain<ICustomerGrain>(waiting).StartAsync(
+            new ChatRequest(_site, "sales", "Eve", null, null, "https://shop.example/", null, null, false, null), GatewayRef(), "conn-c2");
+
+        // The claim is the agent grain's first step of an accept; the queue keeps the customer stored until it completes.
+        await queue.ClaimOfferAsync(claimed, agentId);
+        Assert.Equal([waiting], (await queue.GetSnapshotAsync()).Waiting);
+        await DeactivateEverythingIdleAsync();
+        Assert.Equal([waiting], (await queue.GetSnapshotAsync()).Waiting);
+
+        await queue.CompleteClaimAsync(claimed);
+        await DeactivateEverythingIdleAsync();
+        Assert.Equal([waiting], (await queue.GetSnapshotAsync()).Waiting);
+    }
+
+    [Fact]
+    public async Task ACompletionAfterTheQueueLostItsClaimTakesTheCustomerOutOfTheQueue()
+    {
+        var queueKey = QueueKey.For(_site, "sales");
+        var queue = _client.GetGrain<IQueueGrain>(queueKey);
+        var first = Guid.NewGuid();
+        var second = Guid.NewGuid();
+        foreach (var (session, name) in new[] { (first, "Dana"), (second, "Eve") })
+            await _client.GetGrain<ICustomerGrain>(session).StartAsync(
+                new ChatRequest(_site, "sales", name, null, null, "https://shop.example/", null, null, false, null), GatewayRef(), "conn-" + name);
+        Assert.Equal([first, second], (await queue.GetSnapshotAsync()).Waiting);
+
+        // As after a restart that lost the claim between an agent's claim and its completion: the chat started, so the
+        // customer must not be offered again.
+        await queue.CompleteClaimAsync(first);
+        Assert.Equal([second], (await queue.GetSnapshotAsync()).Waiting);
+        await DeactivateEverythingIdleAsync();
+        Assert.Equal([second], (await queue.GetSnapshotAsync()).Waiting);
     }
 
     /// <summary>Size of each stored record whose grain id matches <paramref name="grainIdPattern"/>, by state name.</summary>
