@@ -49,6 +49,9 @@ public sealed partial class QueueGrain(
     private readonly Dictionary<Guid, int> _notifiedPositions = [];
     // Index of S.OpenOffers by agent, so that dispatching and withdrawing cost what one agent holds, not what all hold.
     private readonly Dictionary<string, HashSet<Guid>> _offersByAgent = [];
+    // When each agent was last offered a customer: an agent who was just offered one is no longer "idle", so the next
+    // customer goes to the next agent instead of piling every waiting customer on the one idle longest.
+    private readonly Dictionary<string, DateTimeOffset> _lastOfferedAt = [];
     private IGrainTimer? _positionTimer;
     private WaitingList _waiting = null!;
     private bool _positionsDirty;
@@ -176,6 +179,7 @@ public sealed partial class QueueGrain(
 
     public Task AgentUnavailableAsync(string agentId)
     {
+        _lastOfferedAt.Remove(agentId);
         if (S.Agents.Remove(agentId))
         {
             WithdrawOffersTo(agentId, "agent unavailable");
@@ -289,12 +293,14 @@ public sealed partial class QueueGrain(
         foreach (var (agentId, agent) in S.Agents)
         {
             var free = agent.FreeSlots - (_offersByAgent.TryGetValue(agentId, out var held) ? held.Count : 0);
+            var idleSince = _lastOfferedAt.TryGetValue(agentId, out var offeredAt) && offeredAt > agent.IdleSince ? offeredAt : agent.IdleSince;
             if (free > 0)
-                open.Add(new AgentCandidate(agentId, free, agent.Capacity, agent.IdleSince, agent.Skills));
+                open.Add(new AgentCandidate(agentId, free, agent.Capacity, idleSince, agent.Skills));
         }
         if (open.Count == 0)
             return false;
         var offered = false;
+        var offers = 0;
         var now = time.GetUtcNow();
         foreach (var entry in _waiting.InOrder)
         {
@@ -315,12 +321,14 @@ public sealed partial class QueueGrain(
             if (chosen.Count == 0)
                 continue;
             offered = true;
+            var stamp = now.AddTicks(++offers); // distinct, so that agents offered in this round take turns
             for (var i = open.Count - 1; i >= 0; i--)
             {
                 if (!chosen.Contains(open[i].AgentId))
                     continue;
+                _lastOfferedAt[open[i].AgentId] = stamp;
                 if (open[i].FreeSlots > 1)
-                    open[i] = open[i] with { FreeSlots = open[i].FreeSlots - 1 };
+                    open[i] = open[i] with { FreeSlots = open[i].FreeSlots - 1, IdleSince = stamp };
                 else
                     open.RemoveAt(i);
             }

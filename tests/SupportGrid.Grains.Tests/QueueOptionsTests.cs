@@ -53,6 +53,24 @@ public sealed class QueueOptionsTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AnAgentJustOfferedAChatIsNoLongerTheLongestIdleSoTheNextCustomerGoesToAnother()
+    {
+        // Both agents have room for two; without this rule the agent idle longest would get both customers.
+        var site = "spread" + Guid.NewGuid().ToString("N")[..8];
+        var agents = new[] { site + "-a", site + "-b" };
+        foreach (var id in agents)
+            await AvailableAgentAsync(id, site + "/sales");
+
+        var first = await StartAsync(site);
+        var firstOffer = await _gateway.WaitForAsync(p => p.Kind == "offer" && p.SessionId == first);
+        var second = await StartAsync(site);
+        var secondOffer = await _gateway.WaitForAsync(p => p.Kind == "offer" && p.SessionId == second);
+
+        Assert.NotEqual(firstOffer.AgentId, secondOffer.AgentId);
+        Assert.Equal(agents, new[] { firstOffer.AgentId!, secondOffer.AgentId! }.Order());
+    }
+
+    [Fact]
     public async Task ACustomerWhoWaitsTooLongMovesToTheOverflowQueueThenIsAskedToLeaveAMessage()
     {
         // overflow/sales: MaxWait 1 s, then overflow/help; overflow/help: MaxWait 1.5 s and no overflow. Nobody serves either.
