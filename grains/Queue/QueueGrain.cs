@@ -104,7 +104,7 @@ public sealed partial class QueueGrain(
         // Offers already open keep their round; from now on the new policy, fan-out and waits apply.
         Dispatch();
         _positionsDirty = true;
-        await SaveAsync();
+        await SaveAsync(wholeRecord: true);
         return await GetSettingsAsync();
     }
 
@@ -449,7 +449,7 @@ public sealed partial class QueueGrain(
         Overflow();
         PushPositions();
         if (_softChanges)
-            await SaveAsync();
+            await SaveAsync(wholeRecord: true);
     }
 
     /*
@@ -461,22 +461,24 @@ public sealed partial class QueueGrain(
      * it. A claim writes nothing: the customer stays stored until the chat started, so a restart in between offers them
      * again, and the customer grain, which takes one agent only, settles who gets the chat. The rest is soft state that the agents and
      * timers rebuild: agents' free slots (every agent reports again on any change), open offers and declines, confirmed
-     * claims. It is written with the next write of the queue or by the one-second tick, whichever comes first, so a lost
-     * silo loses at most a second of it. What that can cost is bounded: an offer the queue forgot cannot be claimed (the
+     * claims. It is written by the one-second tick (or with a change of the page list), so a lost silo loses at most a
+     * second of it; the queue's record holds every open offer, so writing it with every change of who waits would make
+     * each enqueue cost as much as all open offers. What that can cost is bounded: an offer the queue forgot cannot be claimed (the
      * agent is told it is gone) and the customer is offered again; a claim the queue forgot it confirmed lapses into a
      * question to the customer grain, which answers that the chat started.
      */
-    private Task SaveAsync()
+    private async Task SaveAsync(bool wholeRecord = false)
     {
-        var wholeRecord = _softChanges;
+        var soft = _softChanges;
         _softChanges = false;
-        return _waiting.SaveAsync(wholeRecord);
+        if (!await _waiting.SaveAsync(wholeRecord))
+            _softChanges |= soft; // still to be written by the tick
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         if (_softChanges)
-            await SaveAsync();
+            await SaveAsync(wholeRecord: true);
     }
 
     /// <summary>

@@ -94,14 +94,15 @@ public sealed class WaitingList(IPersistentState<QueueState> state, StatePages<W
     }
 
     /// <summary>Writes the changed pages, then the queue's own record (which lists the pages) if the list changed or
-    /// <paramref name="wholeRecord"/>.</summary>
-    public async Task SaveAsync(bool wholeRecord)
+    /// <paramref name="wholeRecord"/>; returns whether it wrote the record.</summary>
+    public async Task<bool> SaveAsync(bool wholeRecord)
     {
         await pages.WriteChangedAsync(page => page.Entries.Count == 0);
         if (!wholeRecord && S.WaitingPages.SetEquals(pages.Numbers))
-            return;
+            return false;
         S.WaitingPages = pages.Numbers.ToHashSet();
         await state.WriteStateAsync();
+        return true;
     }
 
     private int Insert(QueueEntry entry, long arrival)
