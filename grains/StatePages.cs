@@ -71,14 +71,15 @@ public sealed class StatePages<TPage> where TPage : class, new()
     {
         if (_dirty.Count == 0)
             return;
+        // Everything is decided and serialized before the first await, so a reentrant grain may change pages meanwhile:
+        // a page changed during the write is dirty again and goes with the next one.
         var writes = new List<Task>(_dirty.Count);
-        var removed = new List<long>();
         foreach (var number in _dirty)
         {
             var page = _pages[number];
             if (page.State is null || isEmpty(page.State))
             {
-                removed.Add(number);
+                _pages.Remove(number);
                 if (page.RecordExists)
                     writes.Add(_storage.ClearStateAsync(Name(number), _grainId, page));
             }
@@ -87,10 +88,17 @@ public sealed class StatePages<TPage> where TPage : class, new()
                 writes.Add(_storage.WriteStateAsync(Name(number), _grainId, page));
             }
         }
-        await Task.WhenAll(writes);
+        var written = _dirty.Where(_pages.ContainsKey).ToList();
         _dirty.Clear();
-        foreach (var number in removed)
-            _pages.Remove(number);
+        try
+        {
+            await Task.WhenAll(writes);
+        }
+        catch
+        {
+            _dirty.UnionWith(written.Where(_pages.ContainsKey)); // tried again with the next write
+            throw;
+        }
     }
 
     private string Name(long number) => $"{_prefix}-{number}";

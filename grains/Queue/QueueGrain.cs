@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SupportGrid.GrainInterfaces;
@@ -29,6 +30,7 @@ namespace SupportGrid.Grains.Queue;
  * Positions are not pushed per dequeue: a timer sends changed positions at most once per PositionUpdateInterval, and the
  * same tick re-runs the dispatch so that time-based eligibility (affinity expiry, skills relaxation) takes effect.
  */
+[Reentrant] // see "What is written when": a call's changes are made before its only await, the write
 public sealed partial class QueueGrain(
     [PersistentState("queue", GrainStorage.Name)] IPersistentState<QueueState> state,
     IOptions<FlowOptions> options,
@@ -56,6 +58,7 @@ public sealed partial class QueueGrain(
     private WaitingList _waiting = null!;
     private bool _positionsDirty;
     private bool _softChanges;
+    private CoalescedWrites _writes = null!;
 
     private QueueState S => state.State;
     private string Key => this.GetPrimaryKeyString();
@@ -68,6 +71,7 @@ public sealed partial class QueueGrain(
         _hours = settings.Hours.GetValueOrDefault(site);
         _order = new WaitingOrder(entry => settings.PriorityOf(entry.Customer.Tier));
         _waiting = new WaitingList(state, new StatePages<WaitingPage>(ServiceProvider, this.GetGrainId(), "queue-waiting"), _order);
+        _writes = new CoalescedWrites(WriteAsync);
         await _waiting.LoadAsync();
         if (S.SecondsPerDequeue <= 0)
             S.SecondsPerDequeue = _options.InitialSecondsPerPosition.TotalSeconds;
@@ -455,7 +459,9 @@ public sealed partial class QueueGrain(
     /*
      * What is written when
      * --------------------
-     * The queue grain is one thread for a whole queue, and a call that awaits its write holds the queue meanwhile. So only
+     * The queue grain is one thread for a whole queue. It is reentrant so that calls go on while a write is under way:
+     * each call makes all its changes before its one await, the write, and writes are coalesced (CoalescedWrites: one in
+     * flight, the next one takes every change made meanwhile), so a busy queue writes once per storage round trip. Only
      * changes of who waits are written before the call returns (enqueue, leave, chat started, return, settings), and only
      * the pages that changed, not the queue's own record (see WaitingList): a customer told "you are queued" can rely on
      * it. A claim writes nothing: the customer stays stored until the chat started, so a restart in between offers them
@@ -467,7 +473,9 @@ public sealed partial class QueueGrain(
      * agent is told it is gone) and the customer is offered again; a claim the queue forgot it confirmed lapses into a
      * question to the customer grain, which answers that the chat started.
      */
-    private async Task SaveAsync(bool wholeRecord = false)
+    private Task SaveAsync(bool wholeRecord = false) => _writes.WriteAsync(wholeRecord);
+
+    private async Task WriteAsync(bool wholeRecord)
     {
         var soft = _softChanges;
         _softChanges = false;
