@@ -70,6 +70,16 @@ public sealed class AgentHub(
         return more.Count > 0 ? result with { Events = [.. result.Events, .. more] } : result;
     }
 
+    /// <summary>Accepts an offered customer into a chat this agent already has (a further customer of that chat; no extra
+    /// capacity is used). The answer has the chat's events, with the customer's "joined".</summary>
+    public async Task<AcceptResult> AcceptOfferInto(Guid sessionId, Guid channelId)
+    {
+        var result = await Agent().AcceptOfferIntoChannelAsync(sessionId, channelId);
+        var last = result.Events.Count > 0 ? result.Events[^1].Seq : 0;
+        var more = await Channel(result.ChannelId).GetEventsAsync(Me, last);
+        return more.Count > 0 ? result with { Events = [.. result.Events, .. more] } : result;
+    }
+
     public Task DeclineOffer(Guid sessionId) => Agent().DeclineOfferAsync(sessionId);
 
     public async Task<SendResult> SendMessage(Guid channelId, string text, string clientMessageId)

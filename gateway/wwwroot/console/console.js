@@ -404,6 +404,10 @@ function upsertOffer(o) {
   r.accept = h("button", { type: "button", dataset: { sg: "accept" } }, "Accept");
   r.decline = h("button", { type: "button", class: "secondary", dataset: { sg: "decline" } }, "Decline");
   r.note = h("p", { class: "error", dataset: { sg: "offer-error" }, role: "alert" });
+  // With a chat open, the customer can instead join that chat (a family shopping together, a guided tour).
+  r.into = h("select", { dataset: { sg: "accept-into-chat" }, "aria-label": "Chat to add the customer to" });
+  r.acceptInto = h("button", { type: "button", class: "secondary", dataset: { sg: "accept-into" }, title: "Add this customer to one of your open chats (uses no extra chat slot)" }, "Accept into chat");
+  r.intoRow = h("div", { class: "buttons accept-into", hidden: true }, r.into, r.acceptInto);
   r.transfer = h("p", { class: "transfer-note", dataset: { sg: "offer-transfer-note" }, hidden: true });
   const kind = o.invitation ? "invitation" : "offer";
   rec.el = h("li", { class: `${kind} card`, dataset: { sg: kind, sessionId: id } },
@@ -414,8 +418,10 @@ function upsertOffer(o) {
       ? h("p", { class: "timers" }, "Invitation expires in ", r.waited, r.expires)
       : h("p", { class: "timers" }, "Waiting ", r.waited, " · offer expires in ", r.expires),
     h("div", { class: "buttons" }, r.accept, r.decline),
+    o.invitation ? null : r.intoRow,
     r.note);
   r.accept.addEventListener("click", () => acceptOffer(rec));
+  r.acceptInto.addEventListener("click", () => acceptOffer(rec, r.into.value));
   r.decline.addEventListener("click", () => declineOffer(rec));
   state.offers.set(id, rec);
   fillOffer(rec);
@@ -433,7 +439,25 @@ function fillOffer(rec) {
   fillTransferNote(r.transfer, o.transfer ?? o.invitedBy, o.invitedBy ? "Invited by" : "Transferred by");
   rec.el.classList.toggle("transferred", Boolean(o.transfer ?? o.invitedBy));
   fillDetails(r.details, c, o.pageTitle, o.pageUrl);
+  fillIntoTargets(rec);
   tickOffer(rec);
+}
+
+/** The open chats an offered customer can be accepted into ("Accept into chat"); hidden while there are none. */
+function fillIntoTargets(rec) {
+  const r = rec.refs;
+  if (rec.offer.invitation) return;
+  const open = [...state.chats.values()].filter(c => !c.ended);
+  const key = open.map(c => `${c.channelId}:${c.customer?.name ?? ""}:${c.customers.size}`).join("|");
+  if (key === r.intoKey) return;
+  r.intoKey = key;
+  const selected = r.into.value;
+  r.into.replaceChildren(...open.map(c => {
+    const others = c.customers.size > 1 ? ` (+${c.customers.size - 1})` : "";
+    return h("option", { value: c.channelId }, `${String(c.customer?.name ?? "Customer")}${others}`);
+  }));
+  if (open.some(c => c.channelId === selected)) r.into.value = selected;
+  r.intoRow.hidden = open.length === 0;
 }
 
 /** "Transferred by Alice: wants a refund" for an offer (or chat) handed on by another agent; hidden otherwise. */
@@ -472,6 +496,7 @@ function tickOffer(rec) {
   const left = Number.isNaN(expires) ? NaN : (expires - Date.now()) / 1000;
   rec.refs.expires.textContent = Number.isNaN(left) ? "—" : left > 0 ? `${Math.ceil(left)} s` : "0 s";
   rec.el.classList.toggle("urgent", left <= 5);
+  fillIntoTargets(rec); // chats open and end while the offer stands
 }
 
 function startTicking() {
@@ -486,16 +511,28 @@ function startTicking() {
   }, 1000);
 }
 
-async function acceptOffer(rec) {
+/** Accepts an offer or invitation; with `intoChannelId`, the offered customer joins that open chat instead (AcceptOfferInto). */
+async function acceptOffer(rec, intoChannelId = null) {
   const id = String(rec.offer.sessionId);
   setOfferBusy(rec, true);
   rec.refs.note.textContent = "";
   try {
     const result = rec.offer.invitation
       ? await invoke("AcceptInvitation", rec.offer.channelId)
-      : await invoke("AcceptOffer", rec.offer.sessionId);
+      : intoChannelId
+        ? await invoke("AcceptOfferInto", rec.offer.sessionId, intoChannelId)
+        : await invoke("AcceptOffer", rec.offer.sessionId);
     if (result?.channelId == null) throw new Error("The server did not say which chat was opened.");
     removeOffer(id);
+    const into = intoChannelId ? state.chats.get(String(result.channelId)) : null;
+    if (into) {
+      // A further customer of a chat we have: its events (with "… joined the chat.") and the customer list.
+      applyChatEvents(into, Array.isArray(result?.events) ? result.events : []);
+      loadCustomers(into);
+      into.refs.input.focus();
+      into.el.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      return;
+    }
     reopenIfLeft(String(result.channelId));
     const chat = upsertChat({ ...result, queue: result?.queue ?? rec.offer.queue, pageTitle: rec.offer.pageTitle, transfer: rec.offer.transfer ?? null });
     // A transferred chat comes with its earlier history: every event is rendered.
@@ -530,6 +567,7 @@ async function declineOffer(rec) {
 
 function setOfferBusy(rec, busy) {
   rec.refs.accept.disabled = busy;
+  rec.refs.acceptInto.disabled = busy;
   rec.refs.decline.disabled = busy;
 }
 
