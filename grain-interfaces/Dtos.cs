@@ -188,7 +188,8 @@ public sealed record ChannelStreamItem(
     [property: Id(3)] Participant? TypingFrom,
     [property: Id(4)] bool IsTyping,
     [property: Id(5)] CustomerPresence? Presence = null,
-    [property: Id(6)] CustomerActivity? Activity = null);
+    [property: Id(6)] CustomerActivity? Activity = null,
+    [property: Id(7)] AgentGuide? Guide = null);
 
 /// <summary>A queue as an operator sees it.</summary>
 [GenerateSerializer, Immutable, Alias("sg.QueueSnapshot")]
@@ -325,3 +326,18 @@ public sealed record CustomerActivity(
     [property: Id(1)] string Name,
     [property: Id(2)] PageActivity Activity,
     [property: Id(3)] DateTimeOffset At);
+
+/// <summary>
+/// What an agent shows on the customers' pages (never stored): <c>Kind</c> is one of <see cref="AgentGuideKinds"/>. A
+/// pointer has <c>X</c>/<c>Y</c> (CSS pixels from the document's top left), a highlight or scroll a CSS <c>Selector</c>.
+/// <c>To</c>: the one customer (session id) it is for; null for every customer of the channel. The widget shows it only
+/// while the customer lets the agent guide their browser.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sg.AgentGuide")]
+public sealed record AgentGuide(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] int? X = null,
+    [property: Id(2)] int? Y = null,
+    [property: Id(3)] string? Selector = null,
+    [property: Id(4)] Guid? To = null,
+    [property: Id(5)] Participant? From = null);

@@ -64,6 +64,24 @@ public static class NavigationStatus
     public const string NotFollowed = "not_followed";
 }
 
+/// <summary>Kinds of <see cref="AgentGuide"/>: what an agent shows on a customer's page.</summary>
+public static class AgentGuideKinds
+{
+    /// <summary>The agent's pointer at a point of the page (<c>X</c>, <c>Y</c>: CSS pixels from the document's top left).</summary>
+    public const string Pointer = "pointer";
+
+    /// <summary>An outline around the element <c>Selector</c> names.</summary>
+    public const string Highlight = "highlight";
+
+    /// <summary>Scrolls the customer's page to the element <c>Selector</c> names (and outlines it).</summary>
+    public const string Scroll = "scroll";
+
+    /// <summary>Removes the pointer and the outline.</summary>
+    public const string Clear = "clear";
+
+    public static bool IsValid(string? kind) => kind is Pointer or Highlight or Scroll or Clear;
+}
+
 /// <summary>Kinds of <see cref="PageActivity"/>.</summary>
 public static class PageActivityKinds
 {
@@ -73,6 +91,10 @@ public static class PageActivityKinds
     public const string Click = "click";
     public const string Focus = "focus";
 
+    /// <summary>Not sent by widgets: the gateway tells the agents that it refused a customer's activity for coming too fast.</summary>
+    public const string Throttled = "throttled";
+
+    /// <summary>Whether a widget may send this kind (<see cref="Throttled"/> comes only from the gateway).</summary>
     public static bool IsValid(string? kind) => kind is Scroll or Viewport or Visibility or Click or Focus;
 }
 

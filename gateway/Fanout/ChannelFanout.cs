@@ -165,6 +165,14 @@ public sealed partial class ChannelFanout(
                 if (agentConnections.Length > 0)
                     await agents.Clients.Clients(agentConnections).CustomerActivity(item.ChannelId, activity);
             }
+            else if (item.Guide is { } guide)
+            {
+                var to = guide.To is { } only
+                    ? subscription.CustomerListeners.Where(l => l.Value.SessionId == only).Select(l => l.Key).ToArray()
+                    : customerConnections;
+                if (to.Length > 0)
+                    await customers.Clients.Clients(to).Guide(guide);
+            }
             else if (item.Presence is { } presence)
             {
                 if (agentConnections.Length > 0)

@@ -103,6 +103,27 @@ public sealed class AgentHub(
         return new SendResult(await Channel(channelId).NavigateCustomerAsync(Me, sessionId, target.AbsoluteUri));
     }
 
+    /// <summary>
+    /// Shows something on the customers' pages: the agent's pointer (x, y in document pixels), an outline around the element
+    /// a CSS selector names, a scroll to it, or clears them; for every customer, or one (<c>sessionId</c>). Never stored.
+    /// At most <see cref="MaxGuidesPerSecond"/> per connection; more is refused with a <c>throttled</c> error.
+    /// </summary>
+    public Task GuideCustomers(Guid channelId, GuideInput input)
+    {
+        if (!AgentGuideKinds.IsValid(input.Kind))
+            throw new HubException($"{ErrorCodes.InvalidInput}: kind must be pointer, highlight, scroll or clear.");
+        var selector = input.Kind is AgentGuideKinds.Highlight or AgentGuideKinds.Scroll ? InputRules.RequireSelector(input.Selector) : null;
+        if (input.Kind == AgentGuideKinds.Pointer && (input.X is not (>= 0 and <= 1_000_000) || input.Y is not (>= 0 and <= 1_000_000)))
+            throw new HubException($"{ErrorCodes.InvalidInput}: A pointer needs x and y from 0 to 1000000.");
+        if (!ConnectionBudget.TryTake(Context, GuideKey, MaxGuidesPerSecond, 1, out _))
+            throw new HubException($"{ErrorCodes.Throttled}: More than {MaxGuidesPerSecond} pointer or highlight updates in a second; this one was not sent.");
+        return Channel(channelId).GuideAsync(Me, new AgentGuide(input.Kind!, input.X, input.Y, selector, input.SessionId));
+    }
+
+    public const int MaxGuidesPerSecond = 20;
+
+    private const string GuideKey = "sg.guide";
+
     /// <summary>A join code (and link) for this chat: customers who use it before it expires join as further customers.</summary>
     public Task<JoinCode> CreateJoinCode(Guid channelId) => Channel(channelId).CreateJoinCodeAsync(Me, sites.JoinCodeLifetime);
 

@@ -40,6 +40,9 @@ public sealed record PageReportInput(string? Url, string? Title, long NavigateSe
 /// <summary>What the widget sends to <c>PageActivity</c> (see <see cref="GrainInterfaces.PageActivity"/>).</summary>
 public sealed record PageActivityInput(string? Kind, int? X, int? Y, int? Width, int? Height, bool? Visible, string? Selector, string? Text);
 
+/// <summary>What an agent sends to <c>GuideCustomers</c> (see <see cref="AgentGuide"/>): <c>SessionId</c> for one customer, null for all.</summary>
+public sealed record GuideInput(string? Kind, int? X, int? Y, string? Selector, Guid? SessionId = null);
+
 /// <summary>Answer to <c>LeaveMessage</c>.</summary>
 public sealed record LeaveMessageResult(Guid MessageId);
 
@@ -57,6 +60,10 @@ public interface ICustomerClient
     Task Message(ChannelEvent evt);
     Task Typing(Participant from, bool isTyping);
     Task Navigate(NavigateCommand command);
+
+    /// <summary>The agent's pointer, an outline around an element, a scroll to it, or clearing them (shown only while the
+    /// customer lets the agent guide).</summary>
+    Task Guide(AgentGuide guide);
 
     /// <summary>The session is over; with <paramref name="offerMessage"/> the widget offers to leave a message (the wait ran out).</summary>
     Task ChatEnded(string reason, bool offerMessage);

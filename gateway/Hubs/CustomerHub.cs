@@ -83,32 +83,27 @@ public sealed class CustomerHub(
     /// <summary>
     /// What the customer does on the page, for the agents: scroll position, viewport size, tab visibility, clicks (a CSS
     /// selector and the element's visible text) and which field has focus (never a value: there is no field for one).
-    /// At most <see cref="MaxActivityPerSecond"/> per connection are relayed; the rest are dropped here.
+    /// At most <see cref="MaxActivityPerSecond"/> per connection are relayed; a call over that is refused with a
+    /// <c>throttled</c> error (the widget coalesces scroll and viewport so it stays under it), and the agents are told
+    /// once per second that this customer's events were throttled (a <c>throttled</c> activity).
     /// </summary>
-    public Task PageActivity(PageActivityInput input)
+    public async Task PageActivity(PageActivityInput input)
     {
         if (!PageActivityKinds.IsValid(input.Kind))
             throw new HubException($"{ErrorCodes.InvalidInput}: kind must be scroll, viewport, visibility, click or focus.");
         var activity = new GrainInterfaces.PageActivity(input.Kind!, Coordinate(input.X), Coordinate(input.Y), Coordinate(input.Width), Coordinate(input.Height),
             input.Visible, Optional(input.Selector, 300, "selector"), Optional(input.Text, 200, "text"));
         var session = Session();
-        return TakeActivitySlot() ? session.PageActivityAsync(activity) : Task.CompletedTask;
+        if (!ConnectionBudget.TryTake(Context, ActivityKey, MaxActivityPerSecond, 1, out var firstRefusal))
+        {
+            if (firstRefusal)
+                await session.PageActivityAsync(new GrainInterfaces.PageActivity(PageActivityKinds.Throttled));
+            throw new HubException($"{ErrorCodes.Throttled}: More than {MaxActivityPerSecond} page events in a second; this one was not relayed.");
+        }
+        await session.PageActivityAsync(activity);
     }
 
     public const int MaxActivityPerSecond = 10;
-
-    /// <summary>A per-connection window of one second holding at most <see cref="MaxActivityPerSecond"/> events.</summary>
-    private bool TakeActivitySlot()
-    {
-        var now = Environment.TickCount64;
-        var window = Context.Items.TryGetValue(ActivityKey, out var value) && value is long[] w ? w : (long[])(Context.Items[ActivityKey] = new long[2]);
-        if (now - window[0] >= 1000)
-        {
-            window[0] = now;
-            window[1] = 0;
-        }
-        return ++window[1] <= MaxActivityPerSecond;
-    }
 
     private const string ActivityKey = "sg.activity";
 

@@ -17,6 +17,7 @@ const TARGETS_MAX_AGE_MS = 2000; // GetTransferTargets again when a transfer lis
 const TRANSFER_CONFIRM_MS = 3000; // no ChatLeft this long after TransferChat returned: fetch the events ourselves
 const STATUSES = ["available", "away", "offline"];
 const BASE_TITLE = document.title;
+const THROTTLED_SHOW_MS = 4000;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // helpers
@@ -711,6 +712,13 @@ function createChat(channelId) {
   r.joinExpires = h("span", { class: "muted", dataset: { sg: "join-expires" } });
   r.joinInfo = h("p", { class: "join-info", dataset: { sg: "join-info" }, hidden: true }, "Code ", r.joinCode, " · link ", r.joinLink, " ", r.joinExpires);
   r.navForm = h("form", { class: "nav-form", novalidate: true }, h("label", { for: `${id}-nav` }, "Page URL"), r.navUrl, r.navSend);
+  // Show the customers an element of their page: an outline around it, or scroll them to it (only shown while they let us guide).
+  r.guideSelector = h("input", { id: `${id}-guide`, type: "text", maxlength: 300, spellcheck: "false", placeholder: "CSS selector, e.g. #add-to-cart or p.price", dataset: { sg: "guide-selector" } });
+  r.guideHighlight = h("button", { type: "submit", class: "secondary", dataset: { sg: "guide-highlight" } }, "Highlight");
+  r.guideScroll = h("button", { type: "button", class: "secondary", dataset: { sg: "guide-scroll" } }, "Scroll them to it");
+  r.guideClear = h("button", { type: "button", class: "secondary", dataset: { sg: "guide-clear" } }, "Clear");
+  r.guideForm = h("form", { class: "nav-form guide-form", novalidate: true },
+    h("label", { for: `${id}-guide` }, "Element"), r.guideSelector, r.guideHighlight, r.guideScroll, r.guideClear);
   r.end = h("button", { type: "button", class: "danger", dataset: { sg: "end-chat" } }, "End chat");
   r.leave = h("button", { type: "button", class: "secondary", dataset: { sg: "leave-chat" }, title: "Leave the chat to the other agent in it" }, "Leave chat");
   r.transferNote = h("p", { class: "transfer-note", dataset: { sg: "chat-transfer-note" }, hidden: true });
@@ -733,6 +741,7 @@ function createChat(channelId) {
     r.transcript, r.typing, r.endReason,
     r.composer,
     r.navForm,
+    r.guideForm,
     r.transferForm,
     h("div", { class: "chat-actions" }, r.leave, r.end),
     r.error);
@@ -753,6 +762,9 @@ function createChat(channelId) {
   r.input.addEventListener("input", () => onLocalTyping(chat));
   r.input.addEventListener("blur", () => stopTyping(chat));
   r.navForm.addEventListener("submit", ev => { ev.preventDefault(); navigateCustomer(chat); });
+  r.guideForm.addEventListener("submit", ev => { ev.preventDefault(); guideCustomers(chat, "highlight"); });
+  r.guideScroll.addEventListener("click", () => guideCustomers(chat, "scroll"));
+  r.guideClear.addEventListener("click", () => guideCustomers(chat, "clear"));
   r.createJoin.addEventListener("click", () => createJoinCode(chat));
   r.end.addEventListener("click", () => endChat(chat));
   r.close.addEventListener("click", () => closeChat(chat));
@@ -948,6 +960,7 @@ function endChatUi(chat, reason, label = "ended") {
   chat.el.classList.add("ended");
   chat.tab.classList.add("ended");
   for (const b of r.customers.querySelectorAll("button")) b.disabled = true;
+  for (const el of [r.guideSelector, r.guideHighlight, r.guideScroll, r.guideClear]) el.disabled = true;
   for (const el of [r.createJoin, r.input, r.send, r.navUrl, r.navSend, r.end, r.leave, r.transferTarget, r.transferNoteInput, r.transferSend, r.inviteSend]) el.disabled = true;
   r.input.placeholder = label === "left" ? "You are no longer in this chat." : "This chat has ended.";
   r.close.disabled = false;
@@ -1015,6 +1028,24 @@ async function navigateCustomer(chat, sessionId = null) {
   }
 }
 
+/** GuideCustomers: an outline around the element the selector names, a scroll to it, or clear (pointer: see the live view). */
+async function guideCustomers(chat, kind, extra = {}) {
+  if (chat.ended) return;
+  const r = chat.refs;
+  const selector = r.guideSelector.value.trim();
+  if (kind !== "clear" && kind !== "pointer" && !selector) {
+    showChatError(chat, "Enter a CSS selector of the element to show, for example #add-to-cart.");
+    r.guideSelector.focus();
+    return;
+  }
+  if (kind !== "pointer") showChatError(chat, "");
+  try {
+    await invoke("GuideCustomers", chat.channelId, { kind, x: extra.x ?? null, y: extra.y ?? null, selector: kind === "highlight" || kind === "scroll" ? selector : null, sessionId: null });
+  } catch (err) {
+    showChatError(chat, errorText(err));
+  }
+}
+
 // ----- customers of a chat: where each one is, and whether they followed (several with a join code) -----
 
 /** GetCustomers, single-flight per chat: the server's word on who is in the chat and where. */
@@ -1076,9 +1107,10 @@ function upsertCustomer(chat, p, fromSnapshot) {
       nav: h("span", { class: "customer-nav", dataset: { sg: "customer-nav" } }),
       guide: h("span", { class: "customer-guide", dataset: { sg: "customer-guide" }, hidden: true }, "guiding off"),
       activity: h("span", { class: "customer-activity", dataset: { sg: "customer-activity" } }),
+      throttled: h("span", { class: "customer-throttled", dataset: { sg: "customer-throttled" }, hidden: true, title: "The customer's page sent more events than are relayed; some were left out" }, "events throttled"),
       one: h("button", { type: "button", class: "secondary small", dataset: { sg: "navigate-one" }, title: "Send only this customer to the page in the address field below" }, "Send only them"),
     };
-    c = { presence: p, activity: {}, refs, el: h("li", { class: "customer", dataset: { sg: "customer", sessionId: id } }, refs.name, " ", refs.guide, " ", refs.nav, " ", refs.page, " ", refs.one, refs.activity) };
+    c = { presence: p, activity: {}, refs, el: h("li", { class: "customer", dataset: { sg: "customer", sessionId: id } }, refs.name, " ", refs.guide, " ", refs.nav, " ", refs.page, " ", refs.one, refs.activity, " ", refs.throttled) };
     refs.one.addEventListener("click", () => navigateCustomer(chat, id));
     chat.customers.set(id, c);
     chat.refs.customers.append(c.el);
@@ -1111,9 +1143,23 @@ function fillCustomer(c) {
 /** CustomerActivity: the latest of each kind (viewport, scroll, visibility, click, focus) under the customer's row. */
 function onCustomerActivity(channelId, a) {
   const chat = state.chats.get(channelId);
-  const c = chat?.customers.get(String(a?.sessionId));
   const act = a?.activity;
-  if (!c || !act?.kind) return;
+  if (!chat || chat.ended || a?.sessionId == null || !act?.kind) return;
+  let c = chat.customers.get(String(a.sessionId));
+  if (!c) {
+    // Activity can come before GetCustomers has answered (the widget reports its viewport as soon as the agent joins):
+    // a row from what the activity says, which GetCustomers then completes.
+    upsertCustomer(chat, { sessionId: a.sessionId, name: a.name }, false);
+    c = chat.customers.get(String(a.sessionId));
+    loadCustomers(chat);
+  }
+  if (act.kind === "throttled") {
+    // The gateway refused some of this customer's page events (more than it relays a second): say so for a while.
+    c.refs.throttled.hidden = false;
+    clearTimeout(c.throttledTimer);
+    c.throttledTimer = setTimeout(() => { c.refs.throttled.hidden = true; }, THROTTLED_SHOW_MS);
+    return;
+  }
   c.activity[String(act.kind)] = act;
   const parts = [];
   const { viewport, scroll, visibility, click, focus } = c.activity;
