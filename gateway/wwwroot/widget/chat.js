@@ -28,6 +28,10 @@
 // Guiding also lets the agent show things on the page (Guide pushes): their pointer, an outline around an element, a
 // scroll to it. They are drawn in this widget's shadow root, never in the site's DOM, and only while guiding is on.
 //
+// Single-page apps: in-page navigations are reported (see above). A site whose embed tag says data-spa="true" (or a path
+// prefix, data-spa="/app/") has a followed same-origin navigation into that scope applied with history.pushState and a
+// popstate event (plus an `sg:navigate` CustomEvent) instead of a reload; exactly-once holds as for a reload.
+//
 // Joining: a page opened with ?sg-join=CODE (an agent's join link), or a code typed into the pre-chat form, joins the
 // agent's chat as a further customer (JoinChat) with a session of its own; the code is removed from the address bar.
 //
@@ -62,6 +66,17 @@ const GUIDE_HIGHLIGHT_MS = 15000; // an outline stays this long unless replaced 
 function guideImplicit() {
   const tag = document.querySelector('script[src*="widget.js"][data-site]');
   return tag?.dataset.guideConsent === "implicit";
+}
+
+/**
+ * The site's single-page app, from its embed tag: data-spa="true" (the whole origin) or a path prefix such as
+ * data-spa="/app/". A followed navigation to a same-origin page under it is applied in the page (history.pushState plus a
+ * popstate event, and an `sg:navigate` event with the URL) instead of loading it. Null when the site did not opt in.
+ */
+function spaScope() {
+  const value = document.querySelector('script[src*="widget.js"][data-site]')?.dataset.spa?.trim();
+  if (!value || value === "false") return null;
+  return value === "true" ? "/" : value.startsWith("/") ? value : null;
 }
 
 let widget = null;
@@ -1357,6 +1372,15 @@ class ChatWidget {
     if (follows && (persisted || this.ended)) {
       if (u.href.split("#")[0] === location.href.split("#")[0]) {
         if (u.hash && u.href !== location.href) location.hash = u.hash; // same document: scroll, no reload
+        this.reportPage();
+        return false;
+      }
+      const scope = spaScope();
+      if (scope && u.origin === location.origin && u.pathname.startsWith(scope) && location.pathname.startsWith(scope)) {
+        // The site's app moves itself: the router hears the same popstate as for back/forward, or the custom event.
+        history.pushState(history.state, "", u.href);
+        dispatchEvent(new PopStateEvent("popstate", { state: history.state }));
+        dispatchEvent(new CustomEvent("sg:navigate", { detail: { url: u.href, seq } }));
         this.reportPage();
         return false;
       }
