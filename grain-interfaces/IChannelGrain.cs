@@ -74,6 +74,14 @@ public interface IChannelGrain : IGrainWithGuidKey
     [Alias("Guide")]
     Task GuideAsync(MemberRef agent, AgentGuide guide);
 
+    /// <summary>Relays a piece of a customer's live page view to the agents; never stored.</summary>
+    [Alias("PageView")]
+    Task PageViewAsync(MemberRef customer, PageViewChunk chunk);
+
+    /// <summary>An agent of the channel opens or closes a customer's live page view (relayed to that customer's widget).</summary>
+    [Alias("RequestPageView")]
+    Task RequestPageViewAsync(MemberRef agent, Guid sessionId, bool on);
+
     /// <summary>Every customer of the channel with their page and the fate of the last navigation sent to them (for an agent).</summary>
     [Alias("GetCustomers")]
     Task<IReadOnlyList<CustomerPresence>> GetCustomersAsync(MemberRef agent);

@@ -82,6 +82,23 @@ public static class AgentGuideKinds
     public static bool IsValid(string? kind) => kind is Pointer or Highlight or Scroll or Clear;
 }
 
+/// <summary>States of a <see cref="PageViewChunk"/>.</summary>
+public static class PageViewStates
+{
+    /// <summary>rrweb events (a part of a batch).</summary>
+    public const string Events = "events";
+
+    /// <summary>The widget stopped recording (the customer turned guiding off, the agent closed the view, the chat ended).</summary>
+    public const string Stopped = "stopped";
+
+    /// <summary>From the gateway, not the widget: the view sent more than the gateway relays, so parts were refused;
+    /// the widget sends a new full snapshot once it is under the budget again.</summary>
+    public const string Degraded = "degraded";
+
+    /// <summary>Whether a widget may send this state (<see cref="Degraded"/> comes only from the gateway).</summary>
+    public static bool IsValid(string? state) => state is Events or Stopped;
+}
+
 /// <summary>Kinds of <see cref="PageActivity"/>.</summary>
 public static class PageActivityKinds
 {

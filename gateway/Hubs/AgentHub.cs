@@ -124,6 +124,10 @@ public sealed class AgentHub(
 
     private const string GuideKey = "sg.guide";
 
+    /// <summary>Opens (<paramref name="on"/>) or closes the live view of one customer's page: their widget starts recording
+    /// with a fresh full snapshot (only while they let the agent guide) or stops; the view arrives as <c>CustomerPageView</c>.</summary>
+    public Task WatchPage(Guid channelId, Guid sessionId, bool on) => Channel(channelId).RequestPageViewAsync(Me, sessionId, on);
+
     /// <summary>A join code (and link) for this chat: customers who use it before it expires join as further customers.</summary>
     public Task<JoinCode> CreateJoinCode(Guid channelId) => Channel(channelId).CreateJoinCodeAsync(Me, sites.JoinCodeLifetime);
 

@@ -105,6 +105,67 @@ public sealed class CustomerHub(
 
     public const int MaxActivityPerSecond = 10;
 
+    /// <summary>
+    /// A piece of the customer's live page view (rrweb events recorded with every input masked, batched, compressed and
+    /// base64-encoded by the widget), relayed to the agents of the chat and never stored. Checked for shape only: the
+    /// content is opaque here. At most <see cref="MaxPageViewBytesPerSecond"/> characters a second per connection: a
+    /// piece over that is refused with a <c>throttled</c> error, and the agents are told once per second that the view
+    /// is degraded (the widget then sends a fresh full snapshot).
+    /// </summary>
+    public async Task PageView(PageViewInput input)
+    {
+        if (!PageViewStates.IsValid(input.State))
+            throw new HubException($"{ErrorCodes.InvalidInput}: state must be events or stopped.");
+        PageViewChunk chunk;
+        if (input.State == PageViewStates.Stopped)
+        {
+            chunk = new PageViewChunk(PageViewStates.Stopped, Reason: Optional(input.Reason, 200, "reason"));
+        }
+        else
+        {
+            if (input.Seq < 0 || input.Parts is < 1 or > MaxPageViewParts || input.Part < 0 || input.Part >= input.Parts)
+                throw new HubException($"{ErrorCodes.InvalidInput}: seq must be 0 or more, parts 1 to {MaxPageViewParts} and part below parts.");
+            if (input.Encoding is not ("gzip" or "json"))
+                throw new HubException($"{ErrorCodes.InvalidInput}: encoding must be gzip or json.");
+            if (string.IsNullOrEmpty(input.Data) || input.Data.Length > MaxPageViewChunk)
+                throw new HubException($"{ErrorCodes.InvalidInput}: data must be 1 to {MaxPageViewChunk} characters of base64.");
+            if (!IsBase64(input.Data))
+                throw new HubException($"{ErrorCodes.InvalidInput}: data must be base64.");
+            chunk = new PageViewChunk(PageViewStates.Events, input.Seq, input.Part, input.Parts, input.Encoding, input.Data);
+        }
+        var session = Session();
+        if (!ConnectionBudget.TryTake(Context, PageViewKey, MaxPageViewBytesPerSecond, chunk.Data?.Length ?? 0, out var firstRefusal))
+        {
+            if (firstRefusal)
+            {
+                await session.PageViewAsync(new PageViewChunk(PageViewStates.Degraded,
+                    Reason: "The page changes faster than the view is relayed; parts were left out and a fresh snapshot follows."));
+            }
+            throw new HubException($"{ErrorCodes.Throttled}: More than {MaxPageViewBytesPerSecond} characters of page view in a second; this part was not relayed. Send a fresh full snapshot.");
+        }
+        await session.PageViewAsync(chunk);
+    }
+
+    /// <summary>Characters of page view data relayed per connection and second (about 2 Mbit/s).</summary>
+    public const int MaxPageViewBytesPerSecond = 256 * 1024;
+
+    /// <summary>Most characters in one piece (the SignalR message limit is 32 KB).</summary>
+    public const int MaxPageViewChunk = 24_000;
+
+    public const int MaxPageViewParts = 64;
+
+    private const string PageViewKey = "sg.pageview";
+
+    private static bool IsBase64(string data)
+    {
+        foreach (var c in data)
+        {
+            if (c is not ((>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '+' or '/' or '='))
+                return false;
+        }
+        return true;
+    }
+
     private const string ActivityKey = "sg.activity";
 
     private static int? Coordinate(int? value) => value is null ? null : Math.Clamp(value.Value, -1_000_000, 1_000_000);

@@ -247,6 +247,27 @@ public sealed class ChannelGrain(
 
     private const int MaxCoordinate = 1_000_000;
 
+    public Task PageViewAsync(MemberRef customer, PageViewChunk chunk)
+    {
+        var member = RequireMember(customer);
+        if (member.Role != Roles.Customer || S.Ended || !Guid.TryParse(member.Id, out var sessionId))
+            return Task.CompletedTask;
+        var relayed = new CustomerPageView(sessionId, member.Name, chunk);
+        return Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, null, null, false, PageView: relayed));
+    }
+
+    public Task RequestPageViewAsync(MemberRef agent, Guid sessionId, bool on)
+    {
+        var member = RequireMember(agent);
+        if (member.Role != Roles.Agent)
+            throw new SupportGridException(ErrorCodes.NotMember, "Only an agent of the chat can view a customer's page.");
+        RequireOpen();
+        if (!Customers().Any(c => c.Id == sessionId.ToString()))
+            throw new SupportGridException(ErrorCodes.NotMember, "That customer is not in this chat.");
+        var request = new PageViewRequest(sessionId, on, member.AsParticipant());
+        return Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, null, null, false, ViewRequest: request));
+    }
+
     public Task<IReadOnlyList<CustomerPresence>> GetCustomersAsync(MemberRef agent)
     {
         var member = RequireMember(agent);

@@ -226,6 +226,7 @@ async function connect() {
     conn.on("InvitationClosed", (channelId, reason) => onInvitationClosed(String(channelId), reason));
     conn.on("CustomerPage", (channelId, presence) => onCustomerPage(String(channelId), presence));
     conn.on("CustomerActivity", (channelId, activity) => onCustomerActivity(String(channelId), activity));
+    conn.on("CustomerPageView", (channelId, view) => onCustomerPageView(String(channelId), view));
     conn.onreconnecting(() => {
       ui.status.disabled = true;
       setConnectionLine("Connection lost. Reconnecting…");
@@ -686,6 +687,7 @@ function createChat(channelId) {
     customers: new Map(), // sessionId -> { presence, el, refs } (see upsertCustomer)
     customersLoading: null,
     customersAgain: false,
+    view: null, // the live page view open in this chat: { sessionId, refs, mirror, early }
     refs: {},
   };
   const r = chat.refs;
@@ -961,6 +963,7 @@ function endChatUi(chat, reason, label = "ended") {
   chat.tab.classList.add("ended");
   for (const b of r.customers.querySelectorAll("button")) b.disabled = true;
   for (const el of [r.guideSelector, r.guideHighlight, r.guideScroll, r.guideClear]) el.disabled = true;
+  if (chat.view) chat.view.refs.state.textContent = "stopped: the chat is over";
   for (const el of [r.createJoin, r.input, r.send, r.navUrl, r.navSend, r.end, r.leave, r.transferTarget, r.transferNoteInput, r.transferSend, r.inviteSend]) el.disabled = true;
   r.input.placeholder = label === "left" ? "You are no longer in this chat." : "This chat has ended.";
   r.close.disabled = false;
@@ -979,6 +982,7 @@ function disposeChat(chat) {
   clearTimeout(chat.transferTimer);
   clearTimeout(chat.typingIdleTimer);
   clearTimeout(chat.typingShowTimer);
+  closePageView(chat, false);
   chat.el.remove();
   chat.tab.remove();
 }
@@ -1109,9 +1113,11 @@ function upsertCustomer(chat, p, fromSnapshot) {
       activity: h("span", { class: "customer-activity", dataset: { sg: "customer-activity" } }),
       throttled: h("span", { class: "customer-throttled", dataset: { sg: "customer-throttled" }, hidden: true, title: "The customer's page sent more events than are relayed; some were left out" }, "events throttled"),
       one: h("button", { type: "button", class: "secondary small", dataset: { sg: "navigate-one" }, title: "Send only this customer to the page in the address field below" }, "Send only them"),
+      view: h("button", { type: "button", class: "secondary small", dataset: { sg: "view-page" }, title: "See this customer's page live (if they let you guide)" }, "View page"),
     };
-    c = { presence: p, activity: {}, refs, el: h("li", { class: "customer", dataset: { sg: "customer", sessionId: id } }, refs.name, " ", refs.guide, " ", refs.nav, " ", refs.page, " ", refs.one, refs.activity, " ", refs.throttled) };
+    c = { presence: p, activity: {}, refs, el: h("li", { class: "customer", dataset: { sg: "customer", sessionId: id } }, refs.name, " ", refs.guide, " ", refs.nav, " ", refs.page, " ", refs.one, " ", refs.view, refs.activity, " ", refs.throttled) };
     refs.one.addEventListener("click", () => navigateCustomer(chat, id));
+    refs.view.addEventListener("click", () => openPageView(chat, id));
     chat.customers.set(id, c);
     chat.refs.customers.append(c.el);
   }
@@ -1169,6 +1175,65 @@ function onCustomerActivity(channelId, a) {
   if (click) parts.push(`clicked ${String(click.selector ?? "?")}${click.text ? ` "${String(click.text)}"` : ""}`);
   if (focus) parts.push(`focus on ${String(focus.selector ?? "?")}`);
   c.refs.activity.textContent = parts.join(" · ");
+}
+
+// ----- live page view (WatchPage / CustomerPageView; the mirror is ./pageview.js) -----
+
+/** Opens the live view of one customer's page in the chat's panel (one view per chat; another customer replaces it). */
+async function openPageView(chat, sessionId) {
+  if (chat.ended) return;
+  if (chat.view?.sessionId === sessionId) return;
+  closePageView(chat, true);
+  const name = String(chat.customers.get(sessionId)?.presence?.name || "Customer");
+  const r = {};
+  r.state = h("span", { class: "page-view-state", dataset: { sg: "page-view-state" } });
+  r.close = h("button", { type: "button", class: "secondary small", dataset: { sg: "page-view-close" } }, "Close view");
+  r.mirror = h("div", { class: "page-mirror", dataset: { sg: "page-mirror" }, title: "Move the mouse here: the customer sees your pointer" });
+  r.el = h("section", { class: "page-view", dataset: { sg: "page-view", sessionId } },
+    h("header", {}, h("strong", {}, `Live view: ${name}`), " ", r.state, " ", r.close), r.mirror);
+  chat.refs.customers.after(r.el);
+  r.close.addEventListener("click", () => closePageView(chat, true));
+  const view = { sessionId, refs: r, mirror: null, early: [] };
+  chat.view = view;
+  const { PageMirror } = await import("./pageview.js");
+  if (chat.view !== view) return;
+  view.mirror = new PageMirror({
+    container: r.mirror,
+    onState: (state, text) => {
+      r.state.textContent = text;
+      r.state.dataset.state = state;
+    },
+    onPointer: (x, y) => {
+      if (chat.ended || !isConnected()) return;
+      invoke("GuideCustomers", chat.channelId, { kind: "pointer", x, y, selector: null, sessionId })
+        .catch(err => showChatError(chat, errorText(err)));
+    },
+  });
+  for (const chunk of view.early) view.mirror.receive(chunk);
+  view.early = [];
+  try {
+    await invoke("WatchPage", chat.channelId, sessionId, true);
+  } catch (err) {
+    showChatError(chat, errorText(err));
+  }
+}
+
+/** Closes the chat's page view; `tell`: ask the customer's widget to stop recording. */
+function closePageView(chat, tell) {
+  const view = chat.view;
+  if (!view) return;
+  chat.view = null;
+  view.mirror?.dispose();
+  view.refs.el.remove();
+  if (tell && !chat.ended && isConnected()) invoke("WatchPage", chat.channelId, view.sessionId, false).catch(() => { /* the chat may be gone */ });
+}
+
+function onCustomerPageView(channelId, v) {
+  const chat = state.chats.get(channelId);
+  const view = chat?.view;
+  if (!view || String(v?.sessionId) !== view.sessionId) return;
+  if (view.mirror) view.mirror.receive(v.chunk);
+  else view.early.push(v.chunk); // the mirror module is still loading
 }
 
 function renderNavLabel(chat) {

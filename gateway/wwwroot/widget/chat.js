@@ -5,7 +5,8 @@
 //
 // Session state lives in sessionStorage under `sg:${site}:session` so a chat survives page navigation and reloads:
 //   { v, token, sessionId, queue, status, position, wait, agentName, lastSeq, appliedNavigateSeq, navSeq, navFollowed,
-//     guide, events, suggested, followOrigins, transferring, open }   (transferring: the agent left to hand the chat on)
+//     guide, events, suggested, followOrigins, transferring, open, viewing }   (transferring: the agent left to hand the
+//     chat on; viewing: an agent has the live page view open)
 // Navigation is applied exactly once: appliedNavigateSeq is persisted *before* location.assign, and a navigate event
 // whose seq is <= appliedNavigateSeq is only ever rendered in the log, never applied again. A navigate event with `to`
 // set is for one customer of a channel with several: only the widget whose sessionId it names applies (or shows) it.
@@ -31,6 +32,8 @@
 // Single-page apps: in-page navigations are reported (see above). A site whose embed tag says data-spa="true" (or a path
 // prefix, data-spa="/app/") has a followed same-origin navigation into that scope applied with history.pushState and a
 // popstate event (plus an `sg:navigate` CustomEvent) instead of a reload; exactly-once holds as for a reload.
+//
+// Live page view: see onPageViewRequested and ./pageview.js (rrweb, inputs masked in the browser, consent required).
 //
 // Joining: a page opened with ?sg-join=CODE (an agent's join link), or a code typed into the pre-chat form, joins the
 // agent's chat as a further customer (JoinChat) with a session of its own; the code is removed from the address bar.
@@ -662,6 +665,7 @@ class ChatWidget {
       conn.on("Typing", (from, isTyping) => this.onRemoteTyping(from, isTyping));
       conn.on("Navigate", nav => this.onNavigate(nav));
       conn.on("Guide", guide => this.onGuide(guide));
+      conn.on("PageViewRequested", on => this.onPageViewRequested(on));
       conn.on("ChatEnded", (reason, offerMessage) => this.onChatEnded(reason, offerMessage));
       conn.onreconnecting(() => this.setConnectionLine("Connection lost. Reconnecting…"));
       conn.onreconnected(() => {
@@ -725,6 +729,57 @@ class ChatWidget {
     this.lastReport = ""; // a new connection (a page load, a reconnect, maybe another gateway): say where we are again
     this.reportPage();
     this.sendViewport();
+    if (this.store?.viewing && this.store.status === "connected") this.startView(); // a new page (or connection): a fresh snapshot
+  }
+
+  // ----- live page view (PageView; the recorder is ./pageview.js) ----------------------------------------------------
+  // An agent opens the view (PageViewRequested(true)): while guiding is on, the widget records the page with rrweb and
+  // sends it (store.viewing is persisted, so every page load of the chat starts again with a full snapshot). The agent
+  // closing it, the customer turning guiding off, or the chat ending stops it; turning guiding off tells the agent why.
+
+  onPageViewRequested(on) {
+    if (!this.store || this.ended) return;
+    if (!on) {
+      this.stopView(null);
+      return;
+    }
+    if (this.store.guide === false) {
+      this.invoke("PageView", { state: "stopped", seq: 0, part: 0, parts: 0, encoding: null, data: null, reason: "The customer has not allowed guiding, so their page is not shown." })
+        .catch(err => console.warn("SupportGrid: page view failed:", errorText(err)));
+      return;
+    }
+    this.store.viewing = true;
+    this.save();
+    this.startView();
+  }
+
+  async startView() {
+    try {
+      if (!this.recorder) {
+        const { PageViewRecorder } = await import("./pageview.js");
+        this.recorder ??= new PageViewRecorder({
+          base: this.base,
+          send: piece => this.invoke("PageView", piece),
+          isThrottled: err => errorCode(err) === "throttled",
+        });
+      }
+      if (!this.store?.viewing || this.ended || this.store.guide === false) return;
+      await this.recorder.start();
+    } catch (err) {
+      console.warn("SupportGrid: page view failed:", errorText(err));
+    }
+  }
+
+  /** Stops the view; with a reason, the agents are told why (the customer stopped it). */
+  stopView(reason) {
+    this.recorder?.stop();
+    if (!this.store?.viewing) return;
+    this.store.viewing = false;
+    this.save();
+    if (reason && this.isConnected()) {
+      this.invoke("PageView", { state: "stopped", seq: 0, part: 0, parts: 0, encoding: null, data: null, reason })
+        .catch(err => console.warn("SupportGrid: page view failed:", errorText(err)));
+    }
   }
 
   // ----- where the page is (ReportPage) -------------------------------------------------------------------------------
@@ -894,7 +949,10 @@ class ChatWidget {
   setGuide(on) {
     if (!this.store || this.ended) return;
     this.store.guide = Boolean(on);
-    if (!this.store.guide) this.clearGuide();
+    if (!this.store.guide) {
+      this.clearGuide();
+      this.stopView("The customer turned guiding off.");
+    }
     this.save();
     this.renderStatus();
     this.reportPage();
@@ -1174,6 +1232,7 @@ class ChatWidget {
     this.stopTyping();
     this.hideRemoteTyping();
     this.clearGuide();
+    this.recorder?.stop();
     for (const p of [...this.pending]) if (p.state !== "sent") this.markFailed(p, "Not sent: the chat has ended.");
     this.clearStorage();
     this.renderStatus();
