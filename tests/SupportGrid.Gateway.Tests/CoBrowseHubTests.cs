@@ -205,4 +205,87 @@ public sealed class CoBrowseHubTests(GatewayFixture gateway) : IClassFixture<Gat
         Assert.NotNull(pointerThrottled);
         Assert.Contains($"{ErrorCodes.Throttled}: More than {AgentHub.MaxGuidesPerSecond} pointer", pointerThrottled.Message);
     }
+
+    [Fact]
+    public async Task APageViewReachesOnlyTheAgentsAndIsRequestedFromTheOneCustomer()
+    {
+        var chat = await ChatAsync();
+        var eve = await JoinAsync(chat.Code.Code, "Eve");
+        var views = chat.Agent.Inbox<Guid, CustomerPageView>("CustomerPageView");
+        var danaAsked = chat.First.Hub.Inbox<bool>("PageViewRequested");
+        var eveAsked = eve.Hub.Inbox<bool>("PageViewRequested");
+
+        await chat.Agent.InvokeAsync("WatchPage", chat.ChannelId, eve.SessionId, true);
+        await chat.Agent.InvokeAsync("WatchPage", chat.ChannelId, chat.First.SessionId, false);
+        Assert.True(await eveAsked.WaitAsync());
+        Assert.False(await danaAsked.WaitAsync()); // the first request Dana hears is the one for her
+
+        var data = Convert.ToBase64String("[{\"type\":4}]"u8.ToArray());
+        await eve.Hub.InvokeAsync("PageView", new PageViewInput(PageViewStates.Events, 1, 0, 2, "json", data[..4]));
+        await eve.Hub.InvokeAsync("PageView", new PageViewInput(PageViewStates.Events, 1, 1, 2, "json", data[4..]));
+        await eve.Hub.InvokeAsync("PageView", new PageViewInput(PageViewStates.Stopped, 0, 0, 0, null, null, "The customer turned guiding off."));
+        var first = (await views.WaitAsync()).Item2;
+        var second = (await views.WaitAsync()).Item2;
+        var stopped = (await views.WaitAsync()).Item2;
+        Assert.Equal((eve.SessionId, "Eve", 0, 2, data[..4]), (first.SessionId, first.Name, first.Chunk.Part, first.Chunk.Parts, first.Chunk.Data));
+        Assert.Equal((1, data[4..]), (second.Chunk.Part, second.Chunk.Data));
+        Assert.Equal((PageViewStates.Stopped, "The customer turned guiding off.", (string?)null), (stopped.Chunk.State, stopped.Chunk.Reason, stopped.Chunk.Data));
+
+        var outsider = await OutsiderAsync();
+        var refused = await Assert.ThrowsAsync<HubException>(() => outsider.InvokeAsync("WatchPage", chat.ChannelId, eve.SessionId, true));
+        Assert.Contains(ErrorCodes.NotMember, refused.Message);
+        var stranger = await Assert.ThrowsAsync<HubException>(() => chat.Agent.InvokeAsync("WatchPage", chat.ChannelId, Guid.NewGuid(), true));
+        Assert.Contains(ErrorCodes.NotMember, stranger.Message);
+    }
+
+    [Fact]
+    public async Task MalformedOrOversizedPageViewsAreRefusedAndTooMuchIsThrottledWithTheAgentsTold()
+    {
+        var chat = await ChatAsync();
+        var views = chat.Agent.Inbox<Guid, CustomerPageView>("CustomerPageView");
+        var ok = Convert.ToBase64String(new byte[30]);
+        var cases = new (PageViewInput Input, string Text)[]
+        {
+            (new PageViewInput("degraded", 1, 0, 1, "gzip", ok), "state must be"),
+            (new PageViewInput(null, 1, 0, 1, "gzip", ok), "state must be"),
+            (new PageViewInput(PageViewStates.Events, -1, 0, 1, "gzip", ok), "seq must be"),
+            (new PageViewInput(PageViewStates.Events, 1, 1, 1, "gzip", ok), "part below parts"),
+            (new PageViewInput(PageViewStates.Events, 1, 0, CustomerHub.MaxPageViewParts + 1, "gzip", ok), "parts 1 to"),
+            (new PageViewInput(PageViewStates.Events, 1, 0, 1, "brotli", ok), "encoding must be"),
+            (new PageViewInput(PageViewStates.Events, 1, 0, 1, "gzip", null), "data must be"),
+            (new PageViewInput(PageViewStates.Events, 1, 0, 1, "gzip", new string('A', CustomerHub.MaxPageViewChunk + 1)), "data must be"),
+            (new PageViewInput(PageViewStates.Events, 1, 0, 1, "json", "[{\"type\":2}]"), "data must be base64"),
+            (new PageViewInput(PageViewStates.Stopped, 0, 0, 0, null, null, new string('x', 201)), "reason is longer"),
+        };
+        foreach (var (input, text) in cases)
+        {
+            var refused = await Assert.ThrowsAsync<HubException>(() => chat.First.Hub.InvokeAsync("PageView", input));
+            Assert.Contains($"{ErrorCodes.InvalidInput}: ", refused.Message);
+            Assert.Contains(text, refused.Message);
+        }
+        var nobody = Track(gateway.CustomerConnection());
+        await nobody.StartAsync();
+        var noSession = await Assert.ThrowsAsync<HubException>(() => nobody.InvokeAsync("PageView", new PageViewInput(PageViewStates.Events, 1, 0, 1, "gzip", ok)));
+        Assert.Contains(ErrorCodes.UnknownSession, noSession.Message);
+
+        // More than the budget in a second: the piece over it is refused, and the agents hear that the view is degraded.
+        var big = new string('A', CustomerHub.MaxPageViewChunk);
+        HubException? throttled = null;
+        for (var seq = 1; seq < 1000 && throttled is null; seq++)
+        {
+            try
+            {
+                await chat.First.Hub.InvokeAsync("PageView", new PageViewInput(PageViewStates.Events, seq, 0, 1, "gzip", big));
+            }
+            catch (HubException e)
+            {
+                throttled = e;
+            }
+        }
+        Assert.NotNull(throttled);
+        Assert.Contains($"{ErrorCodes.Throttled}: More than {CustomerHub.MaxPageViewBytesPerSecond} characters of page view", throttled.Message);
+        var (_, degraded) = await views.WaitAsync(v => v.Item2.Chunk.State == PageViewStates.Degraded);
+        Assert.Equal(chat.First.SessionId, degraded.SessionId);
+        Assert.Contains("fresh snapshot", degraded.Chunk.Reason);
+    }
 }
