@@ -105,6 +105,12 @@ public sealed class CoBrowseBrowserTests : IClassFixture<GatewayFixture>, IClass
         await Assertions.Expect(activity).ToContainTextAsync(new Regex("clicked [^\"]*p\\.sku[^\"]* \"Item no\\. HH-KET-01\""));
         await Assertions.Expect(activity).ToContainTextAsync("viewport 1000×420");
 
+        // A page that fires clicks in a loop: the gateway refuses what is over its budget, and the console says so.
+        var throttled = customer.Locator("[data-sg=customer-throttled]");
+        await Assertions.Expect(throttled).ToHaveCountAsync(0);
+        await shop.EvaluateAsync("() => { for (let i = 0; i < 40; i++) document.querySelector('p.lead').click(); }");
+        await Assertions.Expect(throttled).ToHaveTextAsync("events throttled");
+
         // The shopper stops guiding: the outline goes at once.
         await shop.Locator("[data-sg=chat-button]").ClickAsync();
         await Assertions.Expect(outline).ToBeVisibleAsync();

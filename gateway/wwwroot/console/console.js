@@ -1111,11 +1111,10 @@ function upsertCustomer(chat, p, fromSnapshot) {
       nav: h("span", { class: "customer-nav", dataset: { sg: "customer-nav" } }),
       guide: h("span", { class: "customer-guide", dataset: { sg: "customer-guide" }, hidden: true }, "guiding off"),
       activity: h("span", { class: "customer-activity", dataset: { sg: "customer-activity" } }),
-      throttled: h("span", { class: "customer-throttled", dataset: { sg: "customer-throttled" }, hidden: true, title: "The customer's page sent more events than are relayed; some were left out" }, "events throttled"),
       one: h("button", { type: "button", class: "secondary small", dataset: { sg: "navigate-one" }, title: "Send only this customer to the page in the address field below" }, "Send only them"),
       view: h("button", { type: "button", class: "secondary small", dataset: { sg: "view-page" }, title: "See this customer's page live (if they let you guide)" }, "View page"),
     };
-    c = { presence: p, activity: {}, refs, el: h("li", { class: "customer", dataset: { sg: "customer", sessionId: id } }, refs.name, " ", refs.guide, " ", refs.nav, " ", refs.page, " ", refs.one, " ", refs.view, refs.activity, " ", refs.throttled) };
+    c = { presence: p, activity: {}, refs, el: h("li", { class: "customer", dataset: { sg: "customer", sessionId: id } }, refs.name, " ", refs.guide, " ", refs.nav, " ", refs.page, " ", refs.one, " ", refs.view, refs.activity) };
     refs.one.addEventListener("click", () => navigateCustomer(chat, id));
     refs.view.addEventListener("click", () => openPageView(chat, id));
     chat.customers.set(id, c);
@@ -1161,9 +1160,11 @@ function onCustomerActivity(channelId, a) {
   }
   if (act.kind === "throttled") {
     // The gateway refused some of this customer's page events (more than it relays a second): say so for a while.
-    c.refs.throttled.hidden = false;
+    // Made when needed and removed after, so that the row's text is only the customer's otherwise.
+    c.refs.throttled ??= h("span", { class: "customer-throttled", dataset: { sg: "customer-throttled" }, title: "The customer's page sent more events than are relayed; some were left out" }, "events throttled");
+    if (!c.refs.throttled.isConnected) c.el.append(" ", c.refs.throttled);
     clearTimeout(c.throttledTimer);
-    c.throttledTimer = setTimeout(() => { c.refs.throttled.hidden = true; }, THROTTLED_SHOW_MS);
+    c.throttledTimer = setTimeout(() => c.refs.throttled.remove(), THROTTLED_SHOW_MS);
     return;
   }
   c.activity[String(act.kind)] = act;
