@@ -198,10 +198,28 @@ public sealed class LivePageViewBrowserTests : IClassFixture<GatewayFixture>, IC
             Assert.DoesNotContain(secret, await console.Locator("[data-sg=page-mirror] iframe").EvaluateAsync<string>("f => f.contentDocument.documentElement.outerHTML"));
         }
 
+        // A page that changes faster than the view is relayed: the agent sees the view degraded, then live again once the
+        // widget has sent a fresh full snapshot.
+        await shop.EvaluateAsync(@"() => {
+            const note = document.querySelector('p.note');
+            const noise = n => Array.from(crypto.getRandomValues(new Uint8Array(n)), b => b.toString(16).padStart(2, '0')).join('');
+            window.__flood = setInterval(() => { note.textContent = noise(30000); }, 20);
+        }");
+        await Assertions.Expect(state).ToHaveTextAsync(new Regex("^view degraded"));
+        await shop.EvaluateAsync("() => { clearInterval(window.__flood); document.querySelector('p.note').textContent = 'Calm again.'; }");
+        await Assertions.Expect(state).ToHaveTextAsync("live");
+        await Assertions.Expect(mirror.Locator("p.note")).ToHaveTextAsync("Calm again.");
+
+        // The agent sends the shopper to another page: the view follows with that page's full snapshot.
+        await chat.Locator("[data-sg=nav-url]").FillAsync(Url("/demo/products/toaster.html"));
+        await chat.Locator("[data-sg=nav-send]").ClickAsync();
+        await Assertions.Expect(shop).ToHaveURLAsync(new Regex("/demo/products/toaster\\.html$"));
+        await Assertions.Expect(mirror.Locator("h1")).ToHaveTextAsync("Two-Slice Toaster");
+        await Assertions.Expect(state).ToHaveTextAsync("live");
+
         // The agent's pointer over the mirror appears on the shopper's page.
-        var box = (await console.Locator("[data-sg=page-mirror]").BoundingBoxAsync())!;
-        await console.Mouse.MoveAsync(box.X + 60, box.Y + 60);
-        await console.Mouse.MoveAsync(box.X + 80, box.Y + 90, new() { Steps = 4 });
+        await console.Locator("[data-sg=page-mirror]").HoverAsync(new() { Position = new() { X = 60, Y = 60 } });
+        await console.Locator("[data-sg=page-mirror]").HoverAsync(new() { Position = new() { X = 80, Y = 90 } });
         await Assertions.Expect(shop.Locator("[data-sg=agent-pointer]")).ToBeVisibleAsync();
         await Assertions.Expect(shop.Locator("[data-sg=agent-pointer]")).ToContainTextAsync("Bob");
 
@@ -214,7 +232,7 @@ public sealed class LivePageViewBrowserTests : IClassFixture<GatewayFixture>, IC
         await shop.Locator("[data-sg=message-input]").FillAsync("Did the view stop?");
         await shop.Locator("[data-sg=send]").ClickAsync();
         await Assertions.Expect(chat.Locator("[data-sg=transcript]")).ToContainTextAsync("Did the view stop?");
-        await Assertions.Expect(mirror.Locator("h1")).ToHaveTextAsync("Checkout");
+        await Assertions.Expect(mirror.Locator("h1")).ToHaveTextAsync("Two-Slice Toaster");
         var pieces = sentByShopper.Invocations("PageView").Select(a => a[0].GetProperty("state").GetString()).ToList();
         Assert.Equal("stopped", pieces[^1]);
         Assert.DoesNotContain("Changed after the view stopped", Decode(sentByShopper.Invocations("PageView").Select(a => a[0])));

@@ -620,6 +620,7 @@ class ChatWidget {
         followOrigins: Array.isArray(s.followOrigins) ? s.followOrigins.filter(x => typeof x === "string") : [],
         transferring: s.transferring === true,
         open: s.open !== false,
+        viewing: s.viewing === true,
       };
     } catch {
       return null;

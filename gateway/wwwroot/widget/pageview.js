@@ -62,7 +62,7 @@ export class PageViewRecorder {
     this.isThrottled = isThrottled;
     this.stopRecording = null;
     this.buffer = [];
-    this.seq = 0;
+    this.seq = Date.now(); // batch numbers keep rising across page loads (a new recorder per page)
     this.flushTimer = 0;
     this.sending = Promise.resolve();
     this.pendingChars = 0;
