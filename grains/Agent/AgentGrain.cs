@@ -256,6 +256,8 @@ public sealed partial class AgentGrain(
             throw new SupportGridException(ErrorCodes.InvalidState, "The customer left before the chat started.");
         }
         records.Record(new SessionAccepted(sessionId, time.GetUtcNow(), AgentId, channelId));
+        if (entry.Customer is { CustomerIdVerified: true, CustomerId: { } customerId })
+            GrainFactory.GetGrain<ICustomerProfileGrain>(CustomerProfile.CustomerProfileGrain.KeyFor(QueueKey.Parse(offer.Queue).Site, customerId)).SetLastAgentAsync(AgentId).Ignore();
         LogAcceptedIntoChannel(logger, AgentId, sessionId, channelId);
         await ReportAvailabilityAsync(); // the claim took a slot in the queue's view; none is used
         return new AcceptResult(channelId, sessionId, entry.Customer, entry.PageUrl, events);
