@@ -188,7 +188,10 @@ public sealed record ChannelStreamItem(
     [property: Id(3)] Participant? TypingFrom,
     [property: Id(4)] bool IsTyping,
     [property: Id(5)] CustomerPresence? Presence = null,
-    [property: Id(6)] CustomerActivity? Activity = null);
+    [property: Id(6)] CustomerActivity? Activity = null,
+    [property: Id(7)] AgentGuide? Guide = null,
+    [property: Id(8)] CustomerPageView? PageView = null,
+    [property: Id(9)] PageViewRequest? ViewRequest = null);
 
 /// <summary>A queue as an operator sees it.</summary>
 [GenerateSerializer, Immutable, Alias("sg.QueueSnapshot")]
@@ -325,3 +328,50 @@ public sealed record CustomerActivity(
     [property: Id(1)] string Name,
     [property: Id(2)] PageActivity Activity,
     [property: Id(3)] DateTimeOffset At);
+
+/// <summary>
+/// What an agent shows on the customers' pages (never stored): <c>Kind</c> is one of <see cref="AgentGuideKinds"/>. A
+/// pointer has <c>X</c>/<c>Y</c> (CSS pixels from the document's top left), a highlight or scroll a CSS <c>Selector</c>.
+/// <c>To</c>: the one customer (session id) it is for; null for every customer of the channel. The widget shows it only
+/// while the customer lets the agent guide their browser.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sg.AgentGuide")]
+public sealed record AgentGuide(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] int? X = null,
+    [property: Id(2)] int? Y = null,
+    [property: Id(3)] string? Selector = null,
+    [property: Id(4)] Guid? To = null,
+    [property: Id(5)] Participant? From = null);
+
+/// <summary>
+/// One piece of a customer's live page view (rrweb events), opaque to the server: <c>State</c> is one of
+/// <see cref="PageViewStates"/>. For <c>events</c>, <c>Data</c> is part <c>Part</c> of <c>Parts</c> of batch <c>Seq</c>:
+/// base64 of the batch's JSON array of rrweb events, gzip-compressed when <c>Encoding</c> is <c>gzip</c> (else
+/// <c>json</c>). Masked values never reach it: the widget records with every input masked. <c>Reason</c>: why a view
+/// stopped or was degraded, in a sentence for the agent. Never stored.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sg.PageViewChunk")]
+public sealed record PageViewChunk(
+    [property: Id(0)] string State,
+    [property: Id(1)] long Seq = 0,
+    [property: Id(2)] int Part = 0,
+    [property: Id(3)] int Parts = 0,
+    [property: Id(4)] string? Encoding = null,
+    [property: Id(5)] string? Data = null,
+    [property: Id(6)] string? Reason = null);
+
+/// <summary>A customer's live page view as the agents of the channel receive it.</summary>
+[GenerateSerializer, Immutable, Alias("sg.CustomerPageView")]
+public sealed record CustomerPageView(
+    [property: Id(0)] Guid SessionId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] PageViewChunk Chunk);
+
+/// <summary>An agent opens (<c>On</c>) or closes a customer's live page view; the customer's widget starts (with a fresh
+/// full snapshot) or stops recording.</summary>
+[GenerateSerializer, Immutable, Alias("sg.PageViewRequest")]
+public sealed record PageViewRequest(
+    [property: Id(0)] Guid SessionId,
+    [property: Id(1)] bool On,
+    [property: Id(2)] Participant From);

@@ -37,6 +37,12 @@ public interface IAgentGrain : IGrainWithStringKey
     [Alias("AcceptOffer")]
     Task<AcceptResult> AcceptOfferAsync(Guid sessionId);
 
+    /// <summary>Accepts an offered chat into <paramref name="channelId"/>, a chat this agent is already in (a guided tour, a
+    /// family shopping together): claims the customer from the queue, adds them to that channel as a further customer and
+    /// tells them. Counts no extra capacity. Refused for a customer who was transferred with a chat of their own.</summary>
+    [Alias("AcceptOfferIntoChannel")]
+    Task<AcceptResult> AcceptOfferIntoChannelAsync(Guid sessionId, Guid channelId);
+
     /// <summary>Declines an offered chat.</summary>
     [Alias("DeclineOffer")]
     Task DeclineOfferAsync(Guid sessionId);

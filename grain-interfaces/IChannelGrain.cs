@@ -69,6 +69,19 @@ public interface IChannelGrain : IGrainWithGuidKey
     [Alias("PageActivity")]
     Task PageActivityAsync(MemberRef customer, PageActivity activity);
 
+    /// <summary>An agent of the channel shows something on the customers' pages (pointer, highlight, scroll to an element,
+    /// clear); relayed on the stream to the customers (all, or <see cref="AgentGuide.To"/>), never stored.</summary>
+    [Alias("Guide")]
+    Task GuideAsync(MemberRef agent, AgentGuide guide);
+
+    /// <summary>Relays a piece of a customer's live page view to the agents; never stored.</summary>
+    [Alias("PageView")]
+    Task PageViewAsync(MemberRef customer, PageViewChunk chunk);
+
+    /// <summary>An agent of the channel opens or closes a customer's live page view (relayed to that customer's widget).</summary>
+    [Alias("RequestPageView")]
+    Task RequestPageViewAsync(MemberRef agent, Guid sessionId, bool on);
+
     /// <summary>Every customer of the channel with their page and the fate of the last navigation sent to them (for an agent).</summary>
     [Alias("GetCustomers")]
     Task<IReadOnlyList<CustomerPresence>> GetCustomersAsync(MemberRef agent);

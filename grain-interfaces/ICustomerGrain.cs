@@ -31,6 +31,10 @@ public interface ICustomerGrain : IGrainWithGuidKey
     [Alias("PageActivity")]
     Task PageActivityAsync(PageActivity activity);
 
+    /// <summary>A piece of the customer's live page view, for the agents; ignored unless the customer is in a channel.</summary>
+    [Alias("PageView")]
+    Task PageViewAsync(PageViewChunk chunk);
+
     /// <summary>Records a message left while the queue was offline (this grain's session id names the message).</summary>
     [Alias("LeaveMessage")]
     Task LeaveMessageAsync(OfflineMessage message);

@@ -33,6 +33,23 @@ public static class InputRules
         return trimmed;
     }
 
+    public const int MaxSelectorLength = 300;
+
+    /// <summary>Throws unless <paramref name="selector"/> looks like a CSS selector an agent may point at: 1 to
+    /// <see cref="MaxSelectorLength"/> characters, one line, none of <c>{ } ; &lt;</c> (which belong to style sheets and
+    /// markup, never to a selector). The customer's browser checks the syntax itself and finds the element (or not).</summary>
+    public static string RequireSelector(string? selector)
+    {
+        var trimmed = selector?.Trim();
+        if (string.IsNullOrEmpty(trimmed))
+            throw new SupportGridException(ErrorCodes.InvalidInput, "A CSS selector is required.");
+        if (trimmed.Length > MaxSelectorLength)
+            throw new SupportGridException(ErrorCodes.InvalidInput, $"The selector is longer than {MaxSelectorLength} characters.");
+        if (trimmed.Any(c => char.IsControl(c) || c is '{' or '}' or ';' or '<'))
+            throw new SupportGridException(ErrorCodes.InvalidInput, "The selector holds a character no CSS selector has (a line break, {, }, ; or <).");
+        return trimmed;
+    }
+
     /// <summary>Throws unless the client message id is present and short.</summary>
     public static void RequireClientMessageId(string? clientMessageId)
     {

@@ -64,6 +64,41 @@ public static class NavigationStatus
     public const string NotFollowed = "not_followed";
 }
 
+/// <summary>Kinds of <see cref="AgentGuide"/>: what an agent shows on a customer's page.</summary>
+public static class AgentGuideKinds
+{
+    /// <summary>The agent's pointer at a point of the page (<c>X</c>, <c>Y</c>: CSS pixels from the document's top left).</summary>
+    public const string Pointer = "pointer";
+
+    /// <summary>An outline around the element <c>Selector</c> names.</summary>
+    public const string Highlight = "highlight";
+
+    /// <summary>Scrolls the customer's page to the element <c>Selector</c> names (and outlines it).</summary>
+    public const string Scroll = "scroll";
+
+    /// <summary>Removes the pointer and the outline.</summary>
+    public const string Clear = "clear";
+
+    public static bool IsValid(string? kind) => kind is Pointer or Highlight or Scroll or Clear;
+}
+
+/// <summary>States of a <see cref="PageViewChunk"/>.</summary>
+public static class PageViewStates
+{
+    /// <summary>rrweb events (a part of a batch).</summary>
+    public const string Events = "events";
+
+    /// <summary>The widget stopped recording (the customer turned guiding off, the agent closed the view, the chat ended).</summary>
+    public const string Stopped = "stopped";
+
+    /// <summary>From the gateway, not the widget: the view sent more than the gateway relays, so parts were refused;
+    /// the widget sends a new full snapshot once it is under the budget again.</summary>
+    public const string Degraded = "degraded";
+
+    /// <summary>Whether a widget may send this state (<see cref="Degraded"/> comes only from the gateway).</summary>
+    public static bool IsValid(string? state) => state is Events or Stopped;
+}
+
 /// <summary>Kinds of <see cref="PageActivity"/>.</summary>
 public static class PageActivityKinds
 {
@@ -73,6 +108,10 @@ public static class PageActivityKinds
     public const string Click = "click";
     public const string Focus = "focus";
 
+    /// <summary>Not sent by widgets: the gateway tells the agents that it refused a customer's activity for coming too fast.</summary>
+    public const string Throttled = "throttled";
+
+    /// <summary>Whether a widget may send this kind (<see cref="Throttled"/> comes only from the gateway).</summary>
     public static bool IsValid(string? kind) => kind is Scroll or Viewport or Visibility or Click or Focus;
 }
 

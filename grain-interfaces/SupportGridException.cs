@@ -28,4 +28,8 @@ public static class ErrorCodes
     public const string ChannelEnded = "channel_ended";
     public const string Offline = "offline";
     public const string InvalidCode = "invalid_code";
+
+    /// <summary>The caller sends more than the gateway relays (page activity, the agent's pointer, the live page view);
+    /// the call is refused, nothing of it is relayed, and the caller should send less (see docs/cobrowse.md).</summary>
+    public const string Throttled = "throttled";
 }

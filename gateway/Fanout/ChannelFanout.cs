@@ -165,6 +165,25 @@ public sealed partial class ChannelFanout(
                 if (agentConnections.Length > 0)
                     await agents.Clients.EachAsync(agentConnections, c => c.CustomerActivity(item.ChannelId, activity));
             }
+            else if (item.Guide is { } guide)
+            {
+                var to = guide.To is { } only
+                    ? subscription.CustomerListeners.Where(l => l.Value.SessionId == only).Select(l => l.Key).ToArray()
+                    : customerConnections;
+                if (to.Length > 0)
+                    await customers.Clients.Clients(to).Guide(guide);
+            }
+            else if (item.PageView is { } view)
+            {
+                if (agentConnections.Length > 0)
+                    await agents.Clients.Clients(agentConnections).CustomerPageView(item.ChannelId, view);
+            }
+            else if (item.ViewRequest is { } request)
+            {
+                var to = subscription.CustomerListeners.Where(l => l.Value.SessionId == request.SessionId).Select(l => l.Key).ToArray();
+                if (to.Length > 0)
+                    await customers.Clients.Clients(to).PageViewRequested(request.On);
+            }
             else if (item.Presence is { } presence)
             {
                 if (agentConnections.Length > 0)

@@ -70,6 +70,16 @@ public sealed class AgentHub(
         return more.Count > 0 ? result with { Events = [.. result.Events, .. more] } : result;
     }
 
+    /// <summary>Accepts an offered customer into a chat this agent already has (a further customer of that chat; no extra
+    /// capacity is used). The answer has the chat's events, with the customer's "joined".</summary>
+    public async Task<AcceptResult> AcceptOfferInto(Guid sessionId, Guid channelId)
+    {
+        var result = await Agent().AcceptOfferIntoChannelAsync(sessionId, channelId);
+        var last = result.Events.Count > 0 ? result.Events[^1].Seq : 0;
+        var more = await Channel(result.ChannelId).GetEventsAsync(Me, last);
+        return more.Count > 0 ? result with { Events = [.. result.Events, .. more] } : result;
+    }
+
     public Task DeclineOffer(Guid sessionId) => Agent().DeclineOfferAsync(sessionId);
 
     public async Task<SendResult> SendMessage(Guid channelId, string text, string clientMessageId)
@@ -92,6 +102,31 @@ public sealed class AgentHub(
         var target = InputRules.RequireNavigableUrl(url);
         return new SendResult(await Channel(channelId).NavigateCustomerAsync(Me, sessionId, target.AbsoluteUri));
     }
+
+    /// <summary>
+    /// Shows something on the customers' pages: the agent's pointer (x, y in document pixels), an outline around the element
+    /// a CSS selector names, a scroll to it, or clears them; for every customer, or one (<c>sessionId</c>). Never stored.
+    /// At most <see cref="MaxGuidesPerSecond"/> per connection; more is refused with a <c>throttled</c> error.
+    /// </summary>
+    public Task GuideCustomers(Guid channelId, GuideInput input)
+    {
+        if (!AgentGuideKinds.IsValid(input.Kind))
+            throw new HubException($"{ErrorCodes.InvalidInput}: kind must be pointer, highlight, scroll or clear.");
+        var selector = input.Kind is AgentGuideKinds.Highlight or AgentGuideKinds.Scroll ? InputRules.RequireSelector(input.Selector) : null;
+        if (input.Kind == AgentGuideKinds.Pointer && (input.X is not (>= 0 and <= 1_000_000) || input.Y is not (>= 0 and <= 1_000_000)))
+            throw new HubException($"{ErrorCodes.InvalidInput}: A pointer needs x and y from 0 to 1000000.");
+        if (!ConnectionBudget.TryTake(Context, GuideKey, MaxGuidesPerSecond, 1, out _))
+            throw new HubException($"{ErrorCodes.Throttled}: More than {MaxGuidesPerSecond} pointer or highlight updates in a second; this one was not sent.");
+        return Channel(channelId).GuideAsync(Me, new AgentGuide(input.Kind!, input.X, input.Y, selector, input.SessionId));
+    }
+
+    public const int MaxGuidesPerSecond = 20;
+
+    private const string GuideKey = "sg.guide";
+
+    /// <summary>Opens (<paramref name="on"/>) or closes the live view of one customer's page: their widget starts recording
+    /// with a fresh full snapshot (only while they let the agent guide) or stops; the view arrives as <c>CustomerPageView</c>.</summary>
+    public Task WatchPage(Guid channelId, Guid sessionId, bool on) => Channel(channelId).RequestPageViewAsync(Me, sessionId, on);
 
     /// <summary>A join code (and link) for this chat: customers who use it before it expires join as further customers.</summary>
     public Task<JoinCode> CreateJoinCode(Guid channelId) => Channel(channelId).CreateJoinCodeAsync(Me, sites.JoinCodeLifetime);

@@ -40,6 +40,12 @@ public sealed record PageReportInput(string? Url, string? Title, long NavigateSe
 /// <summary>What the widget sends to <c>PageActivity</c> (see <see cref="GrainInterfaces.PageActivity"/>).</summary>
 public sealed record PageActivityInput(string? Kind, int? X, int? Y, int? Width, int? Height, bool? Visible, string? Selector, string? Text);
 
+/// <summary>What an agent sends to <c>GuideCustomers</c> (see <see cref="AgentGuide"/>): <c>SessionId</c> for one customer, null for all.</summary>
+public sealed record GuideInput(string? Kind, int? X, int? Y, string? Selector, Guid? SessionId = null);
+
+/// <summary>What the widget sends to <c>PageView</c> (see <see cref="PageViewChunk"/>).</summary>
+public sealed record PageViewInput(string? State, long Seq, int Part, int Parts, string? Encoding, string? Data, string? Reason = null);
+
 /// <summary>Answer to <c>LeaveMessage</c>.</summary>
 public sealed record LeaveMessageResult(Guid MessageId);
 
@@ -57,6 +63,14 @@ public interface ICustomerClient
     Task Message(ChannelEvent evt);
     Task Typing(Participant from, bool isTyping);
     Task Navigate(NavigateCommand command);
+
+    /// <summary>The agent's pointer, an outline around an element, a scroll to it, or clearing them (shown only while the
+    /// customer lets the agent guide).</summary>
+    Task Guide(AgentGuide guide);
+
+    /// <summary>An agent opened (<paramref name="on"/>) or closed this customer's live page view: start recording with a
+    /// fresh full snapshot, or stop. The widget records only while the customer lets the agent guide.</summary>
+    Task PageViewRequested(bool on);
 
     /// <summary>The session is over; with <paramref name="offerMessage"/> the widget offers to leave a message (the wait ran out).</summary>
     Task ChatEnded(string reason, bool offerMessage);
@@ -80,6 +94,9 @@ public interface IAgentClient
 
     /// <summary>What a customer of the chat did on the page (scroll, viewport, visibility, click, focus).</summary>
     Task CustomerActivity(Guid channelId, CustomerActivity activity);
+
+    /// <summary>A piece of a customer's live page view (rrweb events), or that it stopped or was degraded.</summary>
+    Task CustomerPageView(Guid channelId, CustomerPageView view);
 }
 
 /// <summary>What <c>InviteColleague</c> takes: the colleague's agent id and an optional note.</summary>

@@ -83,31 +83,87 @@ public sealed class CustomerHub(
     /// <summary>
     /// What the customer does on the page, for the agents: scroll position, viewport size, tab visibility, clicks (a CSS
     /// selector and the element's visible text) and which field has focus (never a value: there is no field for one).
-    /// At most <see cref="MaxActivityPerSecond"/> per connection are relayed; the rest are dropped here.
+    /// At most <see cref="MaxActivityPerSecond"/> per connection are relayed; a call over that is refused with a
+    /// <c>throttled</c> error (the widget coalesces scroll and viewport so it stays under it), and the agents are told
+    /// once per second that this customer's events were throttled (a <c>throttled</c> activity).
     /// </summary>
-    public Task PageActivity(PageActivityInput input)
+    public async Task PageActivity(PageActivityInput input)
     {
         if (!PageActivityKinds.IsValid(input.Kind))
             throw new HubException($"{ErrorCodes.InvalidInput}: kind must be scroll, viewport, visibility, click or focus.");
         var activity = new GrainInterfaces.PageActivity(input.Kind!, Coordinate(input.X), Coordinate(input.Y), Coordinate(input.Width), Coordinate(input.Height),
             input.Visible, Optional(input.Selector, 300, "selector"), Optional(input.Text, 200, "text"));
         var session = Session();
-        return TakeActivitySlot() ? session.PageActivityAsync(activity) : Task.CompletedTask;
+        if (!ConnectionBudget.TryTake(Context, ActivityKey, MaxActivityPerSecond, 1, out var firstRefusal))
+        {
+            if (firstRefusal)
+                await session.PageActivityAsync(new GrainInterfaces.PageActivity(PageActivityKinds.Throttled));
+            throw new HubException($"{ErrorCodes.Throttled}: More than {MaxActivityPerSecond} page events in a second; this one was not relayed.");
+        }
+        await session.PageActivityAsync(activity);
     }
 
     public const int MaxActivityPerSecond = 10;
 
-    /// <summary>A per-connection window of one second holding at most <see cref="MaxActivityPerSecond"/> events.</summary>
-    private bool TakeActivitySlot()
+    /// <summary>
+    /// A piece of the customer's live page view (rrweb events recorded with every input masked, batched, compressed and
+    /// base64-encoded by the widget), relayed to the agents of the chat and never stored. Checked for shape only: the
+    /// content is opaque here. At most <see cref="MaxPageViewBytesPerSecond"/> characters a second per connection: a
+    /// piece over that is refused with a <c>throttled</c> error, and the agents are told once per second that the view
+    /// is degraded (the widget then sends a fresh full snapshot).
+    /// </summary>
+    public async Task PageView(PageViewInput input)
     {
-        var now = Environment.TickCount64;
-        var window = Context.Items.TryGetValue(ActivityKey, out var value) && value is long[] w ? w : (long[])(Context.Items[ActivityKey] = new long[2]);
-        if (now - window[0] >= 1000)
+        if (!PageViewStates.IsValid(input.State))
+            throw new HubException($"{ErrorCodes.InvalidInput}: state must be events or stopped.");
+        PageViewChunk chunk;
+        if (input.State == PageViewStates.Stopped)
         {
-            window[0] = now;
-            window[1] = 0;
+            chunk = new PageViewChunk(PageViewStates.Stopped, Reason: Optional(input.Reason, 200, "reason"));
         }
-        return ++window[1] <= MaxActivityPerSecond;
+        else
+        {
+            if (input.Seq < 0 || input.Parts is < 1 or > MaxPageViewParts || input.Part < 0 || input.Part >= input.Parts)
+                throw new HubException($"{ErrorCodes.InvalidInput}: seq must be 0 or more, parts 1 to {MaxPageViewParts} and part below parts.");
+            if (input.Encoding is not ("gzip" or "json"))
+                throw new HubException($"{ErrorCodes.InvalidInput}: encoding must be gzip or json.");
+            if (string.IsNullOrEmpty(input.Data) || input.Data.Length > MaxPageViewChunk)
+                throw new HubException($"{ErrorCodes.InvalidInput}: data must be 1 to {MaxPageViewChunk} characters of base64.");
+            if (!IsBase64(input.Data))
+                throw new HubException($"{ErrorCodes.InvalidInput}: data must be base64.");
+            chunk = new PageViewChunk(PageViewStates.Events, input.Seq, input.Part, input.Parts, input.Encoding, input.Data);
+        }
+        var session = Session();
+        if (!ConnectionBudget.TryTake(Context, PageViewKey, MaxPageViewBytesPerSecond, chunk.Data?.Length ?? 0, out var firstRefusal))
+        {
+            if (firstRefusal)
+            {
+                await session.PageViewAsync(new PageViewChunk(PageViewStates.Degraded,
+                    Reason: "The page changes faster than the view is relayed; parts were left out and a fresh snapshot follows."));
+            }
+            throw new HubException($"{ErrorCodes.Throttled}: More than {MaxPageViewBytesPerSecond} characters of page view in a second; this part was not relayed. Send a fresh full snapshot.");
+        }
+        await session.PageViewAsync(chunk);
+    }
+
+    /// <summary>Characters of page view data relayed per connection and second (about 2 Mbit/s).</summary>
+    public const int MaxPageViewBytesPerSecond = 256 * 1024;
+
+    /// <summary>Most characters in one piece (the SignalR message limit is 32 KB).</summary>
+    public const int MaxPageViewChunk = 24_000;
+
+    public const int MaxPageViewParts = 64;
+
+    private const string PageViewKey = "sg.pageview";
+
+    private static bool IsBase64(string data)
+    {
+        foreach (var c in data)
+        {
+            if (c is not ((>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '+' or '/' or '='))
+                return false;
+        }
+        return true;
     }
 
     private const string ActivityKey = "sg.activity";

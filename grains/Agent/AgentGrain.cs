@@ -203,6 +203,66 @@ public sealed partial class AgentGrain(
         return new AcceptResult(channelId, sessionId, entry.Customer, entry.PageUrl, events);
     }
 
+    /*
+     * Accepting into an existing chat: the same claim as AcceptOfferAsync (the queue stays the one authority on who gets
+     * the customer), but the customer is added to a channel this agent is in instead of opening one, and S.Chats does not
+     * change, so no capacity is used. If the channel refuses (it ended meanwhile) the claimed customer goes back to their
+     * place in the queue. A customer who was transferred brings a channel (and history) of their own: that is refused.
+     */
+    public async Task<AcceptResult> AcceptOfferIntoChannelAsync(Guid sessionId, Guid channelId)
+    {
+        if (!S.Offers.TryGetValue(sessionId, out var offer))
+            throw new SupportGridException(ErrorCodes.OfferNotFound, "This chat is not offered to you (it timed out, was taken or the customer left).");
+        if (!S.Chats.TryGetValue(channelId, out var chat))
+            throw new SupportGridException(ErrorCodes.NotMember, "You are not in that chat.");
+        if (QueueKey.Parse(chat.Queue).Site != QueueKey.Parse(offer.Queue).Site)
+            throw new SupportGridException(ErrorCodes.InvalidInput, "That chat is on another site; accept this customer on their own.");
+        if (offer.Transfer is not null)
+            throw new SupportGridException(ErrorCodes.InvalidState, "This customer was transferred with a chat of their own; accept it on its own.");
+        S.MissedInARow = 0;
+
+        var queue = GrainFactory.GetGrain<IQueueGrain>(offer.Queue);
+        QueueEntry entry;
+        try
+        {
+            entry = await queue.ClaimOfferAsync(sessionId, AgentId);
+        }
+        finally
+        {
+            S.Offers.Remove(sessionId);
+        }
+        var channel = GrainFactory.GetGrain<IChannelGrain>(channelId);
+        IReadOnlyList<ChannelEvent> events;
+        try
+        {
+            if (entry.ChannelId is not null)
+                throw new SupportGridException(ErrorCodes.InvalidState, "This customer already has a chat of their own; accept it on its own.");
+            events = await channel.AddCustomerAsync(new MemberRef(Roles.Customer, sessionId.ToString(), entry.Customer.Name));
+        }
+        catch (SupportGridException)
+        {
+            // Not added: the customer waits again in their original place (offered to the next agent).
+            await queue.CompleteClaimAsync(sessionId);
+            await queue.ReturnAsync(entry);
+            await ReportAvailabilityAsync();
+            throw;
+        }
+        var assigned = await GrainFactory.GetGrain<ICustomerGrain>(sessionId).AssignAsync(channelId, Profile.DisplayName);
+        await queue.CompleteClaimAsync(sessionId);
+        if (!assigned)
+        {
+            await channel.CustomerLeaveAsync(new MemberRef(Roles.Customer, sessionId.ToString(), entry.Customer.Name));
+            await ReportAvailabilityAsync();
+            throw new SupportGridException(ErrorCodes.InvalidState, "The customer left before the chat started.");
+        }
+        records.Record(new SessionAccepted(sessionId, time.GetUtcNow(), AgentId, channelId));
+        if (entry.Customer is { CustomerIdVerified: true, CustomerId: { } customerId })
+            GrainFactory.GetGrain<ICustomerProfileGrain>(CustomerProfile.CustomerProfileGrain.KeyFor(QueueKey.Parse(offer.Queue).Site, customerId)).SetLastAgentAsync(AgentId).Ignore();
+        LogAcceptedIntoChannel(logger, AgentId, sessionId, channelId);
+        await ReportAvailabilityAsync(); // the claim took a slot in the queue's view; none is used
+        return new AcceptResult(channelId, sessionId, entry.Customer, entry.PageUrl, events);
+    }
+
     public async Task DeclineOfferAsync(Guid sessionId)
     {
         if (!S.Offers.Remove(sessionId, out var offer))
@@ -451,6 +511,9 @@ public sealed partial class AgentGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} accepted session {SessionId} into channel {ChannelId}")]
     private static partial void LogAccepted(ILogger logger, string agentId, Guid sessionId, Guid channelId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} accepted session {SessionId} into their chat {ChannelId}")]
+    private static partial void LogAcceptedIntoChannel(ILogger logger, string agentId, Guid sessionId, Guid channelId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} missed {Missed} offers in a row and was set away")]
     private static partial void LogSetAway(ILogger logger, string agentId, int missed);

@@ -227,6 +227,47 @@ public sealed class ChannelGrain(
         return Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, null, null, false, null, relayed));
     }
 
+    public Task GuideAsync(MemberRef agent, AgentGuide guide)
+    {
+        var member = RequireMember(agent);
+        if (member.Role != Roles.Agent)
+            throw new SupportGridException(ErrorCodes.NotMember, "Only an agent of the chat can guide the customers.");
+        RequireOpen();
+        if (!AgentGuideKinds.IsValid(guide.Kind))
+            throw new SupportGridException(ErrorCodes.InvalidInput, "kind must be pointer, highlight, scroll or clear.");
+        var selector = guide.Kind is AgentGuideKinds.Highlight or AgentGuideKinds.Scroll ? InputRules.RequireSelector(guide.Selector) : null;
+        if (guide.Kind == AgentGuideKinds.Pointer && (guide.X is not (>= 0 and <= MaxCoordinate) || guide.Y is not (>= 0 and <= MaxCoordinate)))
+            throw new SupportGridException(ErrorCodes.InvalidInput, $"A pointer needs x and y from 0 to {MaxCoordinate}.");
+        if (guide.To is { } to && !Customers().Any(c => c.Id == to.ToString()))
+            throw new SupportGridException(ErrorCodes.NotMember, "That customer is not in this chat.");
+        var relayed = new AgentGuide(guide.Kind, guide.Kind == AgentGuideKinds.Pointer ? guide.X : null, guide.Kind == AgentGuideKinds.Pointer ? guide.Y : null,
+            selector, guide.To, member.AsParticipant());
+        return Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, null, null, false, Guide: relayed));
+    }
+
+    private const int MaxCoordinate = 1_000_000;
+
+    public Task PageViewAsync(MemberRef customer, PageViewChunk chunk)
+    {
+        var member = RequireMember(customer);
+        if (member.Role != Roles.Customer || S.Ended || !Guid.TryParse(member.Id, out var sessionId))
+            return Task.CompletedTask;
+        var relayed = new CustomerPageView(sessionId, member.Name, chunk);
+        return Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, null, null, false, PageView: relayed));
+    }
+
+    public Task RequestPageViewAsync(MemberRef agent, Guid sessionId, bool on)
+    {
+        var member = RequireMember(agent);
+        if (member.Role != Roles.Agent)
+            throw new SupportGridException(ErrorCodes.NotMember, "Only an agent of the chat can view a customer's page.");
+        RequireOpen();
+        if (!Customers().Any(c => c.Id == sessionId.ToString()))
+            throw new SupportGridException(ErrorCodes.NotMember, "That customer is not in this chat.");
+        var request = new PageViewRequest(sessionId, on, member.AsParticipant());
+        return Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, null, null, false, ViewRequest: request));
+    }
+
     public Task<IReadOnlyList<CustomerPresence>> GetCustomersAsync(MemberRef agent)
     {
         var member = RequireMember(agent);

@@ -123,6 +123,12 @@ public sealed class CustomerGrain(
         return S.Status == SessionStatus.Connected ? Channel().PageActivityAsync(Me, activity) : Task.CompletedTask;
     }
 
+    public Task PageViewAsync(PageViewChunk chunk)
+    {
+        RequireStarted();
+        return S.Status == SessionStatus.Connected ? Channel().PageViewAsync(Me, chunk) : Task.CompletedTask;
+    }
+
     public async Task<int> RequeueAsync(string queueKey, string? preferredAgentId, TransferInfo transfer)
     {
         if (S.Status != SessionStatus.Connected || S.ChannelId is not { } channelId)

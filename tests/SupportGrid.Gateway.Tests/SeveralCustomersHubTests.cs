@@ -138,6 +138,36 @@ public sealed class SeveralCustomersHubTests(GatewayFixture gateway) : IClassFix
     }
 
     [Fact]
+    public async Task AWaitingCustomerAcceptedIntoTheAgentsChatJoinsItAndHearsEveryone()
+    {
+        var group = await GroupAsync();
+        var offers = group.Agent.Hub.Inbox<ChatOffer>("Offer");
+        var eve = await CustomerAsync();
+        var joined = eve.Hub.Inbox<string>("AgentJoined");
+        var start = await eve.Hub.InvokeAsync<StartChatResult>("StartChat",
+            new StartChatInput("demo", _slot.Queue, "Eve", null, null, Page("/demo/products/toaster.html"), "Toaster", null, null));
+        await offers.WaitAsync(o => o.SessionId == start.SessionId);
+
+        var stranger = await Assert.ThrowsAsync<HubException>(() =>
+            group.Agent.Hub.InvokeAsync<AcceptResult>("AcceptOfferInto", start.SessionId, Guid.NewGuid()));
+        Assert.Contains(ErrorCodes.NotMember, stranger.Message);
+        var into = await group.Agent.Hub.InvokeAsync<AcceptResult>("AcceptOfferInto", start.SessionId, group.ChannelId);
+        Assert.Equal((group.ChannelId, start.SessionId), (into.ChannelId, into.SessionId));
+        Assert.Contains(into.Events, e => e.Text == "Eve joined the chat.");
+        Assert.Equal(_slot.AgentName, await joined.WaitAsync());
+        await group.First.Hub.Messages.WaitAsync(e => e.Text == "Eve joined the chat.");
+
+        // Eve is now in the same chat: what she says reaches the first customer and the agent, and a broadcast moves her too.
+        var said = await eve.Hub.InvokeAsync<SendResult>("SendMessage", "Is this the kettle chat?", "e-1");
+        Assert.Equal(start.SessionId.ToString(), (await group.First.Hub.Messages.WaitAsync(e => e.Seq == said.Seq)).From.Id);
+        await group.Agent.Messages.WaitAsync(m => m.Item1 == group.ChannelId && m.Item2.Seq == said.Seq);
+        var sent = await group.Agent.Hub.InvokeAsync<SendResult>("NavigateCustomers", group.ChannelId, Page("/demo/checkout.html"));
+        Assert.Equal(sent.Seq, (await eve.Navigations.WaitAsync()).Seq);
+        var customers = await group.Agent.Hub.InvokeAsync<List<CustomerPresence>>("GetCustomers", group.ChannelId);
+        Assert.Equal(new[] { group.First.SessionId, start.SessionId }.Order(), customers.Select(c => c.SessionId).Order());
+    }
+
+    [Fact]
     public async Task AnUnknownExpiredOrMalformedJoinCodeFailsWithAClearError()
     {
         var group = await GroupAsync();

@@ -17,6 +17,7 @@ const TARGETS_MAX_AGE_MS = 2000; // GetTransferTargets again when a transfer lis
 const TRANSFER_CONFIRM_MS = 3000; // no ChatLeft this long after TransferChat returned: fetch the events ourselves
 const STATUSES = ["available", "away", "offline"];
 const BASE_TITLE = document.title;
+const THROTTLED_SHOW_MS = 4000;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // helpers
@@ -225,6 +226,7 @@ async function connect() {
     conn.on("InvitationClosed", (channelId, reason) => onInvitationClosed(String(channelId), reason));
     conn.on("CustomerPage", (channelId, presence) => onCustomerPage(String(channelId), presence));
     conn.on("CustomerActivity", (channelId, activity) => onCustomerActivity(String(channelId), activity));
+    conn.on("CustomerPageView", (channelId, view) => onCustomerPageView(String(channelId), view));
     conn.onreconnecting(() => {
       ui.status.disabled = true;
       setConnectionLine("Connection lost. Reconnecting…");
@@ -404,6 +406,10 @@ function upsertOffer(o) {
   r.accept = h("button", { type: "button", dataset: { sg: "accept" } }, "Accept");
   r.decline = h("button", { type: "button", class: "secondary", dataset: { sg: "decline" } }, "Decline");
   r.note = h("p", { class: "error", dataset: { sg: "offer-error" }, role: "alert" });
+  // With a chat open, the customer can instead join that chat (a family shopping together, a guided tour).
+  r.into = h("select", { dataset: { sg: "accept-into-chat" }, "aria-label": "Chat to add the customer to" });
+  r.acceptInto = h("button", { type: "button", class: "secondary", dataset: { sg: "accept-into" }, title: "Add this customer to one of your open chats (uses no extra chat slot)" }, "Accept into chat");
+  r.intoRow = h("div", { class: "buttons accept-into", hidden: true }, r.into, r.acceptInto);
   r.transfer = h("p", { class: "transfer-note", dataset: { sg: "offer-transfer-note" }, hidden: true });
   const kind = o.invitation ? "invitation" : "offer";
   rec.el = h("li", { class: `${kind} card`, dataset: { sg: kind, sessionId: id } },
@@ -414,8 +420,10 @@ function upsertOffer(o) {
       ? h("p", { class: "timers" }, "Invitation expires in ", r.waited, r.expires)
       : h("p", { class: "timers" }, "Waiting ", r.waited, " · offer expires in ", r.expires),
     h("div", { class: "buttons" }, r.accept, r.decline),
+    o.invitation ? null : r.intoRow,
     r.note);
   r.accept.addEventListener("click", () => acceptOffer(rec));
+  r.acceptInto.addEventListener("click", () => acceptOffer(rec, r.into.value));
   r.decline.addEventListener("click", () => declineOffer(rec));
   state.offers.set(id, rec);
   fillOffer(rec);
@@ -433,7 +441,25 @@ function fillOffer(rec) {
   fillTransferNote(r.transfer, o.transfer ?? o.invitedBy, o.invitedBy ? "Invited by" : "Transferred by");
   rec.el.classList.toggle("transferred", Boolean(o.transfer ?? o.invitedBy));
   fillDetails(r.details, c, o.pageTitle, o.pageUrl);
+  fillIntoTargets(rec);
   tickOffer(rec);
+}
+
+/** The open chats an offered customer can be accepted into ("Accept into chat"); hidden while there are none. */
+function fillIntoTargets(rec) {
+  const r = rec.refs;
+  if (rec.offer.invitation) return;
+  const open = [...state.chats.values()].filter(c => !c.ended);
+  const key = open.map(c => `${c.channelId}:${c.customer?.name ?? ""}:${c.customers.size}`).join("|");
+  if (key === r.intoKey) return;
+  r.intoKey = key;
+  const selected = r.into.value;
+  r.into.replaceChildren(...open.map(c => {
+    const others = c.customers.size > 1 ? ` (+${c.customers.size - 1})` : "";
+    return h("option", { value: c.channelId }, `${String(c.customer?.name ?? "Customer")}${others}`);
+  }));
+  if (open.some(c => c.channelId === selected)) r.into.value = selected;
+  r.intoRow.hidden = open.length === 0;
 }
 
 /** "Transferred by Alice: wants a refund" for an offer (or chat) handed on by another agent; hidden otherwise. */
@@ -472,6 +498,7 @@ function tickOffer(rec) {
   const left = Number.isNaN(expires) ? NaN : (expires - Date.now()) / 1000;
   rec.refs.expires.textContent = Number.isNaN(left) ? "—" : left > 0 ? `${Math.ceil(left)} s` : "0 s";
   rec.el.classList.toggle("urgent", left <= 5);
+  fillIntoTargets(rec); // chats open and end while the offer stands
 }
 
 function startTicking() {
@@ -486,16 +513,28 @@ function startTicking() {
   }, 1000);
 }
 
-async function acceptOffer(rec) {
+/** Accepts an offer or invitation; with `intoChannelId`, the offered customer joins that open chat instead (AcceptOfferInto). */
+async function acceptOffer(rec, intoChannelId = null) {
   const id = String(rec.offer.sessionId);
   setOfferBusy(rec, true);
   rec.refs.note.textContent = "";
   try {
     const result = rec.offer.invitation
       ? await invoke("AcceptInvitation", rec.offer.channelId)
-      : await invoke("AcceptOffer", rec.offer.sessionId);
+      : intoChannelId
+        ? await invoke("AcceptOfferInto", rec.offer.sessionId, intoChannelId)
+        : await invoke("AcceptOffer", rec.offer.sessionId);
     if (result?.channelId == null) throw new Error("The server did not say which chat was opened.");
     removeOffer(id);
+    const into = intoChannelId ? state.chats.get(String(result.channelId)) : null;
+    if (into) {
+      // A further customer of a chat we have: its events (with "… joined the chat.") and the customer list.
+      applyChatEvents(into, Array.isArray(result?.events) ? result.events : []);
+      loadCustomers(into);
+      into.refs.input.focus();
+      into.el.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      return;
+    }
     reopenIfLeft(String(result.channelId));
     const chat = upsertChat({ ...result, queue: result?.queue ?? rec.offer.queue, pageTitle: rec.offer.pageTitle, transfer: rec.offer.transfer ?? null });
     // A transferred chat comes with its earlier history: every event is rendered.
@@ -530,6 +569,7 @@ async function declineOffer(rec) {
 
 function setOfferBusy(rec, busy) {
   rec.refs.accept.disabled = busy;
+  rec.refs.acceptInto.disabled = busy;
   rec.refs.decline.disabled = busy;
 }
 
@@ -647,6 +687,7 @@ function createChat(channelId) {
     customers: new Map(), // sessionId -> { presence, el, refs } (see upsertCustomer)
     customersLoading: null,
     customersAgain: false,
+    view: null, // the live page view open in this chat: { sessionId, refs, mirror, early }
     refs: {},
   };
   const r = chat.refs;
@@ -673,6 +714,13 @@ function createChat(channelId) {
   r.joinExpires = h("span", { class: "muted", dataset: { sg: "join-expires" } });
   r.joinInfo = h("p", { class: "join-info", dataset: { sg: "join-info" }, hidden: true }, "Code ", r.joinCode, " · link ", r.joinLink, " ", r.joinExpires);
   r.navForm = h("form", { class: "nav-form", novalidate: true }, h("label", { for: `${id}-nav` }, "Page URL"), r.navUrl, r.navSend);
+  // Show the customers an element of their page: an outline around it, or scroll them to it (only shown while they let us guide).
+  r.guideSelector = h("input", { id: `${id}-guide`, type: "text", maxlength: 300, spellcheck: "false", placeholder: "CSS selector, e.g. #add-to-cart or p.price", dataset: { sg: "guide-selector" } });
+  r.guideHighlight = h("button", { type: "submit", class: "secondary", dataset: { sg: "guide-highlight" } }, "Highlight");
+  r.guideScroll = h("button", { type: "button", class: "secondary", dataset: { sg: "guide-scroll" } }, "Scroll them to it");
+  r.guideClear = h("button", { type: "button", class: "secondary", dataset: { sg: "guide-clear" } }, "Clear");
+  r.guideForm = h("form", { class: "nav-form guide-form", novalidate: true },
+    h("label", { for: `${id}-guide` }, "Element"), r.guideSelector, r.guideHighlight, r.guideScroll, r.guideClear);
   r.end = h("button", { type: "button", class: "danger", dataset: { sg: "end-chat" } }, "End chat");
   r.leave = h("button", { type: "button", class: "secondary", dataset: { sg: "leave-chat" }, title: "Leave the chat to the other agent in it" }, "Leave chat");
   r.transferNote = h("p", { class: "transfer-note", dataset: { sg: "chat-transfer-note" }, hidden: true });
@@ -695,6 +743,7 @@ function createChat(channelId) {
     r.transcript, r.typing, r.endReason,
     r.composer,
     r.navForm,
+    r.guideForm,
     r.transferForm,
     h("div", { class: "chat-actions" }, r.leave, r.end),
     r.error);
@@ -715,6 +764,9 @@ function createChat(channelId) {
   r.input.addEventListener("input", () => onLocalTyping(chat));
   r.input.addEventListener("blur", () => stopTyping(chat));
   r.navForm.addEventListener("submit", ev => { ev.preventDefault(); navigateCustomer(chat); });
+  r.guideForm.addEventListener("submit", ev => { ev.preventDefault(); guideCustomers(chat, "highlight"); });
+  r.guideScroll.addEventListener("click", () => guideCustomers(chat, "scroll"));
+  r.guideClear.addEventListener("click", () => guideCustomers(chat, "clear"));
   r.createJoin.addEventListener("click", () => createJoinCode(chat));
   r.end.addEventListener("click", () => endChat(chat));
   r.close.addEventListener("click", () => closeChat(chat));
@@ -910,6 +962,8 @@ function endChatUi(chat, reason, label = "ended") {
   chat.el.classList.add("ended");
   chat.tab.classList.add("ended");
   for (const b of r.customers.querySelectorAll("button")) b.disabled = true;
+  for (const el of [r.guideSelector, r.guideHighlight, r.guideScroll, r.guideClear]) el.disabled = true;
+  if (chat.view) chat.view.refs.state.textContent = "stopped: the chat is over";
   for (const el of [r.createJoin, r.input, r.send, r.navUrl, r.navSend, r.end, r.leave, r.transferTarget, r.transferNoteInput, r.transferSend, r.inviteSend]) el.disabled = true;
   r.input.placeholder = label === "left" ? "You are no longer in this chat." : "This chat has ended.";
   r.close.disabled = false;
@@ -928,6 +982,7 @@ function disposeChat(chat) {
   clearTimeout(chat.transferTimer);
   clearTimeout(chat.typingIdleTimer);
   clearTimeout(chat.typingShowTimer);
+  closePageView(chat, false);
   chat.el.remove();
   chat.tab.remove();
 }
@@ -974,6 +1029,24 @@ async function navigateCustomer(chat, sessionId = null) {
     showChatError(chat, errorText(err));
   } finally {
     r.navSend.disabled = chat.ended;
+  }
+}
+
+/** GuideCustomers: an outline around the element the selector names, a scroll to it, or clear (pointer: see the live view). */
+async function guideCustomers(chat, kind, extra = {}) {
+  if (chat.ended) return;
+  const r = chat.refs;
+  const selector = r.guideSelector.value.trim();
+  if (kind !== "clear" && kind !== "pointer" && !selector) {
+    showChatError(chat, "Enter a CSS selector of the element to show, for example #add-to-cart.");
+    r.guideSelector.focus();
+    return;
+  }
+  if (kind !== "pointer") showChatError(chat, "");
+  try {
+    await invoke("GuideCustomers", chat.channelId, { kind, x: extra.x ?? null, y: extra.y ?? null, selector: kind === "highlight" || kind === "scroll" ? selector : null, sessionId: null });
+  } catch (err) {
+    showChatError(chat, errorText(err));
   }
 }
 
@@ -1039,9 +1112,11 @@ function upsertCustomer(chat, p, fromSnapshot) {
       guide: h("span", { class: "customer-guide", dataset: { sg: "customer-guide" }, hidden: true }, "guiding off"),
       activity: h("span", { class: "customer-activity", dataset: { sg: "customer-activity" } }),
       one: h("button", { type: "button", class: "secondary small", dataset: { sg: "navigate-one" }, title: "Send only this customer to the page in the address field below" }, "Send only them"),
+      view: h("button", { type: "button", class: "secondary small", dataset: { sg: "view-page" }, title: "See this customer's page live (if they let you guide)" }, "View page"),
     };
-    c = { presence: p, activity: {}, refs, el: h("li", { class: "customer", dataset: { sg: "customer", sessionId: id } }, refs.name, " ", refs.guide, " ", refs.nav, " ", refs.page, " ", refs.one, refs.activity) };
+    c = { presence: p, activity: {}, refs, el: h("li", { class: "customer", dataset: { sg: "customer", sessionId: id } }, refs.name, " ", refs.guide, " ", refs.nav, " ", refs.page, " ", refs.one, " ", refs.view, refs.activity) };
     refs.one.addEventListener("click", () => navigateCustomer(chat, id));
+    refs.view.addEventListener("click", () => openPageView(chat, id));
     chat.customers.set(id, c);
     chat.refs.customers.append(c.el);
   }
@@ -1073,9 +1148,25 @@ function fillCustomer(c) {
 /** CustomerActivity: the latest of each kind (viewport, scroll, visibility, click, focus) under the customer's row. */
 function onCustomerActivity(channelId, a) {
   const chat = state.chats.get(channelId);
-  const c = chat?.customers.get(String(a?.sessionId));
   const act = a?.activity;
-  if (!c || !act?.kind) return;
+  if (!chat || chat.ended || a?.sessionId == null || !act?.kind) return;
+  let c = chat.customers.get(String(a.sessionId));
+  if (!c) {
+    // Activity can come before GetCustomers has answered (the widget reports its viewport as soon as the agent joins):
+    // a row from what the activity says, which GetCustomers then completes.
+    upsertCustomer(chat, { sessionId: a.sessionId, name: a.name }, false);
+    c = chat.customers.get(String(a.sessionId));
+    loadCustomers(chat);
+  }
+  if (act.kind === "throttled") {
+    // The gateway refused some of this customer's page events (more than it relays a second): say so for a while.
+    // Made when needed and removed after, so that the row's text is only the customer's otherwise.
+    c.refs.throttled ??= h("span", { class: "customer-throttled", dataset: { sg: "customer-throttled" }, title: "The customer's page sent more events than are relayed; some were left out" }, "events throttled");
+    if (!c.refs.throttled.isConnected) c.el.append(" ", c.refs.throttled);
+    clearTimeout(c.throttledTimer);
+    c.throttledTimer = setTimeout(() => c.refs.throttled.remove(), THROTTLED_SHOW_MS);
+    return;
+  }
   c.activity[String(act.kind)] = act;
   const parts = [];
   const { viewport, scroll, visibility, click, focus } = c.activity;
@@ -1085,6 +1176,65 @@ function onCustomerActivity(channelId, a) {
   if (click) parts.push(`clicked ${String(click.selector ?? "?")}${click.text ? ` "${String(click.text)}"` : ""}`);
   if (focus) parts.push(`focus on ${String(focus.selector ?? "?")}`);
   c.refs.activity.textContent = parts.join(" · ");
+}
+
+// ----- live page view (WatchPage / CustomerPageView; the mirror is ./pageview.js) -----
+
+/** Opens the live view of one customer's page in the chat's panel (one view per chat; another customer replaces it). */
+async function openPageView(chat, sessionId) {
+  if (chat.ended) return;
+  if (chat.view?.sessionId === sessionId) return;
+  closePageView(chat, true);
+  const name = String(chat.customers.get(sessionId)?.presence?.name || "Customer");
+  const r = {};
+  r.state = h("span", { class: "page-view-state", dataset: { sg: "page-view-state" } });
+  r.close = h("button", { type: "button", class: "secondary small", dataset: { sg: "page-view-close" } }, "Close view");
+  r.mirror = h("div", { class: "page-mirror", dataset: { sg: "page-mirror" }, title: "Move the mouse here: the customer sees your pointer" });
+  r.el = h("section", { class: "page-view", dataset: { sg: "page-view", sessionId } },
+    h("header", {}, h("strong", {}, `Live view: ${name}`), " ", r.state, " ", r.close), r.mirror);
+  chat.refs.customers.after(r.el);
+  r.close.addEventListener("click", () => closePageView(chat, true));
+  const view = { sessionId, refs: r, mirror: null, early: [] };
+  chat.view = view;
+  const { PageMirror } = await import("./pageview.js");
+  if (chat.view !== view) return;
+  view.mirror = new PageMirror({
+    container: r.mirror,
+    onState: (state, text) => {
+      r.state.textContent = text;
+      r.state.dataset.state = state;
+    },
+    onPointer: (x, y) => {
+      if (chat.ended || !isConnected()) return;
+      invoke("GuideCustomers", chat.channelId, { kind: "pointer", x, y, selector: null, sessionId })
+        .catch(err => showChatError(chat, errorText(err)));
+    },
+  });
+  for (const chunk of view.early) view.mirror.receive(chunk);
+  view.early = [];
+  try {
+    await invoke("WatchPage", chat.channelId, sessionId, true);
+  } catch (err) {
+    showChatError(chat, errorText(err));
+  }
+}
+
+/** Closes the chat's page view; `tell`: ask the customer's widget to stop recording. */
+function closePageView(chat, tell) {
+  const view = chat.view;
+  if (!view) return;
+  chat.view = null;
+  view.mirror?.dispose();
+  view.refs.el.remove();
+  if (tell && !chat.ended && isConnected()) invoke("WatchPage", chat.channelId, view.sessionId, false).catch(() => { /* the chat may be gone */ });
+}
+
+function onCustomerPageView(channelId, v) {
+  const chat = state.chats.get(channelId);
+  const view = chat?.view;
+  if (!view || String(v?.sessionId) !== view.sessionId) return;
+  if (view.mirror) view.mirror.receive(v.chunk);
+  else view.early.push(v.chunk); // the mirror module is still loading
 }
 
 function renderNavLabel(chat) {

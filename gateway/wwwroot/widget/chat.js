@@ -5,7 +5,8 @@
 //
 // Session state lives in sessionStorage under `sg:${site}:session` so a chat survives page navigation and reloads:
 //   { v, token, sessionId, queue, status, position, wait, agentName, lastSeq, appliedNavigateSeq, navSeq, navFollowed,
-//     guide, events, suggested, followOrigins, transferring, open }   (transferring: the agent left to hand the chat on)
+//     guide, events, suggested, followOrigins, transferring, open, viewing }   (transferring: the agent left to hand the
+//     chat on; viewing: an agent has the live page view open)
 // Navigation is applied exactly once: appliedNavigateSeq is persisted *before* location.assign, and a navigate event
 // whose seq is <= appliedNavigateSeq is only ever rendered in the log, never applied again. A navigate event with `to`
 // set is for one customer of a channel with several: only the widget whose sessionId it names applies (or shows) it.
@@ -22,7 +23,17 @@
 // Page activity (only while connected and guided): scroll position and viewport size (each at most every
 // ACTIVITY_COALESCE_MS, the last value wins), tab visibility, clicks (a CSS selector and up to 80 characters of the
 // element's visible text; none inside [data-sg-mask]) and which field has focus (its selector; never its value) go to
-// PageActivity. The gateway relays at most 10 a second per connection.
+// PageActivity. The gateway relays at most 10 a second per connection and refuses more with a `throttled` error (the
+// agent sees "events throttled"); after one the widget pauses page activity for ACTIVITY_PAUSE_MS.
+//
+// Guiding also lets the agent show things on the page (Guide pushes): their pointer, an outline around an element, a
+// scroll to it. They are drawn in this widget's shadow root, never in the site's DOM, and only while guiding is on.
+//
+// Single-page apps: in-page navigations are reported (see above). A site whose embed tag says data-spa="true" (or a path
+// prefix, data-spa="/app/") has a followed same-origin navigation into that scope applied with history.pushState and a
+// popstate event (plus an `sg:navigate` CustomEvent) instead of a reload; exactly-once holds as for a reload.
+//
+// Live page view: see onPageViewRequested and ./pageview.js (rrweb, inputs masked in the browser, consent required).
 //
 // Joining: a page opened with ?sg-join=CODE (an agent's join link), or a code typed into the pre-chat form, joins the
 // agent's chat as a further customer (JoinChat) with a session of its own; the code is removed from the address bar.
@@ -49,12 +60,26 @@ const NAV_GRACE_MS = 400;
 const REPORT_MIN_INTERVAL_MS = 500;
 const JOIN_PARAM = "sg-join";
 const ACTIVITY_COALESCE_MS = 400;
+const ACTIVITY_PAUSE_MS = 1000; // after a `throttled` refusal, send no page activity for this long
 const MAX_ACTIVITY_TEXT = 80;
+const GUIDE_POINTER_MS = 6000; // the agent's pointer fades when it has not moved for this long
+const GUIDE_HIGHLIGHT_MS = 15000; // an outline stays this long unless replaced or cleared
 
 /** The site's embed tag: data-guide-consent="implicit" makes guiding the default (the customer can still stop it). */
 function guideImplicit() {
   const tag = document.querySelector('script[src*="widget.js"][data-site]');
   return tag?.dataset.guideConsent === "implicit";
+}
+
+/**
+ * The site's single-page app, from its embed tag: data-spa="true" (the whole origin) or a path prefix such as
+ * data-spa="/app/". A followed navigation to a same-origin page under it is applied in the page (history.pushState plus a
+ * popstate event, and an `sg:navigate` event with the URL) instead of loading it. Null when the site did not opt in.
+ */
+function spaScope() {
+  const value = document.querySelector('script[src*="widget.js"][data-site]')?.dataset.spa?.trim();
+  if (!value || value === "false") return null;
+  return value === "true" ? "/" : value.startsWith("/") ? value : null;
 }
 
 let widget = null;
@@ -156,6 +181,8 @@ class ChatWidget {
     this.typingShowTimer = 0;
     this.navTimer = 0;
     this.navPending = null;
+    this.activityPausedUntil = 0;
+    this.guideState = { layer: null, pointer: null, target: null, pointerTimer: 0, targetTimer: 0 };
     this.unread = 0;
     this.checking = null; // GetAvailability in flight
     this.checkedAt = 0; // when the last availability answer came
@@ -593,6 +620,7 @@ class ChatWidget {
         followOrigins: Array.isArray(s.followOrigins) ? s.followOrigins.filter(x => typeof x === "string") : [],
         transferring: s.transferring === true,
         open: s.open !== false,
+        viewing: s.viewing === true,
       };
     } catch {
       return null;
@@ -637,6 +665,8 @@ class ChatWidget {
       conn.on("Message", evt => this.onEvent(evt));
       conn.on("Typing", (from, isTyping) => this.onRemoteTyping(from, isTyping));
       conn.on("Navigate", nav => this.onNavigate(nav));
+      conn.on("Guide", guide => this.onGuide(guide));
+      conn.on("PageViewRequested", on => this.onPageViewRequested(on));
       conn.on("ChatEnded", (reason, offerMessage) => this.onChatEnded(reason, offerMessage));
       conn.onreconnecting(() => this.setConnectionLine("Connection lost. Reconnecting…"));
       conn.onreconnected(() => {
@@ -700,6 +730,57 @@ class ChatWidget {
     this.lastReport = ""; // a new connection (a page load, a reconnect, maybe another gateway): say where we are again
     this.reportPage();
     this.sendViewport();
+    if (this.store?.viewing && this.store.status === "connected") this.startView(); // a new page (or connection): a fresh snapshot
+  }
+
+  // ----- live page view (PageView; the recorder is ./pageview.js) ----------------------------------------------------
+  // An agent opens the view (PageViewRequested(true)): while guiding is on, the widget records the page with rrweb and
+  // sends it (store.viewing is persisted, so every page load of the chat starts again with a full snapshot). The agent
+  // closing it, the customer turning guiding off, or the chat ending stops it; turning guiding off tells the agent why.
+
+  onPageViewRequested(on) {
+    if (!this.store || this.ended) return;
+    if (!on) {
+      this.stopView(null);
+      return;
+    }
+    if (this.store.guide === false) {
+      this.invoke("PageView", { state: "stopped", seq: 0, part: 0, parts: 0, encoding: null, data: null, reason: "The customer has not allowed guiding, so their page is not shown." })
+        .catch(err => console.warn("SupportGrid: page view failed:", errorText(err)));
+      return;
+    }
+    this.store.viewing = true;
+    this.save();
+    this.startView();
+  }
+
+  async startView() {
+    try {
+      if (!this.recorder) {
+        const { PageViewRecorder } = await import("./pageview.js");
+        this.recorder ??= new PageViewRecorder({
+          base: this.base,
+          send: piece => this.invoke("PageView", piece),
+          isThrottled: err => errorCode(err) === "throttled",
+        });
+      }
+      if (!this.store?.viewing || this.ended || this.store.guide === false) return;
+      await this.recorder.start();
+    } catch (err) {
+      console.warn("SupportGrid: page view failed:", errorText(err));
+    }
+  }
+
+  /** Stops the view; with a reason, the agents are told why (the customer stopped it). */
+  stopView(reason) {
+    this.recorder?.stop();
+    if (!this.store?.viewing) return;
+    this.store.viewing = false;
+    this.save();
+    if (reason && this.isConnected()) {
+      this.invoke("PageView", { state: "stopped", seq: 0, part: 0, parts: 0, encoding: null, data: null, reason })
+        .catch(err => console.warn("SupportGrid: page view failed:", errorText(err)));
+    }
   }
 
   // ----- where the page is (ReportPage) -------------------------------------------------------------------------------
@@ -734,7 +815,15 @@ class ChatWidget {
 
   sendActivity(activity) {
     if (!this.sharesActivity) return;
-    this.invoke("PageActivity", activity).catch(err => console.warn("SupportGrid: page activity failed:", errorText(err)));
+    if (Date.now() < this.activityPausedUntil) {
+      // Over the gateway's budget a moment ago: keep only the latest scroll/viewport, send it when the pause ends.
+      if (activity.kind === "scroll" || activity.kind === "viewport") this.coalesce(activity.kind, () => activity);
+      return;
+    }
+    this.invoke("PageActivity", activity).catch(err => {
+      if (errorCode(err) === "throttled") this.activityPausedUntil = Date.now() + ACTIVITY_PAUSE_MS; // the agent is told by the gateway
+      else console.warn("SupportGrid: page activity failed:", errorText(err));
+    });
   }
 
   /** Scroll and viewport: the latest value once per ACTIVITY_COALESCE_MS. */
@@ -771,10 +860,100 @@ class ChatWidget {
     if (scrollX || scrollY) this.sendActivity({ kind: "scroll", x: Math.round(scrollX), y: Math.round(scrollY) });
   }
 
+  // ----- the agent's pointer and highlight (Guide pushes) --------------------------------------------------------------
+  // Drawn in this widget's shadow root (the site's CSS cannot reach it, and it never changes the site's own DOM), only
+  // while the customer lets the agent guide. Positions follow the page: the pointer is in document coordinates, the
+  // outline follows its element's box on every scroll and resize.
+
+  onGuide(g) {
+    if (!g || !this.store || this.ended || this.store.guide === false) return;
+    if (g.to && this.store.sessionId && String(g.to) !== String(this.store.sessionId)) return;
+    const who = String(g.from?.name || this.store.agentName || "Agent");
+    switch (g.kind) {
+      case "pointer":
+        this.guideState.pointer = { x: num(g.x), y: num(g.y), who };
+        clearTimeout(this.guideState.pointerTimer);
+        this.guideState.pointerTimer = setTimeout(() => { this.guideState.pointer = null; this.drawGuide(); }, GUIDE_POINTER_MS);
+        break;
+      case "highlight":
+      case "scroll": {
+        const el = this.findGuided(String(g.selector ?? ""));
+        this.guideState.target = el ? { el, who } : null;
+        clearTimeout(this.guideState.targetTimer);
+        if (el) {
+          if (g.kind === "scroll") el.scrollIntoView({ block: "center", behavior: "smooth" });
+          this.guideState.targetTimer = setTimeout(() => { this.guideState.target = null; this.drawGuide(); }, GUIDE_HIGHLIGHT_MS);
+        }
+        break;
+      }
+      case "clear":
+        this.clearGuide();
+        return;
+      default:
+        return;
+    }
+    this.drawGuide();
+  }
+
+  /** The element a selector names on the site's page (never inside this widget); null if none or the selector is bad. */
+  findGuided(selector) {
+    try {
+      const el = document.querySelector(selector);
+      const host = document.getElementById("sg-widget");
+      return el && el !== host && !host?.contains(el) ? el : null;
+    } catch {
+      return null; // not a selector this browser understands
+    }
+  }
+
+  clearGuide() {
+    clearTimeout(this.guideState.pointerTimer);
+    clearTimeout(this.guideState.targetTimer);
+    this.guideState.pointer = null;
+    this.guideState.target = null;
+    this.drawGuide();
+  }
+
+  drawGuide() {
+    const g = this.guideState;
+    if (!g.layer) {
+      g.pointerEl = h("div", { class: "sg-pointer", dataset: { sg: "agent-pointer" }, "aria-hidden": "true" }, h("span", { class: "sg-pointer-name" }));
+      g.outline = h("div", { class: "sg-outline", dataset: { sg: "agent-highlight" }, "aria-hidden": "true" }, h("span", { class: "sg-pointer-name" }));
+      g.layer = h("div", { class: "sg-guide-layer" }, g.outline, g.pointerEl);
+      this.root.append(g.layer);
+      const redraw = () => { if (g.pointer || g.target) requestAnimationFrame(() => this.placeGuide()); };
+      addEventListener("scroll", redraw, { passive: true });
+      addEventListener("resize", redraw, { passive: true });
+    }
+    this.placeGuide();
+  }
+
+  placeGuide() {
+    const g = this.guideState;
+    if (!g.layer) return;
+    const p = g.pointer;
+    g.pointerEl.hidden = !p;
+    if (p) {
+      g.pointerEl.style.transform = `translate(${p.x - scrollX}px, ${p.y - scrollY}px)`;
+      g.pointerEl.firstChild.textContent = p.who;
+    }
+    const t = g.target && g.target.el.isConnected ? g.target : null;
+    g.outline.hidden = !t;
+    if (t) {
+      const r = t.el.getBoundingClientRect();
+      Object.assign(g.outline.style, { left: `${r.left - 4}px`, top: `${r.top - 4}px`, width: `${r.width + 8}px`, height: `${r.height + 8}px` });
+      g.outline.firstChild.textContent = t.who;
+    }
+  }
+
   /** The customer allows or stops guiding; the agent hears it with the next report (sent at once). */
   setGuide(on) {
     if (!this.store || this.ended) return;
     this.store.guide = Boolean(on);
+    if (!this.store.guide) {
+      this.clearGuide();
+      this.stopView("The customer turned guiding off.");
+    }
     this.save();
     this.renderStatus();
     this.reportPage();
@@ -1053,6 +1232,8 @@ class ChatWidget {
     this.els.endReason.textContent = reason || lastEnded?.text || "The chat has ended.";
     this.stopTyping();
     this.hideRemoteTyping();
+    this.clearGuide();
+    this.recorder?.stop();
     for (const p of [...this.pending]) if (p.state !== "sent") this.markFailed(p, "Not sent: the chat has ended.");
     this.clearStorage();
     this.renderStatus();
@@ -1254,6 +1435,15 @@ class ChatWidget {
         this.reportPage();
         return false;
       }
+      const scope = spaScope();
+      if (scope && u.origin === location.origin && u.pathname.startsWith(scope) && location.pathname.startsWith(scope)) {
+        // The site's app moves itself: the router hears the same popstate as for back/forward, or the custom event.
+        history.pushState(history.state, "", u.href);
+        dispatchEvent(new PopStateEvent("popstate", { state: history.state }));
+        dispatchEvent(new CustomEvent("sg:navigate", { detail: { url: u.href, seq } }));
+        this.reportPage();
+        return false;
+      }
       this.leaving = true;
       this.stopTyping();
       location.assign(u.href);
@@ -1372,6 +1562,13 @@ class ChatWidget {
 
 const CSS = `
 :host { all: initial; }
+.sg-guide-layer { position: fixed; inset: 0; pointer-events: none; z-index: 2147482999; }
+.sg-pointer { position: absolute; left: 0; top: 0; width: 18px; height: 18px; margin: -9px 0 0 -9px; border-radius: 50%;
+  background: rgba(245,180,0,.85); border: 2px solid #fff; box-shadow: 0 0 0 2px #b07a00, 0 2px 8px rgba(0,0,0,.35); transition: transform .08s linear; }
+.sg-outline { position: fixed; border: 3px solid #f5b400; border-radius: 6px; box-shadow: 0 0 0 4000px rgba(0,0,0,.12); }
+.sg-pointer-name { position: absolute; left: 16px; top: 14px; white-space: nowrap; font: 600 11px/1.4 system-ui, sans-serif;
+  color: #1d2330; background: #f5b400; border-radius: 4px; padding: 1px 6px; }
+.sg-outline .sg-pointer-name { left: -3px; top: -22px; }
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }
 [data-sg="chat-button"] { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; font: 600 15px/1 system-ui, sans-serif;

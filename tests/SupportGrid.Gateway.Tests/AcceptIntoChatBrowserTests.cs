@@ -1,0 +1,97 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace SupportGrid.Gateway.Tests;
+
+/// <summary>
+/// A second waiting shopper is accepted into the agent's open chat from the console's offer, in real Chromium.
+/// Its own gateway, so the demo "sales" queue and the demo agent bob belong to this class alone.
+/// </summary>
+public sealed class AcceptIntoChatBrowserTests : IClassFixture<GatewayFixture>, IClassFixture<BrowserFixture>, IAsyncLifetime
+{
+    private static readonly float Timeout = 30_000;
+    private readonly GatewayFixture _gateway;
+    private readonly BrowserFixture _browser;
+    private readonly ITestOutputHelper _output;
+    private readonly List<IBrowserContext> _contexts = [];
+
+    public AcceptIntoChatBrowserTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
+    {
+        _gateway = gateway;
+        _browser = browser;
+        _output = output;
+    }
+
+    public Task InitializeAsync()
+    {
+        Assertions.SetDefaultExpectTimeout(Timeout);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var context in _contexts)
+            await context.DisposeAsync();
+    }
+
+    private async Task<IPage> PageAsync(string who, int width = 1280, int height = 720)
+    {
+        var context = await _browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height } });
+        context.SetDefaultTimeout(Timeout);
+        _contexts.Add(context);
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) => _output.WriteLine($"[{who} console.{message.Type}] {message.Text}");
+        page.PageError += (_, error) => _output.WriteLine($"[{who} page error] {error}");
+        return page;
+    }
+
+    private string Url(string path) => new Uri(_gateway.BaseAddress, path).AbsoluteUri;
+
+    private static async Task StartChatAsync(IPage shop, string name)
+    {
+        await shop.Locator("[data-sg=chat-button]").ClickAsync();
+        await shop.Locator("[data-sg=name]").FillAsync(name);
+        await shop.Locator("[data-sg=start]").ClickAsync();
+        await Assertions.Expect(shop.Locator("[data-sg=position]")).ToContainTextAsync("1");
+    }
+
+    [Fact]
+    public async Task AWaitingShopperAcceptedIntoTheOpenChatJoinsItWithoutTakingAnotherSlot()
+    {
+        var dana = await PageAsync("dana");
+        await dana.GotoAsync(Url("/demo/products/kettle.html"));
+        await StartChatAsync(dana, "Dana");
+        var console = await PageAsync("agent");
+        await console.GotoAsync(Url("/console/"));
+        await console.Locator("[data-sg=username]").FillAsync("bob");
+        await console.Locator("[data-sg=password]").FillAsync("demo");
+        await console.Locator("[data-sg=sign-in]").ClickAsync();
+        await console.Locator("[data-sg=status]").SelectOptionAsync("available");
+        await console.Locator("[data-sg=offer] [data-sg=accept]").ClickAsync();
+        await Assertions.Expect(dana.Locator("[data-sg=agent-name]")).ToContainTextAsync("Bob");
+        var chat = console.Locator("[data-sg=chat]");
+        await Assertions.Expect(console.Locator("[data-sg=capacity]")).ToContainTextAsync("1 /");
+
+        // Eve asks for help on another page; the offer can go into Dana's chat.
+        var eve = await PageAsync("eve");
+        await eve.GotoAsync(Url("/demo/products/toaster.html"));
+        await StartChatAsync(eve, "Eve");
+        var offer = console.Locator("[data-sg=offer]");
+        await Assertions.Expect(offer.Locator("[data-sg=accept-into-chat] option")).ToHaveTextAsync("Dana");
+        await offer.Locator("[data-sg=accept-into]").ClickAsync();
+
+        await Assertions.Expect(eve.Locator("[data-sg=agent-name]")).ToContainTextAsync("Bob");
+        await Assertions.Expect(chat).ToHaveCountAsync(1);
+        await Assertions.Expect(chat.Locator("[data-sg=transcript]")).ToContainTextAsync("Eve joined the chat.");
+        await Assertions.Expect(chat.Locator("[data-sg=customer]")).ToHaveCountAsync(2);
+        await Assertions.Expect(console.Locator("[data-sg=capacity]")).ToContainTextAsync("1 /");
+        await Assertions.Expect(offer).ToHaveCountAsync(0);
+
+        // Both shoppers are in one chat: Eve's message reaches Dana.
+        await eve.Locator("[data-sg=message-input]").FillAsync("Hello, I came for the toaster.");
+        await eve.Locator("[data-sg=send]").ClickAsync();
+        await Assertions.Expect(dana.Locator("[data-sg=messages]")).ToContainTextAsync("Hello, I came for the toaster.");
+        await Assertions.Expect(chat.Locator("[data-sg=transcript]")).ToContainTextAsync("Hello, I came for the toaster.");
+    }
+}
