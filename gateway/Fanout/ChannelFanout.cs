@@ -171,18 +171,18 @@ public sealed partial class ChannelFanout(
                     ? subscription.CustomerListeners.Where(l => l.Value.SessionId == only).Select(l => l.Key).ToArray()
                     : customerConnections;
                 if (to.Length > 0)
-                    await customers.Clients.Clients(to).Guide(guide);
+                    await customers.Clients.EachAsync(to, c => c.Guide(guide));
             }
             else if (item.PageView is { } view)
             {
                 if (agentConnections.Length > 0)
-                    await agents.Clients.Clients(agentConnections).CustomerPageView(item.ChannelId, view);
+                    await agents.Clients.EachAsync(agentConnections, c => c.CustomerPageView(item.ChannelId, view));
             }
             else if (item.ViewRequest is { } request)
             {
                 var to = subscription.CustomerListeners.Where(l => l.Value.SessionId == request.SessionId).Select(l => l.Key).ToArray();
                 if (to.Length > 0)
-                    await customers.Clients.Clients(to).PageViewRequested(request.On);
+                    await customers.Clients.EachAsync(to, c => c.PageViewRequested(request.On));
             }
             else if (item.Presence is { } presence)
             {
