@@ -44,6 +44,11 @@ public sealed record BroadcastResult(
 /// <summary>How the broadcast scenario talks to one kind of server: an agent and N customers in one channel.</summary>
 public interface IBroadcastDriver : IAsyncDisposable
 {
+    /// <summary>The page every navigation leads to; the scenario appends <c>?b={number}&amp;t={timestamp}</c>. For SupportGrid
+    /// it must be on an origin the site follows (the customers then get <c>follow: true</c>, as a real tour would).</summary>
+    string PageUrl { get; }
+
+    /// <summary>Connects the agent (and, where the server needs a chat first, makes it); called before any customer.</summary>
     Task ConnectAgentAsync(CancellationToken cancellationToken);
 
     /// <summary>Connects customer <paramref name="index"/> and puts it in the channel; <paramref name="onNavigate"/> gets
@@ -124,7 +129,7 @@ public sealed class BroadcastScenario
             var sentAt = Stopwatch.GetTimestamp();
             try
             {
-                await _driver.NavigateAsync(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1/demo/?b={b}&t={sentAt}"), cancellationToken);
+                await _driver.NavigateAsync(string.Create(CultureInfo.InvariantCulture, $"{_driver.PageUrl}?b={b}&t={sentAt}"), cancellationToken);
             }
             catch (Exception ex)
             {

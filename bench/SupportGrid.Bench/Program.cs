@@ -226,18 +226,28 @@ internal static class Program
         var interval = Opt("--interval-ms", "Milliseconds from one navigation to the next (at least until the previous one reached everyone).", 50.0);
         var command = new Command("broadcast", "One agent, N customers in one channel: time until the last customer receives a navigation.") { customers, broadcasts, warmup, interval };
         var common = new Common(command);
+        var agentOptions = new AgentOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var targets = common.Targets(parse);
-            if (targets.Any(t => t.Name == Target.SupportGrid))
-                Console.Error.WriteLine($"[{Target.SupportGrid}] skipped: SupportGrid has one customer per channel until issue 5 (multi-customer channels)");
-            targets = [.. targets.Where(t => t.Name != Target.SupportGrid)];
-            if (targets.Count == 0)
-                return 1;
-            var machine = MachineInfo.Current("bench " + string.Join(' ', args));
-            var points = await common.SweepAsync(parse, "broadcast", parse.GetValue(customers)!, targets, (n, target, log, status) =>
+            var sizes = parse.GetValue(customers)!;
+            if (targets.Any(t => t.Name == Target.SupportGrid) && sizes.Max() > SupportGridBroadcastDriver.MaxCustomers)
             {
-                IBroadcastDriver driver = target.Name == Target.SocketIo ? new SocketIoBroadcastDriver(target.Url) : new SignalRBroadcastDriver(target.Url);
+                Console.Error.WriteLine($"--customers: a SupportGrid chat holds at most {SupportGridBroadcastDriver.MaxCustomers} customers (use --no-supportgrid for larger baselines)");
+                return 1;
+            }
+            // One chat: the first bench agent accepts it and makes the join code.
+            var agents = agentOptions.Read(parse, 1);
+            var machine = MachineInfo.Current("bench " + string.Join(' ', args));
+            var points = await common.SweepAsync(parse, "broadcast", sizes, targets, async (n, target, log, status) =>
+            {
+                var supportGrid = target.Name == Target.SupportGrid ? new SupportGridBroadcastDriver(target.Url, agents) : null;
+                IBroadcastDriver driver = target.Name switch
+                {
+                    Target.SupportGrid => supportGrid!,
+                    Target.SocketIo => new SocketIoBroadcastDriver(target.Url),
+                    _ => new SignalRBroadcastDriver(target.Url),
+                };
                 var options = new BroadcastOptions
                 {
                     Customers = (int)n,
@@ -245,7 +255,10 @@ internal static class Program
                     WarmupBroadcasts = parse.GetValue(warmup),
                     Interval = TimeSpan.FromMilliseconds(parse.GetValue(interval)),
                 };
-                return BroadcastScenario.RunAsync(target.Name, options, driver, log, cancellationToken, status);
+                var result = await BroadcastScenario.RunAsync(target.Name, options, driver, log, cancellationToken, status);
+                if (supportGrid is { NotFollowed: > 0 and var notFollowed })
+                    log($"{notFollowed} Navigate pushes said follow: false (the page {supportGrid.PageUrl} is outside the site's origins); they are counted as received");
+                return result;
             }, x => string.Create(CultureInfo.InvariantCulture,
                 $"delivered {x.Delivered}/{x.Expected}, to last p50 {x.Last.P50} ms, p99 {x.Last.P99} ms{(x.FirstError is { } e ? ", first error: " + e : "")}"));
             var tables = SweepReport.BroadcastSweepTable(points) + Sections(points, "customers", Report.BroadcastTable);

@@ -5,12 +5,14 @@ namespace SupportGrid.Bench;
 
 /// <summary>
 /// Broadcast over SignalR against the raw baseline: customers call <c>JoinChannel(channelId)</c> on <c>/hubs/customer</c>
-/// (not in the product's protocol: SupportGrid has one customer per channel until issue 5) and the agent calls
+/// (the baseline has no join codes: <see cref="SupportGridBroadcastDriver"/> joins the product's way) and the agent calls
 /// <c>NavigateCustomers(channelId, url)</c> on <c>/hubs/agent</c>, as in docs/protocol.md; customers get <c>Navigate</c>.
 /// </summary>
 public sealed class SignalRBroadcastDriver(Uri target) : IBroadcastDriver
 {
     private readonly Guid _channelId = Guid.NewGuid();
+
+    public string PageUrl { get; } = new Uri(target, "/demo/").AbsoluteUri;
     private readonly List<HubConnection> _customers = [];
     private HubConnection? _agent;
 

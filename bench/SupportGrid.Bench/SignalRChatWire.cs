@@ -22,10 +22,7 @@ internal sealed class SignalRChatWire(Uri target) : IChatWire
 
     public async Task<IChatAgent> ConnectAgentAsync(string agentId, string password, AgentEvents events, CancellationToken cancellationToken)
     {
-        var response = await _http.PostAsJsonAsync("/api/auth/token", new TokenRequest(agentId, password), cancellationToken);
-        if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"Agent {agentId} could not sign in ({(int)response.StatusCode}). Was the deployment started with the bench agents (bench agents-env)?");
-        var token = (await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken))!.AccessToken;
+        var token = await SignInAsync(_http, agentId, password, cancellationToken);
         var hub = Connect(target, "/hubs/agent", token);
         hub.On<ChatOffer>("Offer", offer => events.OnOffer(offer.SessionId));
         hub.On<Guid, ChannelEvent>("Message", events.OnMessage);
@@ -34,6 +31,15 @@ internal sealed class SignalRChatWire(Uri target) : IChatWire
     }
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>Signs a bench agent in with <c>POST /api/auth/token</c>; returns the access token for <c>/hubs/agent</c>.</summary>
+    internal static async Task<string> SignInAsync(HttpClient http, string agentId, string password, CancellationToken cancellationToken)
+    {
+        var response = await http.PostAsJsonAsync("/api/auth/token", new TokenRequest(agentId, password), cancellationToken);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"Agent {agentId} could not sign in ({(int)response.StatusCode}). Was the deployment started with the bench agents (bench agents-env)?");
+        return (await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken))!.AccessToken;
+    }
 
     private static async Task StartOrDisposeAsync(HubConnection hub, CancellationToken cancellationToken)
     {

@@ -11,6 +11,8 @@ namespace SupportGrid.Bench;
 public sealed class SocketIoBroadcastDriver(Uri target) : IBroadcastDriver
 {
     private readonly string _channelId = Guid.NewGuid().ToString();
+
+    public string PageUrl { get; } = new Uri(target, "/demo/").AbsoluteUri;
     private readonly List<SocketIoConnection> _customers = [];
     private SocketIoConnection? _agent;
 

@@ -23,3 +23,9 @@ internal sealed record TokenResponse(string AccessToken, int ExpiresIn);
 internal sealed record ResumeResult(Guid SessionId, string Status);
 
 internal sealed record NavigateEvent(string Url, long Seq, bool Follow);
+
+internal sealed record JoinCodeResult(string Code, Guid ChannelId, DateTimeOffset ExpiresAt, string? Url);
+
+internal sealed record JoinChatInput(string Site, string Code, string Name, string PageUrl, string? PageTitle);
+
+internal sealed record JoinChatResult(Guid SessionId, string ResumeToken, Guid ChannelId, string AgentName);

@@ -4,7 +4,7 @@ namespace SupportGrid.Bench.RawSignalR;
 
 /// <summary><c>/hubs/customer</c>: StartChat offers the chat to the next available agent; SendMessage relays to the
 /// channel's agent group. <c>JoinChannel</c> is not in the product's protocol: it puts this connection in a channel's
-/// customer group for the broadcast scenario (SupportGrid has one customer per channel until issue 5).</summary>
+/// customer group for the broadcast scenario (the baseline has no join codes; SupportGrid customers join with CreateJoinCode/JoinChat).</summary>
 public sealed class RawCustomerHub(RawState state, IHubContext<RawAgentHub> agents) : Hub
 {
     private const string SessionKey = "session";
