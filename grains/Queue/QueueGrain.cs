@@ -51,6 +51,7 @@ public sealed partial class QueueGrain(
     private WaitingList _waiting = null!;
     private bool _positionsDirty;
     private bool _softChanges;
+    private IDisposable? _metrics;
 
     private QueueState S => state.State;
     private string Key => this.GetPrimaryKeyString();
@@ -76,6 +77,7 @@ public sealed partial class QueueGrain(
             ArmClaimTimer(sessionId, claim);
         _positionTimer = this.RegisterGrainTimer(TickAsync, _options.PositionUpdateInterval, _options.PositionUpdateInterval);
         _positionsDirty = _waiting.Count > 0;
+        _metrics = SupportGridMetrics.TrackQueue(Key, () => _waiting.Count);
     }
 
     public Task<QueueAvailability> GetAvailabilityAsync() => Task.FromResult(Availability());
@@ -181,6 +183,7 @@ public sealed partial class QueueGrain(
             throw new SupportGridException(ErrorCodes.OfferNotFound, "This chat is not offered to you any more (it timed out, was taken or the customer left).");
         var entry = _waiting.Remove(sessionId)
             ?? throw new InvalidOperationException($"Session {sessionId} has an offer but is not waiting.");
+        SupportGridMetrics.ChatTaken(Key, time.GetUtcNow() - entry.EnqueuedAt);
         foreach (var other in RemoveOffers(sessionId).Where(o => o.AgentId != agentId))
         {
             // Offered to several at once: the others lose it, without counting as missed.
@@ -245,6 +248,7 @@ public sealed partial class QueueGrain(
             RemoveOffer(sessionId, agentId);
             Exclude(sessionId, agentId);
             records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.Declined, agentId, null));
+            SupportGridMetrics.OfferDeclined(Key);
             Dispatch();
             _softChanges = true;
         }
@@ -331,6 +335,7 @@ public sealed partial class QueueGrain(
             this.GetAgent(expired.AgentId).WithdrawOfferAsync(sessionId, "offer timed out", true).Ignore();
             records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.OfferTimedOut, expired.AgentId, null));
             LogOfferExpired(logger, Key, sessionId, expired.AgentId);
+            SupportGridMetrics.OfferTimedOut(Key);
         }
         Dispatch();
         _softChanges = true;
@@ -420,6 +425,7 @@ public sealed partial class QueueGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        _metrics?.Dispose();
         if (_softChanges)
             await SaveAsync();
     }
