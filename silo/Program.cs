@@ -1,5 +1,6 @@
 using SupportGrid.Silo.Health;
 using SupportGrid.Silo.Records;
+using SupportGrid.Silo.Telemetry;
 
 namespace SupportGrid.Silo;
 
@@ -24,8 +25,10 @@ internal static class SiloProgram
         });
         builder.UseOrleans(orleans => orleans.UseSupportGridClustering(builder.Configuration).AddSupportGrid(builder.Configuration));
         builder.Services.AddSupportGridSiloHealth();
+        builder.Services.AddSupportGridTelemetry(builder.Configuration, "supportgrid-silo");
         var app = builder.Build();
         app.MapSupportGridHealth();
+        app.MapSupportGridMetrics();
         await app.RunAsync();
         return 0;
     }

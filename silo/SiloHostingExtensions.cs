@@ -12,6 +12,7 @@ using SupportGrid.Grains.Records;
 using SupportGrid.Grains.Streams;
 using SupportGrid.Silo.Records;
 using SupportGrid.Silo.Storage;
+using SupportGrid.Silo.Telemetry;
 
 namespace SupportGrid.Silo;
 
@@ -74,6 +75,7 @@ public static class SiloHostingExtensions
         silo.Services.AddSupportGridRecordStore(configuration);
         silo.Services.AddSingleton<SessionRecorder>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<SessionRecorder>());
+        silo.AddSupportGridTelemetry(configuration);
         return silo;
     }
 

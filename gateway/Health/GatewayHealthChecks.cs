@@ -69,8 +69,12 @@ public sealed class DrainOptions
 {
     public const string Section = "SupportGrid:Gateway:Drain";
 
-    /// <summary>How long a stopping gateway waits for its connections to close and its last calls to finish. On stop,
-    /// readiness turns unhealthy at once and SignalR closes every connection; clients reconnect (through the load balancer,
-    /// to another gateway) and resume by sequence number.</summary>
+    /// <summary>How long a stopping gateway may take in all: the drain below, then closing what is left and stopping
+    /// its Orleans client. Keep Kubernetes' <c>terminationGracePeriodSeconds</c> longer.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a stopping gateway waits, after pushing <c>Reconnect</c> to every connection, for its clients to
+    /// move to another gateway before it closes the connections still open (whose clients then resume the same way).
+    /// Readiness is unhealthy from the first moment of the stop.</summary>
+    public TimeSpan ReconnectWait { get; set; } = TimeSpan.FromSeconds(10);
 }

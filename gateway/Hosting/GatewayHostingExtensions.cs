@@ -11,6 +11,7 @@ using SupportGrid.Gateway.Records;
 using SupportGrid.Gateway.Sites;
 using SupportGrid.GrainInterfaces;
 using SupportGrid.Silo;
+using SupportGrid.Silo.Telemetry;
 
 namespace SupportGrid.Gateway.Hosting;
 
@@ -41,7 +42,13 @@ public static class GatewayHostingExtensions
                 builder.UseOrleansClient(client => client
                     .UseSupportGridClustering(builder.Configuration)
                     .AddClusterConnectionStatusObserver(connection)
+                    .AddSupportGridTelemetry(builder.Configuration)
                     .AddPersistentStreams(StreamNames.Provider, Grains.Streams.ChannelQueueAdapterFactory.Create, null));
+                // A stopping gateway sends its clients to the others before it exits (GatewayDrain.cs).
+                builder.Services.AddOptions<Health.DrainOptions>().BindConfiguration(Health.DrainOptions.Section);
+                builder.Services.AddSingleton<GatewayDrain>();
+                builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());
+                builder.Services.Configure<HubOptions>(hubs => hubs.AddFilter<DrainFilter>());
                 break;
             default:
                 throw new InvalidOperationException($"SupportGrid:Mode must be '{GatewayModes.Standalone}' or '{GatewayModes.Cluster}', not '{mode}'.");
@@ -67,6 +74,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton<GatewayEndpoint>();
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         services.AddProblemDetails();
+        services.AddSupportGridTelemetry(builder.Configuration, "supportgrid-gateway");
 
         services.AddSignalR(o => o.AddFilter<HubErrorFilter>());
 
@@ -94,6 +102,10 @@ public static class GatewayHostingExtensions
                             && context.Request.Query["access_token"] is { Count: > 0 } token)
                         {
                             context.Token = token;
+                        }
+                        else if (context.HttpContext.Request.Path.StartsWithSegments(TelemetryOptions.DashboardPath))
+                        {
+                            context.Token = DashboardToken(context.HttpContext);
                         }
                         return Task.CompletedTask;
                     },
@@ -146,7 +158,33 @@ public static class GatewayHostingExtensions
         Admin.AdminApi.MapAdminApi(app);
         app.MapGet("/", () => Results.Redirect("/demo/"));
         app.MapGet("/health/live", () => Results.Ok("live"));
+        app.MapSupportGridMetrics();
+        app.MapSupportGridDashboard(Admin.AdminApi.Policy);
         return app;
+    }
+
+    private const string DashboardCookie = "sg_dashboard";
+
+    /// <summary>
+    /// A browser cannot put a bearer token on a page it navigates to, nor on the dashboard's own requests: an admin opens
+    /// <c>/dashboard/?access_token=...</c> once (a token from <c>/api/auth/token</c>), and the token is kept in an HttpOnly,
+    /// SameSite=Strict cookie limited to the dashboard's path for the dashboard's later requests. The admin role is checked
+    /// on every request, whichever way the token came.
+    /// </summary>
+    private static string? DashboardToken(HttpContext http)
+    {
+        if (http.Request.Query["access_token"] is { Count: > 0 } query && !string.IsNullOrEmpty(query[0]))
+        {
+            http.Response.Cookies.Append(DashboardCookie, query[0]!, new CookieOptions
+            {
+                HttpOnly = true,
+                Secure = http.Request.IsHttps,
+                SameSite = SameSiteMode.Strict,
+                Path = TelemetryOptions.DashboardPath,
+            });
+            return query[0];
+        }
+        return http.Request.Cookies[DashboardCookie];
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

@@ -85,7 +85,7 @@ public sealed class AgentHub(
     public async Task<SendResult> SendMessage(Guid channelId, string text, string clientMessageId)
     {
         InputRules.RequireClientMessageId(clientMessageId);
-        return new SendResult(await Channel(channelId).PostMessageAsync(Me, InputRules.RequireMessageText(text), clientMessageId));
+        return new SendResult(await Hosting.TransientRetry.OnceAsync((Channel: Channel(channelId), From: Me, Text: InputRules.RequireMessageText(text), Id: clientMessageId), static s => s.Channel.PostMessageAsync(s.From, s.Text, s.Id)));
     }
 
     public Task SetTyping(Guid channelId, bool isTyping) => Channel(channelId).SetTypingAsync(Me, isTyping);

@@ -226,7 +226,7 @@ public sealed class CustomerHub(
     public async Task<SendResult> SendMessage(string text, string clientMessageId)
     {
         InputRules.RequireClientMessageId(clientMessageId);
-        var seq = await Session().SendMessageAsync(InputRules.RequireMessageText(text), clientMessageId);
+        var seq = await Hosting.TransientRetry.OnceAsync((Session: Session(), Text: InputRules.RequireMessageText(text), Id: clientMessageId), static s => s.Session.SendMessageAsync(s.Text, s.Id));
         return new SendResult(seq);
     }
 

@@ -27,6 +27,7 @@ public sealed partial class AgentGrain(
     private readonly FlowOptions _options = options.Value;
     private IGrainTimer? _graceTimer;
     private readonly Dictionary<Guid, IGrainTimer> _invitationTimers = [];
+    private IDisposable? _metrics;
 
     private static readonly IReadOnlyDictionary<string, int> NoSkills = new Dictionary<string, int>();
 
@@ -51,6 +52,13 @@ public sealed partial class AgentGrain(
             ArmGraceTimer(since + _options.AgentDisconnectGrace);
         foreach (var invitation in S.Invitations.Values)
             ArmInvitationTimer(invitation);
+        _metrics = SupportGridMetrics.TrackAgent(() => S.Chats.Count);
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _metrics?.Dispose();
         return Task.CompletedTask;
     }
 

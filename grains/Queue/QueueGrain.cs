@@ -59,6 +59,7 @@ public sealed partial class QueueGrain(
     private bool _positionsDirty;
     private bool _softChanges;
     private CoalescedWrites _writes = null!;
+    private IDisposable? _metrics;
 
     private QueueState S => state.State;
     private string Key => this.GetPrimaryKeyString();
@@ -92,6 +93,7 @@ public sealed partial class QueueGrain(
         }
         _positionTimer = this.RegisterGrainTimer(TickAsync, _options.PositionUpdateInterval, _options.PositionUpdateInterval);
         _positionsDirty = _waiting.Count > 0;
+        _metrics = SupportGridMetrics.TrackQueue(Key, () => _waiting.Count);
     }
 
     public Task<QueueAvailability> GetAvailabilityAsync() => Task.FromResult(Availability());
@@ -199,6 +201,7 @@ public sealed partial class QueueGrain(
             throw new SupportGridException(ErrorCodes.OfferNotFound, "This chat is not offered to you any more (it timed out, was taken or the customer left).");
         var entry = _waiting.Claim(sessionId)
             ?? throw new InvalidOperationException($"Session {sessionId} has an offer but is not waiting.");
+        SupportGridMetrics.ChatTaken(Key, time.GetUtcNow() - entry.EnqueuedAt);
         foreach (var other in RemoveOffers(sessionId).Where(o => o.AgentId != agentId))
         {
             // Offered to several at once: the others lose it, without counting as missed.
@@ -274,6 +277,7 @@ public sealed partial class QueueGrain(
             RemoveOffer(sessionId, agentId);
             Exclude(sessionId, agentId);
             records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.Declined, agentId, null));
+            SupportGridMetrics.OfferDeclined(Key);
             Dispatch();
             _softChanges = true;
         }
@@ -368,6 +372,7 @@ public sealed partial class QueueGrain(
             this.GetAgent(expired.AgentId).WithdrawOfferAsync(sessionId, "offer timed out", true).Ignore();
             records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.OfferTimedOut, expired.AgentId, null));
             LogOfferExpired(logger, Key, sessionId, expired.AgentId);
+            SupportGridMetrics.OfferTimedOut(Key);
         }
         Dispatch();
         _softChanges = true;
@@ -485,6 +490,7 @@ public sealed partial class QueueGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        _metrics?.Dispose();
         if (_softChanges)
             await SaveAsync(wholeRecord: true);
     }

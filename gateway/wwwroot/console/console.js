@@ -227,6 +227,7 @@ async function connect() {
     conn.on("CustomerPage", (channelId, presence) => onCustomerPage(String(channelId), presence));
     conn.on("CustomerActivity", (channelId, activity) => onCustomerActivity(String(channelId), activity));
     conn.on("CustomerPageView", (channelId, view) => onCustomerPageView(String(channelId), view));
+    conn.on("Reconnect", () => reconnectElsewhere());
     conn.onreconnecting(() => {
       ui.status.disabled = true;
       setConnectionLine("Connection lost. Reconnecting…");
@@ -264,6 +265,19 @@ function stopConnection() {
 
 function isConnected() {
   return state.conn?.state === window.signalR?.HubConnectionState.Connected;
+}
+
+/** The gateway is stopping: reconnect now (the load balancer picks another gateway), then refresh as after any reconnect. */
+async function reconnectElsewhere() {
+  if (!state.wantConnected || !state.token) return;
+  stopConnection();
+  try {
+    await connect();
+    afterConnected();
+  } catch (err) {
+    if (isUnauthorized(err)) signOut("Your sign-in has expired. Please sign in again.");
+    else if (!isConnected()) scheduleRestart();
+  }
 }
 
 function scheduleRestart() {

@@ -674,6 +674,7 @@ class ChatWidget {
         this.afterConnected();
       });
       conn.onclose(() => this.onClosed());
+      conn.on("Reconnect", () => this.reconnectElsewhere());
       this.conn = conn;
     }
     this.wantConnected = true;
@@ -703,6 +704,18 @@ class ChatWidget {
     if (!this.wantConnected || this.leaving || this.ended) return;
     if (!this.store) { this.wantConnected = false; return; } // no session yet: the next action connects again
     this.scheduleRestart();
+  }
+
+  /** The gateway is stopping: reconnect now (the load balancer picks another gateway), then resume as after any reconnect. */
+  async reconnectElsewhere() {
+    if (!this.wantConnected || this.leaving || this.ended) return;
+    this.stopConnection();
+    try {
+      await this.connect();
+      this.afterConnected();
+    } catch {
+      if (!this.isConnected()) this.scheduleRestart();
+    }
   }
 
   scheduleRestart() {
