@@ -1,9 +1,11 @@
 using SupportGrid.Gateway.Health;
 using SupportGrid.Gateway.Hosting;
+using SupportGrid.Gateway.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddSupportGridCluster();
 builder.AddSupportGridGateway();
+builder.AddSupportGridSecurity();
 builder.Services.AddSupportGridGatewayHealth();
 
 var app = builder.Build();

@@ -54,6 +54,9 @@ public sealed class AgentOptions
     /// <summary>Skill levels (1-10) by skill name, for queues that route by skills.</summary>
     public Dictionary<string, int> Skills { get; set; } = [];
 
+    /// <summary>A disabled agent cannot sign in, and their open console connections are closed when the setting changes.</summary>
+    public bool Disabled { get; set; }
+
     /// <summary>Extra roles: <c>supervisor</c> or <c>admin</c> may read usage records.</summary>
     public List<string> Roles { get; set; } = [];
 }

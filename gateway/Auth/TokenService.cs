@@ -24,7 +24,8 @@ public sealed class TokenService
 
     public SymmetricSecurityKey SigningKey { get; }
 
-    public string Issue(string agentId, string displayName, IEnumerable<string> roles)
+    /// <summary>A signed token for the agent; <paramref name="lifetime"/> overrides <see cref="AuthOptions.TokenLifetime"/>.</summary>
+    public string Issue(string agentId, string displayName, IEnumerable<string> roles, TimeSpan? lifetime = null)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
@@ -33,7 +34,7 @@ public sealed class TokenService
             Audience = _options.Audience,
             IssuedAt = now,
             NotBefore = now,
-            Expires = now + _options.TokenLifetime,
+            Expires = now + (lifetime ?? _options.TokenLifetime),
             Subject = new ClaimsIdentity(
                 [new Claim("sub", agentId), new Claim("name", displayName), .. roles.Prepend("agent").Distinct().Select(r => new Claim("role", r))]),
             SigningCredentials = new SigningCredentials(SigningKey, SecurityAlgorithms.HmacSha256),

@@ -8,6 +8,7 @@ using SupportGrid.Gateway.Auth;
 using SupportGrid.Gateway.Fanout;
 using SupportGrid.Gateway.Hubs;
 using SupportGrid.Gateway.Records;
+using SupportGrid.Gateway.Security;
 using SupportGrid.Gateway.Sites;
 using SupportGrid.GrainInterfaces;
 using SupportGrid.Silo;
@@ -146,13 +147,15 @@ public static class GatewayHostingExtensions
     public static WebApplication MapSupportGrid(this WebApplication app)
     {
         app.UseForwardedHeaders();
+        app.UseSupportGridSecurity();
         app.UseCors(SitesCorsPolicy);
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHub<CustomerHub>("/hubs/customer");
-        app.MapHub<AgentHub>("/hubs/agent");
+        // An expired console token closes its connection (SignalR keeps it open otherwise).
+        app.MapHub<AgentHub>("/hubs/agent", o => o.CloseOnAuthenticationExpiration = true);
         app.MapAuthApi();
         app.MapSessionsApi();
         Admin.AdminApi.MapAdminApi(app);

@@ -34,6 +34,22 @@ public sealed class SiteDirectory(IOptionsMonitor<SitesOptions> options)
         return options.CurrentValue.Sites.Values.Any(s => s.Origins.Any(o => Normalize(o) == normalized));
     }
 
+    /// <summary>
+    /// True when a page at <paramref name="origin"/> may use the customer surfaces: it is one of some site's origins, or it
+    /// is the gateway's own (<paramref name="gatewayOrigin"/>) and some site sets <c>AllowGatewayOrigin</c> (the demo shop).
+    /// </summary>
+    public bool IsAnySiteOrigin(string origin, string gatewayOrigin) =>
+        options.CurrentValue.Sites.Keys.Any(site => AcceptsOrigin(site, origin, gatewayOrigin));
+
+    /// <summary>True when site <paramref name="site"/> accepts requests from a page at <paramref name="origin"/>.</summary>
+    public bool AcceptsOrigin(string site, string origin, string gatewayOrigin)
+    {
+        if (Find(site) is not { } config)
+            return false;
+        var normalized = Normalize(origin);
+        return (config.AllowGatewayOrigin && normalized == Normalize(gatewayOrigin)) || config.Origins.Any(o => Normalize(o) == normalized);
+    }
+
     /// <summary>True when the widget should move the page to <paramref name="url"/> by itself.</summary>
     public bool IsFollowable(string site, Uri url, string? gatewayOrigin)
     {
@@ -47,14 +63,13 @@ public sealed class SiteDirectory(IOptionsMonitor<SitesOptions> options)
 
     /// <summary>
     /// True when <paramref name="signature"/> is the hex HMAC-SHA256, under the site's secret, of <paramref name="customerId"/>
-    /// (or of <c>{customerId}|{tier}</c> when the site also vouches for a tier). Compared in constant time.
+    /// (or of <c>{customerId}|{tier}</c> when the site also vouches for a tier), under the site's <c>IdentitySecret</c> or,
+    /// while the site rotates secrets, its <c>PreviousIdentitySecret</c>. Hex only (64 digits); compared in constant time.
     /// </summary>
     public bool VerifyCustomerId(string site, string? customerId, string? tier, string? signature)
     {
-        if (string.IsNullOrEmpty(customerId) || string.IsNullOrEmpty(signature) || Find(site)?.IdentitySecret is not { Length: > 0 } secret)
+        if (string.IsNullOrEmpty(customerId) || string.IsNullOrEmpty(signature) || signature.Length != 64 || Find(site) is not { } config)
             return false;
-        var signed = string.IsNullOrEmpty(tier) ? customerId : customerId + "|" + tier;
-        var expected = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(signed));
         byte[] given;
         try
         {
@@ -64,8 +79,15 @@ public sealed class SiteDirectory(IOptionsMonitor<SitesOptions> options)
         {
             return false;
         }
-        return CryptographicOperations.FixedTimeEquals(expected, given);
+        var signed = Encoding.UTF8.GetBytes(string.IsNullOrEmpty(tier) ? customerId : customerId + "|" + tier);
+        // Both secrets are always computed, so the answer time does not say which one matched.
+        var current = Matches(config.IdentitySecret, signed, given);
+        var previous = Matches(config.PreviousIdentitySecret, signed, given);
+        return current | previous;
     }
+
+    private static bool Matches(string? secret, byte[] signed, byte[] given) =>
+        !string.IsNullOrEmpty(secret) && CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed), given);
 
     private static string Normalize(string origin) => origin.TrimEnd('/').ToLowerInvariant();
 }

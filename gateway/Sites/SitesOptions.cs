@@ -28,4 +28,7 @@ public sealed class SiteOptions
 
     /// <summary>HMAC-SHA256 key the site signs customer ids with; empty means no id is ever verified.</summary>
     public string? IdentitySecret { get; set; }
+
+    /// <summary>The secret being retired while a site rotates: signatures under either are accepted. Remove it when done.</summary>
+    public string? PreviousIdentitySecret { get; set; }
 }

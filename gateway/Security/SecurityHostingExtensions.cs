@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.HttpsPolicy;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using SupportGrid.Gateway.Auth;
+using SupportGrid.Gateway.Hubs;
+
+namespace SupportGrid.Gateway.Security;
+
+public static class SecurityHostingExtensions
+{
+    /// <summary>Limits, the hub abuse filter, sign-in throttling, the production settings check and header/origin policies.</summary>
+    public static WebApplicationBuilder AddSupportGridSecurity(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SecurityOptions>, ProductionSettingsValidation>();
+        services.AddSingleton<HubAbuseFilter>();
+        services.AddSingleton<AgentConnectionRevoker>();
+        services.AddSingleton<SignInThrottle>();
+        services.AddSignalR(o => o.AddFilter<HubAbuseFilter>());
+        services.AddOptions<HubOptions<CustomerHub>>().Configure<IOptions<SecurityOptions>>((hub, security) =>
+            hub.MaximumReceiveMessageSize = security.Value.CustomerHubMaxMessageBytes);
+        services.AddOptions<HubOptions<AgentHub>>().Configure<IOptions<SecurityOptions>>((hub, security) =>
+            hub.MaximumReceiveMessageSize = security.Value.AgentHubMaxMessageBytes);
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<SecurityOptions>>((kestrel, security) =>
+        {
+            var limits = kestrel.Limits;
+            limits.MaxRequestBodySize = security.Value.MaxRequestBodyBytes;
+            limits.MaxRequestHeadersTotalSize = security.Value.MaxRequestHeadersBytes;
+            limits.RequestHeadersTimeout = security.Value.RequestHeadersTimeout;
+            limits.MaxConcurrentConnections = security.Value.MaxConcurrentConnections;
+            limits.MaxConcurrentUpgradedConnections = security.Value.MaxConcurrentConnections;
+        });
+        services.AddOptions<HstsOptions>().Configure<IOptions<SecurityOptions>>((hsts, security) =>
+        {
+            hsts.MaxAge = security.Value.HstsMaxAge;
+            hsts.IncludeSubDomains = false;
+            hsts.ExcludedHosts.Clear(); // sent over HTTPS only, whatever the host is called
+        });
+        // Hosting logs every request's full URL, and a console's WebSocket URL carries its bearer token (access_token):
+        // request start/finish lines stay out of the logs at every configured level.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        return builder;
+    }
+
+    /// <summary>Headers, HSTS in production, the origin check and the agent token's move out of the query string.
+    /// Goes right after the forwarded headers (scheme and address are the client's) and before CORS and the endpoints.</summary>
+    public static WebApplication UseSupportGridSecurity(this WebApplication app)
+    {
+        app.UseMiddleware<SecurityHeadersMiddleware>();
+        var security = app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value;
+        if (security.EnforceProductionSettings ?? app.Environment.IsProduction())
+            app.UseHsts();
+        app.UseMiddleware<OriginCheckMiddleware>();
+        app.UseMiddleware<AccessTokenQueryMiddleware>();
+        return app;
+    }
+}
