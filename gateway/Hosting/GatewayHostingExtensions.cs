@@ -176,6 +176,8 @@ public static class GatewayHostingExtensions
     /// </summary>
     private static string? DashboardToken(HttpContext http)
     {
+        if (http.Request.Headers.Authorization.Count > 0)
+            return null; // the handler reads the header itself; it wins over a cookie from an earlier sign-in
         if (http.Request.Query["access_token"] is { Count: > 0 } query && !string.IsNullOrEmpty(query[0]))
         {
             http.Response.Cookies.Append(DashboardCookie, query[0]!, new CookieOptions

@@ -52,7 +52,8 @@ public sealed partial class AgentGrain(
             ArmGraceTimer(since + _options.AgentDisconnectGrace);
         foreach (var invitation in S.Invitations.Values)
             ArmInvitationTimer(invitation);
-        _metrics = SupportGridMetrics.TrackAgent(() => S.Chats.Count);
+        var held = S; // read by the metrics collector off the grain's thread, where IPersistentState.State may not be used
+        _metrics = SupportGridMetrics.TrackAgent(() => held.Chats.Count);
         return Task.CompletedTask;
     }
 

@@ -37,9 +37,14 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>A running silo or gateway. <see cref="Port"/> is the silo-to-silo port of a silo.</summary>
     public sealed record Member(ChildProcess Process, Uri Http, int Port);
 
-    public static async Task<LocalCluster> StartAsync(int silos, int gateways)
+    /// <summary>Settings (environment variables) for every process this cluster starts, over the defaults.</summary>
+    public Dictionary<string, string> Settings { get; } = [];
+
+    public static async Task<LocalCluster> StartAsync(int silos, int gateways, IReadOnlyDictionary<string, string>? settings = null)
     {
         var cluster = new LocalCluster();
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            cluster.Settings[key] = value;
         try
         {
             await cluster.CreateDatabaseAsync();
@@ -188,6 +193,8 @@ public sealed class LocalCluster : IAsyncDisposable
     private Dictionary<string, string> Common()
     {
         var settings = Defaults();
+        foreach (var (key, value) in Settings)
+            settings[key] = value;
         foreach (var pair in (Environment.GetEnvironmentVariable(ExtraSettingsVariable) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
             settings[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
         return settings;
