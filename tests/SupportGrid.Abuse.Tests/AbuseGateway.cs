@@ -167,19 +167,6 @@ public class AbuseGateway : WebApplicationFactory<Program>, IAsyncLifetime
     }
 }
 
-/// <summary>The same gateway with the product's default limits, for tests that make thousands of calls.</summary>
-public sealed class FuzzGateway : AbuseGateway
-{
-    protected override IReadOnlyDictionary<string, string> Limits => new Dictionary<string, string>
-    {
-        ["CallBurstPerConnection"] = "100000",
-        ["CallsPerSecondPerConnection"] = "100000",
-        ["CallBurstPerAddress"] = "100000",
-        ["CallsPerSecondPerAddress"] = "100000",
-        ["ChatsPerAddressPerMinute"] = "100000",
-    };
-}
-
 /// <summary>Every log line the gateway writes, with its category and level.</summary>
 public sealed class LogSink : ILoggerProvider
 {
