@@ -134,7 +134,10 @@ public static class GatewayHostingExtensions
 
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<GatewayOptions>>((forwarded, gateway) =>
         {
-            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // Empty known-proxy lists make the middleware trust every peer: with no proxy configured, read no forwarded headers.
+            forwarded.ForwardedHeaders = gateway.Value.KnownProxies.Count > 0
+                ? ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto
+                : ForwardedHeaders.None;
             forwarded.KnownIPNetworks.Clear();
             forwarded.KnownProxies.Clear();
             foreach (var proxy in gateway.Value.KnownProxies)

@@ -29,8 +29,13 @@ public sealed partial class OriginCheckMiddleware(RequestDelegate next, SiteDire
         if (allowed)
             return next(context);
         LogRefused(logger, origin, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString());
+        return RefuseAsync(context);
+    }
+
+    private static async Task RefuseAsync(HttpContext context)
+    {
         context.Response.StatusCode = StatusCodes.Status403Forbidden;
-        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        var written = await context.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
             ProblemDetails =
@@ -39,7 +44,9 @@ public sealed partial class OriginCheckMiddleware(RequestDelegate next, SiteDire
                 Title = SecurityErrorCodes.ForbiddenOrigin,
                 Detail = "Requests from this origin are not accepted here.",
             },
-        }).AsTask();
+        });
+        if (!written) // the client accepts no JSON (an EventSource): the status says it all
+            await context.Response.WriteAsync(SecurityErrorCodes.ForbiddenOrigin);
     }
 
     /// <summary>The origin of the gateway itself as the browser sees it (scheme and host, after forwarded headers).</summary>

@@ -209,6 +209,8 @@ public sealed class LocalCluster : IAsyncDisposable
         ["Logging__LogLevel__Orleans"] = "Warning",
         ["DOTNET_ENVIRONMENT"] = "Production",
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        // Production runtime settings, but the demo agents and keys of appsettings.json (production mode refuses those).
+        ["SupportGrid__Security__EnforceProductionSettings"] = "false",
     };
 
     private ChildProcess Start(string name, string project, string dll, Dictionary<string, string> environment)
