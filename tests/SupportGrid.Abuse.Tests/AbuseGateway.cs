@@ -167,6 +167,18 @@ public class AbuseGateway : WebApplicationFactory<Program>, IAsyncLifetime
     }
 }
 
+/// <summary>The same gateway with limits out of the way, for the fuzzing, which makes thousands of calls on one connection.</summary>
+public sealed class FuzzGateway : AbuseGateway
+{
+    protected override IReadOnlyDictionary<string, string> Limits => new Dictionary<string, string>
+    {
+        ["CallBurstPerConnection"] = "100000",
+        ["CallsPerSecondPerConnection"] = "100000",
+        ["CallBurstPerAddress"] = "100000",
+        ["CallsPerSecondPerAddress"] = "100000",
+    };
+}
+
 /// <summary>Every log line the gateway writes, with its category and level.</summary>
 public sealed class LogSink : ILoggerProvider
 {
