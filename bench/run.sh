@@ -43,7 +43,7 @@ export Logging__LogLevel__Default=Warning DOTNET_ENVIRONMENT=Production ASPNETCO
 # The load generator is one address opening thousands of connections and chats: lift the per-address abuse limits
 # (docs/security.md) and accept the bench deployment's demo signing key, which production mode otherwise refuses.
 export SupportGrid__Security__EnforceProductionSettings=false
-export SupportGrid__Security__ConnectionsPerAddress=1000000 SupportGrid__Security__ChatsPerAddressPerMinute=1000000
+export SupportGrid__Security__ConnectionsPerAddress=1000000 SupportGrid__Security__ChatsPerAddressPerMinute=100000
 export SupportGrid__Security__CallBurstPerAddress=1000000 SupportGrid__Security__CallsPerSecondPerAddress=1000000
 (cd "$target_dir/gateway" && exec dotnet bin/Release/net10.0/SupportGrid.Gateway.dll) &
 target=$!

@@ -176,6 +176,12 @@ public sealed class FuzzGateway : AbuseGateway
         ["CallsPerSecondPerConnection"] = "100000",
         ["CallBurstPerAddress"] = "100000",
         ["CallsPerSecondPerAddress"] = "100000",
+        // The generated arguments, not the transport limits tested elsewhere: a call of four long strings of control
+        // characters (six bytes each as JSON escapes) is larger than the customer hub's 32 KB, and closes the connection.
+        ["ChatsPerAddressPerMinute"] = "100000",
+        ["RefusalsBeforeDisconnect"] = "10000",
+        ["CustomerHubMaxMessageBytes"] = "1048576",
+        ["AgentHubMaxMessageBytes"] = "1048576",
     };
 }
 
