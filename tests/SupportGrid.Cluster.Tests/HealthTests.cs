@@ -72,6 +72,7 @@ public sealed class HealthTests
         http = new Uri($"http://127.0.0.1:{port}");
         environment["Urls"] = http.ToString().TrimEnd('/');
         environment["Logging__LogLevel__Default"] = "Warning";
+        environment["SupportGrid__Security__EnforceProductionSettings"] = "false"; // the demo accounts of appsettings.json
         var root = Path.Combine(Repository.Root, project == "silo" ? "silo" : "gateway");
         return ChildProcess.Start($"health-{project}", Path.Combine(root, "bin", Repository.Configuration, "net10.0", dll), root, environment, "--contentRoot", root);
     }
