@@ -38,7 +38,7 @@ public sealed class QueueOptionsTests(ClusterFixture fixture)
         var offered = new[] { await _gateway.WaitForAsync(p => p.Kind == "offer" && p.SessionId == sessionId) };
         var second = await _gateway.WaitForAsync(p => p.Kind == "offer" && p.SessionId == sessionId && p.AgentId != offered[0].AgentId);
         var snapshot = await _client.GetGrain<IQueueGrain>("multi/sales").GetSnapshotAsync();
-        Assert.Equal([offered[0].AgentId!, second.AgentId!], snapshot.OfferedTo[sessionId].Order());
+        Assert.Equal(new[] { offered[0].AgentId!, second.AgentId! }.Order(), snapshot.OfferedTo[sessionId].Order()); // the two pushes race
         var idle = ids.Except([offered[0].AgentId!, second.AgentId!]).Single();
 
         var winner = _client.GetGrain<IAgentGrain>(second.AgentId!);
