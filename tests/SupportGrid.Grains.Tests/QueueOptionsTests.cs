@@ -70,7 +70,7 @@ public sealed class QueueOptionsTests(ClusterFixture fixture)
         Assert.Equal(agents, new[] { firstOffer.AgentId!, secondOffer.AgentId! }.Order());
     }
 
-    [Fact(Skip = "Fails in about one run of three since session 3's queue changes: the timed-out customer is still listed in the overflow queue after ChatEnded (a real bug, not yet found; see the closing note of issue 4)")]
+    [Fact]
     public async Task ACustomerWhoWaitsTooLongMovesToTheOverflowQueueThenIsAskedToLeaveAMessage()
     {
         // overflow/sales: MaxWait 1 s, then overflow/help; overflow/help: MaxWait 1.5 s and no overflow. Nobody serves either.
@@ -78,9 +78,10 @@ public sealed class QueueOptionsTests(ClusterFixture fixture)
         var customer = _client.GetGrain<ICustomerGrain>(sessionId);
         Assert.Contains(sessionId, (await _client.GetGrain<IQueueGrain>("overflow/sales").GetSnapshotAsync()).Waiting);
 
-        await Eventually.HoldsAsync(async () => (await _client.GetGrain<IQueueGrain>("overflow/help").GetSnapshotAsync()).Waiting.Contains(sessionId),
-            "the customer waits in the overflow queue");
-        Assert.DoesNotContain(sessionId, (await _client.GetGrain<IQueueGrain>("overflow/sales").GetSnapshotAsync()).Waiting);
+        // The customer joins the overflow queue first and then leaves the first one (never in neither): wait for both.
+        await Eventually.HoldsAsync(async () => (await _client.GetGrain<IQueueGrain>("overflow/help").GetSnapshotAsync()).Waiting.Contains(sessionId)
+            && !(await _client.GetGrain<IQueueGrain>("overflow/sales").GetSnapshotAsync()).Waiting.Contains(sessionId),
+            "the customer waits in the overflow queue only");
         Assert.Equal(SessionStatus.Queued, await customer.GetStatusAsync());
 
         var ended = await _gateway.WaitForAsync(p => p.Kind == "ended" && p.SessionId == sessionId);
