@@ -58,4 +58,18 @@ export SUPPORTGRID_TEST_STRICT=1 # the cluster tests fail, not skip, if a store 
 echo "Test stores: Redis $SUPPORTGRID_TEST_REDIS, PostgreSQL 127.0.0.1:$pg_port"
 
 dotnet build SupportGrid.slnx -c Release
-dotnet test SupportGrid.slnx -c Release --no-build --blame-hang-timeout 15m --logger "console;verbosity=normal" "$@"
+# The console log is long; the failures are repeated at the end so that the last lines of a CI log say what failed and why.
+log="$stores/test.log"
+set +e
+dotnet test SupportGrid.slnx -c Release --no-build --blame-hang-timeout 15m --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+echo
+echo "==== Summary ===="
+grep -a -E '^(Total tests|     (Passed|Failed|Skipped)):|Test Run (Successful|Failed|Aborted)' "$log" || true
+if [ "$rc" != 0 ]; then
+  echo "==== Failed tests (exit code $rc) ===="
+  grep -a -E -A 30 '^  Failed [A-Za-z0-9_.]+ \[' "$log" | grep -a -v -E '^(info|dbug|trce|warn): |^      [^ ]' | head -300 || true
+  grep -a -E 'The active test run was aborted|Test host process crashed|hang' "$log" | head -20 || true
+fi
+exit "$rc"

@@ -191,7 +191,12 @@ public sealed record ChannelStreamItem(
     [property: Id(6)] CustomerActivity? Activity = null,
     [property: Id(7)] AgentGuide? Guide = null,
     [property: Id(8)] CustomerPageView? PageView = null,
-    [property: Id(9)] PageViewRequest? ViewRequest = null);
+    [property: Id(9)] PageViewRequest? ViewRequest = null,
+    [property: Id(10)] Guid? Probe = null)
+{
+    /// <summary>A marker a gateway publishes to learn that its new subscription receives the stream (see ChannelFanout).</summary>
+    public static ChannelStreamItem ProbeFor(Guid channelId, Guid probe) => new(channelId, "", null, null, false, Probe: probe);
+}
 
 /// <summary>A queue as an operator sees it.</summary>
 [GenerateSerializer, Immutable, Alias("sg.QueueSnapshot")]

@@ -30,6 +30,10 @@ public sealed partial class ChannelFanout(
         public readonly Dictionary<string, Listener> Listeners = [];
         public Task<StreamSubscriptionHandle<ChannelStreamItem>> Handle = null!;
 
+        // Set when this gateway's own probe comes back through the subscription (see SubscribeAsync).
+        public readonly Guid Probe = Guid.NewGuid();
+        public readonly TaskCompletionSource Attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         // Copy-on-write views read by the stream callback without the lock.
         public volatile string[] CustomerConnections = [];
         public volatile string[] AgentConnections = [];
@@ -124,7 +128,9 @@ public sealed partial class ChannelFanout(
         {
             var stream = cluster.GetStreamProvider(StreamNames.Provider)
                 .GetStream<ChannelStreamItem>(StreamId.Create(StreamNames.ChannelNamespace, channelId));
-            return await stream.SubscribeAsync((item, _) => RelayAsync(item, subscription));
+            var handle = await stream.SubscribeAsync((item, _) => RelayAsync(item, subscription));
+            await WaitUntilAttachedAsync(channelId, stream, subscription);
+            return handle;
         }
         catch
         {
@@ -137,8 +143,43 @@ public sealed partial class ChannelFanout(
         }
     }
 
+    /// <summary>
+    /// A subscription is registered when SubscribeAsync returns, but the queue's pulling agent learns of it a moment later
+    /// (Orleans hands the new subscriber to the agent without waiting, and a subscriber with no token starts at the newest
+    /// event the agent has): an event published in between is never delivered to it. Every caller subscribes and then reads
+    /// what it may have missed from the channel grain, which is only right once the subscription receives. So publish a
+    /// probe and wait until it comes back; a probe that fell in the gap is lost, hence the repeats. A probe costs one stream
+    /// event per channel per gateway; other gateways ignore it.
+    /// </summary>
+    private async Task WaitUntilAttachedAsync(Guid channelId, IAsyncStream<ChannelStreamItem> stream, Subscription subscription)
+    {
+        var wait = TimeSpan.FromMilliseconds(100);
+        var deadline = DateTime.UtcNow + AttachTimeout;
+        while (true)
+        {
+            await stream.OnNextAsync(ChannelStreamItem.ProbeFor(channelId, subscription.Probe));
+            if (await Task.WhenAny(subscription.Attached.Task, Task.Delay(wait)) == subscription.Attached.Task)
+                return;
+            if (DateTime.UtcNow >= deadline)
+            {
+                // Events still arrive once the agent has the subscriber; clients fill a gap by sequence number on the next one.
+                LogNotAttached(logger, channelId, AttachTimeout);
+                return;
+            }
+            wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+        }
+    }
+
+    private static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(10);
+
     private async Task RelayAsync(ChannelStreamItem item, Subscription subscription)
     {
+        if (item.Probe is { } probe)
+        {
+            if (probe == subscription.Probe)
+                subscription.Attached.TrySetResult();
+            return;
+        }
         var customerConnections = subscription.CustomerConnections;
         var agentConnections = subscription.AgentConnections;
         try
@@ -224,6 +265,9 @@ public sealed partial class ChannelFanout(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relaying an event of channel {ChannelId} failed")]
     private static partial void LogRelayFailed(ILogger logger, Guid channelId, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Unsubscribing from a channel stream failed")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The subscription to channel {ChannelId} did not receive its probe within {Timeout}; events published meanwhile may reach clients only when they fill the gap")]
+    private static partial void LogNotAttached(ILogger logger, Guid channelId, TimeSpan timeout);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Unsubscribing from a channel stream failed")]
     private static partial void LogUnsubscribeFailed(ILogger logger, Exception exception);
 }

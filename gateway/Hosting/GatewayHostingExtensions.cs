@@ -44,7 +44,10 @@ public static class GatewayHostingExtensions
                     .UseSupportGridClustering(builder.Configuration)
                     .AddClusterConnectionStatusObserver(connection)
                     .AddSupportGridTelemetry(builder.Configuration)
-                    .AddPersistentStreams(StreamNames.Provider, Grains.Streams.ChannelQueueAdapterFactory.Create, null));
+                    // A gateway publishes too (ChannelFanout's probes): it must map a channel to the queue the silos read it from.
+                    .AddPersistentStreams(StreamNames.Provider, Grains.Streams.ChannelQueueAdapterFactory.Create, streams =>
+                        streams.Configure<Orleans.Configuration.HashRingStreamQueueMapperOptions>(mapper => mapper.Configure(o =>
+                            o.TotalQueueCount = (builder.Configuration.GetSection(Silo.SiloOptions.Section).Get<Silo.SiloOptions>() ?? new()).StreamQueues))));
                 // A stopping gateway sends its clients to the others before it exits (GatewayDrain.cs).
                 builder.Services.AddOptions<Health.DrainOptions>().BindConfiguration(Health.DrainOptions.Section);
                 builder.Services.AddSingleton<GatewayDrain>();

@@ -141,7 +141,7 @@ public sealed class ChannelQueueAdapterFactory(
     ILoggerFactory loggers) : IQueueAdapterFactory, IQueueAdapter
 {
     private readonly HashRingBasedStreamQueueMapper _mapper = new(mapperOptions, name);
-    private readonly SimpleQueueAdapterCache _cache = new(cacheOptions, name, loggers);
+    private readonly ChannelQueueAdapterCache _cache = new(cacheOptions, name, loggers);
     private readonly Task<IStreamFailureHandler> _failureHandler = Task.FromResult<IStreamFailureHandler>(new NoOpStreamDeliveryFailureHandler());
 
     /// <summary>For <c>AddPersistentStreams</c> on a silo or a client.</summary>

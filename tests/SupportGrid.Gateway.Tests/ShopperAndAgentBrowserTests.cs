@@ -57,7 +57,7 @@ public sealed class ShopperAndAgentBrowserTests : IClassFixture<GatewayFixture>,
     private static Task<string> SessionIdAsync(IPage page) =>
         page.EvaluateAsync<string>("() => JSON.parse(sessionStorage.getItem('sg:demo:session') || '{}').sessionId || ''");
 
-    [Fact(Skip = "Flaky since session 3 (about 1 run in 5 under load): the agent console sometimes misses a push sent right after it accepted (the shopper's message, the customer's guiding-off presence); a race between the accept and the gateway's channel subscription, recorded in the closing note, not yet fixed")]
+    [Fact]
     public async Task AgentDrivesTheShoppersBrowserAndTheChatContinuesInTheSameSession()
     {
         // The shopper asks for help from a product page.

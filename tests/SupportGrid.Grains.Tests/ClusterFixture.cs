@@ -31,6 +31,7 @@ public class ClusterFixture : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(silos);
         var settings = new Dictionary<string, string?>
         {
+            ["Logging:LogLevel:Default"] = "Warning",
             ["SupportGrid:Flow:OfferTimeout"] = OfferTimeout.ToString(),
             ["SupportGrid:Flow:PositionUpdateInterval"] = "00:00:00.200",
             ["SupportGrid:Flow:AgentDisconnectGrace"] = AgentDisconnectGrace.ToString(),
