@@ -117,6 +117,6 @@ public sealed partial class ChannelQueueCache(SimpleQueueCache inner, ILogger<Ch
         public void Dispose() => _inner.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A cursor of stream {StreamId} waited for an event already purged (near {Token}); it restarts at the oldest cached event")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "A cursor of stream {StreamId} waited for an event already purged (near {Token}); it restarts at the oldest cached event")]
     private static partial void LogRecovered(ILogger logger, StreamId streamId, StreamSequenceToken token);
 }

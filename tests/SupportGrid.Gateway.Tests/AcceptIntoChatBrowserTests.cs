@@ -8,66 +8,16 @@ namespace SupportGrid.Gateway.Tests;
 /// A second waiting shopper is accepted into the agent's open chat from the console's offer, in real Chromium.
 /// Its own gateway, so the demo "sales" queue and the demo agent bob belong to this class alone.
 /// </summary>
-public sealed class AcceptIntoChatBrowserTests : IClassFixture<GatewayFixture>, IClassFixture<BrowserFixture>, IAsyncLifetime
+public sealed class AcceptIntoChatBrowserTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
+    : BrowserTest(gateway, browser, output), IClassFixture<GatewayFixture>, IClassFixture<BrowserFixture>
 {
-    private static readonly float Timeout = 30_000;
-    private readonly GatewayFixture _gateway;
-    private readonly BrowserFixture _browser;
-    private readonly ITestOutputHelper _output;
-    private readonly List<IBrowserContext> _contexts = [];
-
-    public AcceptIntoChatBrowserTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
-    {
-        _gateway = gateway;
-        _browser = browser;
-        _output = output;
-    }
-
-    public Task InitializeAsync()
-    {
-        Assertions.SetDefaultExpectTimeout(Timeout);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var context in _contexts)
-            await context.DisposeAsync();
-    }
-
-    private async Task<IPage> PageAsync(string who, int width = 1280, int height = 720)
-    {
-        var context = await _browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height } });
-        context.SetDefaultTimeout(Timeout);
-        _contexts.Add(context);
-        var page = await context.NewPageAsync();
-        page.Console += (_, message) => _output.WriteLine($"[{who} console.{message.Type}] {message.Text}");
-        page.PageError += (_, error) => _output.WriteLine($"[{who} page error] {error}");
-        return page;
-    }
-
-    private string Url(string path) => new Uri(_gateway.BaseAddress, path).AbsoluteUri;
-
-    private static async Task StartChatAsync(IPage shop, string name)
-    {
-        await shop.Locator("[data-sg=chat-button]").ClickAsync();
-        await shop.Locator("[data-sg=name]").FillAsync(name);
-        await shop.Locator("[data-sg=start]").ClickAsync();
-        await Assertions.Expect(shop.Locator("[data-sg=position]")).ToContainTextAsync("1");
-    }
-
     [Fact]
     public async Task AWaitingShopperAcceptedIntoTheOpenChatJoinsItWithoutTakingAnotherSlot()
     {
         var dana = await PageAsync("dana");
         await dana.GotoAsync(Url("/demo/products/kettle.html"));
         await StartChatAsync(dana, "Dana");
-        var console = await PageAsync("agent");
-        await console.GotoAsync(Url("/console/"));
-        await console.Locator("[data-sg=username]").FillAsync("bob");
-        await console.Locator("[data-sg=password]").FillAsync("demo");
-        await console.Locator("[data-sg=sign-in]").ClickAsync();
-        await console.Locator("[data-sg=status]").SelectOptionAsync("available");
+        var console = await AvailableConsoleAsync("agent");
         await console.Locator("[data-sg=offer] [data-sg=accept]").ClickAsync();
         await Assertions.Expect(dana.Locator("[data-sg=agent-name]")).ToContainTextAsync("Bob");
         var chat = console.Locator("[data-sg=chat]");

@@ -9,50 +9,9 @@ namespace SupportGrid.Gateway.Tests;
 /// two of them in, one broadcast moves all three pages with no action from them, and the console shows that each followed.
 /// Its own gateway, so the demo "sales" queue and the demo agent bob belong to this class alone.
 /// </summary>
-public sealed class GroupNavigationBrowserTests : IClassFixture<GatewayFixture>, IClassFixture<BrowserFixture>, IAsyncLifetime
+public sealed class GroupNavigationBrowserTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
+    : BrowserTest(gateway, browser, output), IClassFixture<GatewayFixture>, IClassFixture<BrowserFixture>
 {
-    private static readonly float Timeout = 30_000;
-    private readonly GatewayFixture _gateway;
-    private readonly BrowserFixture _browser;
-    private readonly ITestOutputHelper _output;
-    private readonly List<IBrowserContext> _contexts = [];
-
-    public GroupNavigationBrowserTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
-    {
-        _gateway = gateway;
-        _browser = browser;
-        _output = output;
-    }
-
-    public Task InitializeAsync()
-    {
-        Assertions.SetDefaultExpectTimeout(Timeout);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var context in _contexts)
-            await context.DisposeAsync();
-    }
-
-    private async Task<IPage> PageAsync(string who)
-    {
-        var context = await _browser.Browser.NewContextAsync();
-        context.SetDefaultTimeout(Timeout);
-        _contexts.Add(context);
-        var page = await context.NewPageAsync();
-        page.Console += (_, message) => _output.WriteLine($"[{who} console.{message.Type}] {message.Text}");
-        page.PageError += (_, error) => _output.WriteLine($"[{who} page error] {error}");
-        page.FrameNavigated += (_, frame) => { if (frame == page.MainFrame) _output.WriteLine($"[{who} {DateTime.UtcNow:HH:mm:ss.fff} navigated] {frame.Url}"); };
-        return page;
-    }
-
-    private string Url(string path) => new Uri(_gateway.BaseAddress, path).AbsoluteUri;
-
-    private static Task<string> SessionIdAsync(IPage page) =>
-        page.EvaluateAsync<string>("() => JSON.parse(sessionStorage.getItem('sg:demo:session') || '{}').sessionId || ''");
-
     [Fact]
     public async Task OneBroadcastMovesThreeShoppersPagesAndTheConsoleShowsEachFollowed()
     {
@@ -64,12 +23,7 @@ public sealed class GroupNavigationBrowserTests : IClassFixture<GatewayFixture>,
         await dana.Locator("[data-sg=start]").ClickAsync();
         await Assertions.Expect(dana.Locator("[data-sg=position]")).ToContainTextAsync("1");
 
-        var console = await PageAsync("agent");
-        await console.GotoAsync(Url("/console/"));
-        await console.Locator("[data-sg=username]").FillAsync("bob");
-        await console.Locator("[data-sg=password]").FillAsync("demo");
-        await console.Locator("[data-sg=sign-in]").ClickAsync();
-        await console.Locator("[data-sg=status]").SelectOptionAsync("available");
+        var console = await AvailableConsoleAsync("agent");
         await console.Locator("[data-sg=offer] [data-sg=accept]").ClickAsync();
         await Assertions.Expect(dana.Locator("[data-sg=agent-name]")).ToContainTextAsync("Bob");
         var chat = console.Locator("[data-sg=chat]");

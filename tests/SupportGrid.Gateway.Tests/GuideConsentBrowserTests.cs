@@ -10,46 +10,9 @@ namespace SupportGrid.Gateway.Tests;
 /// shopper's clicks and in-page (pushState) navigation show in the console.
 /// Its own gateway, so the demo "sales" queue and the demo agent bob belong to this class alone.
 /// </summary>
-public sealed class GuideConsentBrowserTests : IClassFixture<GatewayFixture>, IClassFixture<BrowserFixture>, IAsyncLifetime
+public sealed class GuideConsentBrowserTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
+    : BrowserTest(gateway, browser, output), IClassFixture<GatewayFixture>, IClassFixture<BrowserFixture>
 {
-    private static readonly float Timeout = 30_000;
-    private readonly GatewayFixture _gateway;
-    private readonly BrowserFixture _browser;
-    private readonly ITestOutputHelper _output;
-    private readonly List<IBrowserContext> _contexts = [];
-
-    public GuideConsentBrowserTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
-    {
-        _gateway = gateway;
-        _browser = browser;
-        _output = output;
-    }
-
-    public Task InitializeAsync()
-    {
-        Assertions.SetDefaultExpectTimeout(Timeout);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var context in _contexts)
-            await context.DisposeAsync();
-    }
-
-    private async Task<IPage> PageAsync(string who)
-    {
-        var context = await _browser.Browser.NewContextAsync();
-        context.SetDefaultTimeout(Timeout);
-        _contexts.Add(context);
-        var page = await context.NewPageAsync();
-        page.Console += (_, message) => _output.WriteLine($"[{who} console.{message.Type}] {message.Text}");
-        page.PageError += (_, error) => _output.WriteLine($"[{who} page error] {error}");
-        return page;
-    }
-
-    private string Url(string path) => new Uri(_gateway.BaseAddress, path).AbsoluteUri;
-
     [Fact]
     public async Task WithGuidingOffANavigationIsOnlySuggestedAndTheAgentSeesWhy()
     {
@@ -60,12 +23,7 @@ public sealed class GuideConsentBrowserTests : IClassFixture<GatewayFixture>, IC
         await shop.Locator("[data-sg=name]").FillAsync("Dana");
         await shop.Locator("[data-sg=start]").ClickAsync();
 
-        var console = await PageAsync("agent");
-        await console.GotoAsync(Url("/console/"));
-        await console.Locator("[data-sg=username]").FillAsync("bob");
-        await console.Locator("[data-sg=password]").FillAsync("demo");
-        await console.Locator("[data-sg=sign-in]").ClickAsync();
-        await console.Locator("[data-sg=status]").SelectOptionAsync("available");
+        var console = await AvailableConsoleAsync("agent");
         await console.Locator("[data-sg=offer] [data-sg=accept]").ClickAsync();
         await Assertions.Expect(shop.Locator("[data-sg=agent-name]")).ToContainTextAsync("Bob");
         var chat = console.Locator("[data-sg=chat]");

@@ -8,61 +8,14 @@ namespace SupportGrid.Gateway.Tests;
 /// The product as people use it, in real Chromium: a shopper on the demo shop and an agent in the console.
 /// Its own gateway, so the demo "sales" queue and the demo agent bob belong to this class alone.
 /// </summary>
-public sealed class ShopperAndAgentBrowserTests : IClassFixture<GatewayFixture>, IClassFixture<BrowserFixture>, IAsyncLifetime
+public sealed class ShopperAndAgentBrowserTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
+    : BrowserTest(gateway, browser, output), IClassFixture<GatewayFixture>, IClassFixture<BrowserFixture>
 {
-    private static readonly float Timeout = 30_000;
-    private readonly GatewayFixture _gateway;
-    private readonly BrowserFixture _browser;
-    private IBrowserContext _shopperContext = null!;
-    private IBrowserContext _agentContext = null!;
-    private readonly ITestOutputHelper _output;
-
-    public ShopperAndAgentBrowserTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
-    {
-        _gateway = gateway;
-        _browser = browser;
-        _output = output;
-    }
-
-    /// <summary>Browser console lines go to the test output, so a failure shows what the widget and console saw.</summary>
-    private void Capture(IPage page, string who)
-    {
-        page.Console += (_, message) => _output.WriteLine($"[{who} console.{message.Type}] {message.Text}");
-        page.PageError += (_, error) => _output.WriteLine($"[{who} page error] {error}");
-        page.FrameNavigated += (_, frame) => { if (frame == page.MainFrame) _output.WriteLine($"[{who} navigated] {frame.Url}"); };
-        page.Request += (_, request) => _output.WriteLine($"[{who} {DateTime.UtcNow:HH:mm:ss.fff} request] {request.Method} {request.Url}");
-        page.Response += (_, response) => _output.WriteLine($"[{who} {DateTime.UtcNow:HH:mm:ss.fff} response] {response.Status} {response.Url}");
-        page.RequestFailed += (_, request) => _output.WriteLine($"[{who} request failed] {request.Url} {request.Failure}");
-        page.Load += (_, _) => _output.WriteLine($"[{who} {DateTime.UtcNow:HH:mm:ss.fff} load] {page.Url}");
-    }
-
-    public async Task InitializeAsync()
-    {
-        _shopperContext = await _browser.Browser.NewContextAsync();
-        _agentContext = await _browser.Browser.NewContextAsync();
-        Assertions.SetDefaultExpectTimeout(Timeout);
-        _shopperContext.SetDefaultTimeout(Timeout);
-        _agentContext.SetDefaultTimeout(Timeout);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _shopperContext.DisposeAsync();
-        await _agentContext.DisposeAsync();
-    }
-
-    private string Url(string path) => new Uri(_gateway.BaseAddress, path).AbsoluteUri;
-
-    /// <summary>The session the widget keeps for the demo site (what it resumes after a page load).</summary>
-    private static Task<string> SessionIdAsync(IPage page) =>
-        page.EvaluateAsync<string>("() => JSON.parse(sessionStorage.getItem('sg:demo:session') || '{}').sessionId || ''");
-
     [Fact]
     public async Task AgentDrivesTheShoppersBrowserAndTheChatContinuesInTheSameSession()
     {
         // The shopper asks for help from a product page.
-        var shop = await _shopperContext.NewPageAsync();
-        Capture(shop, "shopper");
+        var shop = await PageAsync("shopper");
         await shop.GotoAsync(Url("/demo/products/kettle.html"));
         await shop.Locator("[data-sg=chat-button]").ClickAsync();
         await shop.Locator("[data-sg=name]").FillAsync("Dana Shopper");
@@ -71,13 +24,7 @@ public sealed class ShopperAndAgentBrowserTests : IClassFixture<GatewayFixture>,
         await Assertions.Expect(shop.Locator("[data-sg=position]")).ToContainTextAsync("1");
 
         // The agent signs in, goes available and sees the offer with who and where the shopper is.
-        var console = await _agentContext.NewPageAsync();
-        Capture(console, "agent");
-        await console.GotoAsync(Url("/console/"));
-        await console.Locator("[data-sg=username]").FillAsync("bob");
-        await console.Locator("[data-sg=password]").FillAsync("demo");
-        await console.Locator("[data-sg=sign-in]").ClickAsync();
-        await console.Locator("[data-sg=status]").SelectOptionAsync("available");
+        var console = await AvailableConsoleAsync();
         var offer = console.Locator("[data-sg=offer]");
         await Assertions.Expect(offer).ToContainTextAsync("Dana Shopper");
         await Assertions.Expect(offer).ToContainTextAsync("555-0199");
