@@ -78,9 +78,16 @@ public interface IChannelGrain : IGrainWithGuidKey
     [Alias("PageView")]
     Task PageViewAsync(MemberRef customer, PageViewChunk chunk);
 
-    /// <summary>An agent of the channel opens or closes a customer's live page view (relayed to that customer's widget).</summary>
+    /// <summary>An agent of the channel opens or closes a customer's live page view (relayed to that customer's widget). The
+    /// customer's widget records while at least one agent watches: opening asks for a fresh full snapshot, closing stops the
+    /// recording only when no other agent of the chat still watches.</summary>
     [Alias("RequestPageView")]
     Task RequestPageViewAsync(MemberRef agent, Guid sessionId, bool on);
+
+    /// <summary>The agent no longer watches any customer of the channel (its last console closed); recordings nobody else
+    /// watches stop.</summary>
+    [Alias("StopWatching")]
+    Task StopWatchingAsync(MemberRef agent);
 
     /// <summary>Every customer of the channel with their page and the fate of the last navigation sent to them (for an agent).</summary>
     [Alias("GetCustomers")]

@@ -87,6 +87,12 @@ public sealed partial class AgentGrain(
     {
         if (!S.Connections.Remove(connectionId))
             return;
+        if (S.Connections.Count == 0)
+        {
+            // No console is open: nobody of ours looks at a live page view any more.
+            foreach (var channelId in S.Chats.Keys)
+                GrainFactory.GetGrain<IChannelGrain>(channelId).StopWatchingAsync(Me).Ignore();
+        }
         if (S.Connections.Count == 0 && S.Status != AgentStatus.Offline)
         {
             S.DisconnectedSince = time.GetUtcNow();

@@ -37,6 +37,9 @@ public sealed class ChannelGrain(
     private readonly Dictionary<string, long> _clientMessageIds = [];
     private StatePages<ChannelEventPage> _pages = null!;
     private readonly Dictionary<string, CustomerPresence> _presence = [];
+    // Who watches each customer's live page view (agent ids). In memory only: after a reactivation the next request
+    // starts it again, and a recording nobody asked for again stops with the customer's next page load.
+    private readonly Dictionary<Guid, HashSet<string>> _viewers = [];
 
     /// <summary>Most customers in one channel (a guided tour or a product demo for a large audience).</summary>
     public const int MaxCustomers = 5000;
@@ -264,9 +267,41 @@ public sealed class ChannelGrain(
         RequireOpen();
         if (!Customers().Any(c => c.Id == sessionId.ToString()))
             throw new SupportGridException(ErrorCodes.NotMember, "That customer is not in this chat.");
-        var request = new PageViewRequest(sessionId, on, member.AsParticipant());
-        return Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, null, null, false, ViewRequest: request));
+        if (on)
+        {
+            if (!_viewers.TryGetValue(sessionId, out var viewers))
+                _viewers[sessionId] = viewers = [];
+            viewers.Add(member.Id);
+        }
+        else if (!Unwatch(sessionId, member.Id))
+        {
+            return Task.CompletedTask; // another agent still watches: the recording goes on
+        }
+        // On: the widget starts recording, or restarts with a fresh full snapshot that the new viewer needs.
+        return PublishViewRequestAsync(sessionId, on, member);
     }
+
+    public async Task StopWatchingAsync(MemberRef agent)
+    {
+        foreach (var sessionId in _viewers.Keys.ToList())
+            if (Unwatch(sessionId, agent.Id) && !S.Ended)
+                await PublishViewRequestAsync(sessionId, false, agent);
+    }
+
+    /// <summary>Removes one viewer of a customer's page; true if nobody watches it any more (and somebody did).</summary>
+    private bool Unwatch(Guid sessionId, string agentId)
+    {
+        if (!_viewers.TryGetValue(sessionId, out var viewers))
+            return true; // nobody known to watch (e.g. after a reactivation): stopping is harmless
+        if (!viewers.Remove(agentId) || viewers.Count > 0)
+            return false;
+        _viewers.Remove(sessionId);
+        return true;
+    }
+
+    private Task PublishViewRequestAsync(Guid sessionId, bool on, MemberRef by) =>
+        Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, null, null, false,
+            ViewRequest: new PageViewRequest(sessionId, on, by.AsParticipant())));
 
     public Task<IReadOnlyList<CustomerPresence>> GetCustomersAsync(MemberRef agent)
     {
@@ -346,6 +381,7 @@ public sealed class ChannelGrain(
         var left = Append(EventTypes.Left, member.AsParticipant(), reason, null);
         await SaveAsync(header: true);
         await PublishAsync(left);
+        await StopWatchingAsync(member); // what only this agent watched stops recording
     }
 
     public async Task EndAsync(MemberRef by, string reason)

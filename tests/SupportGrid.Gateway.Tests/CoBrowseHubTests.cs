@@ -239,6 +239,38 @@ public sealed class CoBrowseHubTests(GatewayFixture gateway) : IClassFixture<Gat
     }
 
     [Fact]
+    public async Task TheCustomersPageIsRecordedWhileAnyAgentWatchesAndStopsWhenTheLastLooksAwayOrClosesTheConsole()
+    {
+        var chat = await ChatAsync();
+        var colleagueSlot = gateway.NextSlot();
+        var colleague = Track(gateway.AgentConnection(await gateway.TokenAsync(colleagueSlot.AgentId, colleagueSlot.Password)));
+        var invitations = colleague.Inbox<ChatInvitation>("Invitation");
+        await colleague.StartAsync();
+        await colleague.InvokeAsync("SetStatus", "available");
+        await chat.Agent.InvokeAsync("InviteColleague", chat.ChannelId, new InviteInput(colleagueSlot.AgentId, null));
+        await invitations.WaitAsync();
+        await colleague.InvokeAsync<AcceptResult>("AcceptInvitation", chat.ChannelId);
+        var asked = chat.First.Hub.Inbox<bool>("PageViewRequested");
+
+        // Both agents open the view: each opening asks the widget to (re)start with a full snapshot.
+        await chat.Agent.InvokeAsync("WatchPage", chat.ChannelId, chat.First.SessionId, true);
+        Assert.True(await asked.WaitAsync());
+        await colleague.InvokeAsync("WatchPage", chat.ChannelId, chat.First.SessionId, true);
+        Assert.True(await asked.WaitAsync());
+
+        // The first agent closes it: the colleague still watches, so the recording goes on. The guide sent after it
+        // travels the same way, so once it arrived, a stop sent before it would have arrived too.
+        await chat.Agent.InvokeAsync("WatchPage", chat.ChannelId, chat.First.SessionId, false);
+        await chat.Agent.InvokeAsync("GuideCustomers", chat.ChannelId, new GuideInput(AgentGuideKinds.Clear, null, null, null, null));
+        await chat.First.Guides.WaitAsync(g => g.Kind == AgentGuideKinds.Clear);
+        Assert.Equal(0, asked.Count);
+
+        // The colleague closes the console without closing the view: nobody watches, the recording stops.
+        await colleague.StopAsync();
+        Assert.False(await asked.WaitAsync());
+    }
+
+    [Fact]
     public async Task MalformedOrOversizedPageViewsAreRefusedAndTooMuchIsThrottledWithTheAgentsTold()
     {
         var chat = await ChatAsync();

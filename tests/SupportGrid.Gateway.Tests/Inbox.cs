@@ -23,6 +23,12 @@ public sealed class Inbox<T>
         return inbox;
     }
 
+    /// <summary>Pushes received and not yet taken by <see cref="WaitAsync"/>.</summary>
+    public int Count
+    {
+        get { lock (_seen) return _seen.Count + _items.Reader.Count; }
+    }
+
     /// <summary>The first push, earlier or later, that matches; throws after a generous deadline.</summary>
     public async Task<T> WaitAsync(Func<T, bool>? match = null, int seconds = 15)
     {
