@@ -40,11 +40,13 @@ export SupportGrid__Storage__SqliteConnectionString="Data Source=$data/state.db"
 # A queue takes customers while no agent is signed in, so that `connect --start-chat` can fill it.
 export SupportGrid__Routing__OfflineWhenNoAgents=false
 export Logging__LogLevel__Default=Warning DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
-# The load generator is one address opening thousands of connections and chats: lift the per-address abuse limits
+# The load generator is one address opening thousands of connections and chats, and each bench agent serves up to 50
+# chats on one connection (a person serves a few): lift the per-address and per-connection abuse limits
 # (docs/security.md) and accept the bench deployment's demo signing key, which production mode otherwise refuses.
 export SupportGrid__Security__EnforceProductionSettings=false
 export SupportGrid__Security__ConnectionsPerAddress=1000000 SupportGrid__Security__ChatsPerAddressPerMinute=100000
 export SupportGrid__Security__CallBurstPerAddress=1000000 SupportGrid__Security__CallsPerSecondPerAddress=1000000
+export SupportGrid__Security__CallBurstPerConnection=100000 SupportGrid__Security__CallsPerSecondPerConnection=100000
 (cd "$target_dir/gateway" && exec dotnet bin/Release/net10.0/SupportGrid.Gateway.dll) &
 target=$!
 pids=$target
