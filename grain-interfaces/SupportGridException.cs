@@ -32,4 +32,8 @@ public static class ErrorCodes
     /// <summary>The caller sends more than the gateway relays (page activity, the agent's pointer, the live page view);
     /// the call is refused, nothing of it is relayed, and the caller should send less (see docs/cobrowse.md).</summary>
     public const string Throttled = "throttled";
+
+    /// <summary>The cluster was moving under the call (a silo stopping or gone, no answer in time): nothing is known to have
+    /// happened; the caller should try again in a moment (idempotent calls are safe to repeat).</summary>
+    public const string Unavailable = "unavailable";
 }

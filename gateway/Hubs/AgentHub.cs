@@ -29,7 +29,9 @@ public sealed class AgentHub(
             ?? throw new HubException($"{ErrorCodes.NotMember}: '{AgentId}' is not an agent of this deployment.");
         registry.BindAgent(Context.ConnectionId, AgentId);
         await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Agent(AgentId));
-        var snapshot = await Agent().ConnectAsync(Context.ConnectionId, profile, endpoint.Reference);
+        // Registering a connection twice is harmless: one more attempt if the cluster was moving under the first.
+        var snapshot = await Hosting.TransientRetry.OnceAsync((Agent: Agent(), Connection: Context.ConnectionId, Profile: profile, Endpoint: endpoint.Reference),
+            static s => s.Agent.ConnectAsync(s.Connection, s.Profile, s.Endpoint));
         foreach (var chat in snapshot.Chats)
             await fanout.JoinAsync(chat.ChannelId, Context.ConnectionId, AgentListener);
         await base.OnConnectedAsync();

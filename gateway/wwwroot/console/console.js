@@ -1445,6 +1445,13 @@ async function deliver(chat, p) {
       p.el.title = "Waiting for the connection…";
       return;
     }
+    if (errorCode(err) === "unavailable" && !chat.ended && (p.retries = (p.retries ?? 0) + 1) <= 30) {
+      // The cluster is replacing a lost server: the same message id is stored once, so sending again is safe.
+      p.state = "queued";
+      p.el.title = "The service is recovering; sending again…";
+      setTimeout(() => deliver(chat, p), 1000);
+      return;
+    }
     markFailed(chat, p, `Not sent: ${errorText(err)}`);
     showChatError(chat, errorText(err));
   }

@@ -1517,6 +1517,13 @@ class ChatWidget {
         p.el.title = "Waiting for the connection…";
         return;
       }
+      if (errorCode(err) === "unavailable" && !this.ended && (p.unavailable = (p.unavailable ?? 0) + 1) <= 30) {
+        // The cluster is replacing a lost server: the same message id is stored once, so sending again is safe.
+        p.state = "queued";
+        p.el.title = "Sending again in a moment…";
+        setTimeout(() => this.deliver(p), 1000);
+        return;
+      }
       if (/unknown_session/.test(String(err?.message)) && !this.ended && (p.retries = (p.retries ?? 0) + 1) <= 2) {
         p.state = "queued"; // a fresh connection not yet re-bound by Resume: resume, then retry (same id, idempotent)
         this.afterConnected();

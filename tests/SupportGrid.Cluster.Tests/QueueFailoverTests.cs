@@ -1,0 +1,100 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using SupportGrid.Gateway.Hubs;
+using SupportGrid.GrainInterfaces;
+using Xunit.Abstractions;
+
+namespace SupportGrid.Cluster.Tests;
+
+/// <summary>Customers waiting in a queue when the silo holding the queue grain dies with SIGKILL (real Redis).</summary>
+[Collection(ProcessCollection.Name)]
+public sealed class QueueFailoverTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Recovery = TimeSpan.FromSeconds(60);
+
+    [SkippableFact]
+    public async Task WaitingCustomersKeepTheirPlacesAndOrderWhenTheSiloHoldingTheQueueIsKilled()
+    {
+        TestStores.Require();
+        // Customers queue while no agent is signed in; bob takes one chat at a time, so offers come one by one, in order.
+        await using var cluster = await LocalCluster.StartAsync(silos: 3, gateways: 1, new Dictionary<string, string>
+        {
+            ["SupportGrid__Routing__OfflineWhenNoAgents"] = "false",
+            ["SupportGrid__Agents__bob__Capacity"] = "1",
+        });
+        var gateway = cluster.Gateways[0];
+        List<HubConnection> connections = [];
+        try
+        {
+            // Three shoppers wait, in this order, with no agent signed in.
+            var waiting = new List<Guid>();
+            foreach (var name in new[] { "Ann", "Ben", "Cat" })
+            {
+                var customer = LocalCluster.CustomerConnection(gateway);
+                connections.Add(customer);
+                await customer.StartAsync();
+                var start = await customer.InvokeAsync<StartChatResult>("StartChat",
+                    new StartChatInput("demo", "sales", name, null, null, "http://127.0.0.1/demo/", "Demo shop", null, null));
+                Assert.Equal(waiting.Count + 1, start.Position);
+                waiting.Add(start.SessionId);
+            }
+
+            // Kill the silo that holds the queue grain, as a lost node would.
+            var client = await cluster.ClientAsync();
+            var holder = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(client.GetGrain<IQueueGrain>(QueueKey.For("demo", "sales")));
+            Assert.NotNull(holder);
+            var victim = cluster.Silos.Single(s => s.Port == holder.Endpoint.Port);
+            victim.Process.Kill();
+            output.WriteLine($"Killed silo on port {victim.Port}, which held the queue.");
+
+            // The queue answers again once the cluster has replaced the lost silo (until then: `unavailable`, and says so).
+            await UntilAvailableAsync(() => connections[0].InvokeAsync<QueueAvailability>("GetAvailability", "demo", "sales"), cluster);
+
+            // An agent with room for one chat at a time signs in: the shoppers are offered in their original order.
+            var agent = LocalCluster.AgentConnection(gateway, await LocalCluster.TokenAsync(gateway, "bob"));
+            connections.Add(agent);
+            var offers = agent.Inbox<ChatOffer>("Offer");
+            await agent.StartAsync();
+            await UntilAvailableAsync(() => agent.InvokeAsync("SetStatus", "available"), cluster);
+            var served = new List<Guid>();
+            foreach (var _ in waiting)
+            {
+                var offer = await offers.WaitAsync(o => !served.Contains(o.SessionId), seconds: (int)Recovery.TotalSeconds);
+                served.Add(offer.SessionId);
+                var accepted = await agent.InvokeAsync<AcceptResult>("AcceptOffer", offer.SessionId);
+                await agent.InvokeAsync("EndChat", accepted.ChannelId);
+            }
+            Assert.Equal(waiting, served);
+        }
+        finally
+        {
+            foreach (var connection in connections)
+                await connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>Until the cluster has noticed the dead silo, a call that reaches it fails with <c>unavailable</c> (and says
+    /// so): retry that, and only that, until the deadline.</summary>
+    private async Task UntilAvailableAsync(Func<Task> call, LocalCluster cluster)
+    {
+        var deadline = DateTime.UtcNow + Recovery;
+        while (true)
+        {
+            try
+            {
+                await call();
+                return;
+            }
+            catch (HubException e) when (DateTime.UtcNow < deadline && e.Message.Contains(ErrorCodes.Unavailable + ": ", StringComparison.Ordinal))
+            {
+                output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} refused while the cluster recovers: {e.Message}");
+                await Task.Delay(500); // a retry interval, not a wait for an event: the next attempt is the check
+            }
+            catch
+            {
+                output.WriteLine(cluster.Logs());
+                throw;
+            }
+        }
+    }
+}
