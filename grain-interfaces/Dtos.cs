@@ -308,7 +308,8 @@ public sealed record CustomerPresence(
     [property: Id(5)] long NavigateSeq,
     [property: Id(6)] string? NavigateUrl,
     [property: Id(7)] string? Navigation,
-    [property: Id(8)] bool? Guided = null);
+    [property: Id(8)] bool? Guided = null,
+    [property: Id(9)] IReadOnlyList<CustomerActivity>? Activity = null);
 
 /// <summary>
 /// Something a customer did on the page, for the agents (never stored). <c>Kind</c> is one of <see cref="PageActivityKinds"/>:

@@ -37,6 +37,9 @@ public sealed class ChannelGrain(
     private readonly Dictionary<string, long> _clientMessageIds = [];
     private StatePages<ChannelEventPage> _pages = null!;
     private readonly Dictionary<string, CustomerPresence> _presence = [];
+    // The latest page activity of each kind per customer (in memory, never stored): an agent who joins, or whose console
+    // opens or reloads, starts with where the customer is on the page rather than waiting for them to move.
+    private readonly Dictionary<string, Dictionary<string, CustomerActivity>> _activity = [];
     // Who watches each customer's live page view (agent ids). In memory only: after a reactivation the next request
     // starts it again, and a recording nobody asked for again stops with the customer's next page load.
     private readonly Dictionary<Guid, HashSet<string>> _viewers = [];
@@ -227,6 +230,9 @@ public sealed class ChannelGrain(
         if (member.Role != Roles.Customer || S.Ended || !Guid.TryParse(member.Id, out var sessionId))
             return Task.CompletedTask;
         var relayed = new CustomerActivity(sessionId, member.Name, activity, time.GetUtcNow());
+        if (!_activity.TryGetValue(member.Id, out var latest))
+            _activity[member.Id] = latest = [];
+        latest[activity.Kind] = relayed; // kinds are validated by the gateway; at most one of each is kept
         return Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, null, null, false, null, relayed));
     }
 
@@ -309,7 +315,10 @@ public sealed class ChannelGrain(
         if (member.Role != Roles.Agent)
             throw new SupportGridException(ErrorCodes.NotMember, "Only agents see where the customers are.");
         return Task.FromResult<IReadOnlyList<CustomerPresence>>(
-            Customers().Select(c => _presence.GetValueOrDefault(c.Id) ?? Presence(c)).ToList());
+            Customers().Select(c => (_presence.GetValueOrDefault(c.Id) ?? Presence(c)) with
+            {
+                Activity = _activity.TryGetValue(c.Id, out var latest) ? latest.Values.ToList() : null,
+            }).ToList());
     }
 
     private const int MaxTitleLength = 300;

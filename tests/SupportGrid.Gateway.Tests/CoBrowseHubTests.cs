@@ -239,6 +239,23 @@ public sealed class CoBrowseHubTests(GatewayFixture gateway) : IClassFixture<Gat
     }
 
     [Fact]
+    public async Task AConsoleThatAsksForTheCustomersGetsTheirLatestActivityOfEachKind()
+    {
+        // Activity is pushed once and never stored: what a console missed (it was not there yet, or reloaded) it reads here.
+        var chat = await ChatAsync();
+        await chat.First.Hub.InvokeAsync("PageActivity", new PageActivityInput("viewport", null, null, 1000, 420, null, null, null));
+        await chat.First.Hub.InvokeAsync("PageActivity", new PageActivityInput("scroll", 0, 10, null, null, null, null, null));
+        await chat.First.Hub.InvokeAsync("PageActivity", new PageActivityInput("scroll", 0, 20, null, null, null, null, null));
+
+        var customers = await chat.Agent.InvokeAsync<IReadOnlyList<CustomerPresence>>("GetCustomers", chat.ChannelId);
+
+        var activity = Assert.Single(customers).Activity!.ToDictionary(a => a.Activity.Kind, a => a.Activity);
+        Assert.Equal([PageActivityKinds.Scroll, PageActivityKinds.Viewport], activity.Keys.Order());
+        Assert.Equal((1000, 420), (activity[PageActivityKinds.Viewport].Width, activity[PageActivityKinds.Viewport].Height));
+        Assert.Equal(20, activity[PageActivityKinds.Scroll].Y);
+    }
+
+    [Fact]
     public async Task TheCustomersPageIsRecordedWhileAnyAgentWatchesAndStopsWhenTheLastLooksAwayOrClosesTheConsole()
     {
         var chat = await ChatAsync();

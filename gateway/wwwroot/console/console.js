@@ -1128,7 +1128,7 @@ function upsertCustomer(chat, p, fromSnapshot) {
       one: h("button", { type: "button", class: "secondary small", dataset: { sg: "navigate-one" }, title: "Send only this customer to the page in the address field below" }, "Send only them"),
       view: h("button", { type: "button", class: "secondary small", dataset: { sg: "view-page" }, title: "See this customer's page live (if they let you guide)" }, "View page"),
     };
-    c = { presence: p, activity: {}, refs, el: h("li", { class: "customer", dataset: { sg: "customer", sessionId: id } }, refs.name, " ", refs.guide, " ", refs.nav, " ", refs.page, " ", refs.one, " ", refs.view, refs.activity) };
+    c = { presence: p, activity: {}, activityAt: {}, refs, el: h("li", { class: "customer", dataset: { sg: "customer", sessionId: id } }, refs.name, " ", refs.guide, " ", refs.nav, " ", refs.page, " ", refs.one, " ", refs.view, refs.activity) };
     refs.one.addEventListener("click", () => navigateCustomer(chat, id));
     refs.view.addEventListener("click", () => openPageView(chat, id));
     chat.customers.set(id, c);
@@ -1136,6 +1136,9 @@ function upsertCustomer(chat, p, fromSnapshot) {
   }
   c.presence = p;
   fillCustomer(c);
+  // A snapshot carries the customer's latest activity of each kind; a push newer than it stays.
+  for (const a of Array.isArray(p.activity) ? p.activity : []) if (a?.activity?.kind) noteActivity(c, a);
+  fillActivity(c);
 }
 
 const NAV_TEXT = {
@@ -1181,7 +1184,20 @@ function onCustomerActivity(channelId, a) {
     c.throttledTimer = setTimeout(() => c.refs.throttled.remove(), THROTTLED_SHOW_MS);
     return;
   }
-  c.activity[String(act.kind)] = act;
+  noteActivity(c, a);
+  fillActivity(c);
+}
+
+/** Keeps the latest activity of its kind (by the time the channel received it). */
+function noteActivity(c, a) {
+  const kind = String(a.activity.kind);
+  const at = Date.parse(a.at) || 0;
+  if ((c.activityAt[kind] ?? -1) > at) return;
+  c.activityAt[kind] = at;
+  c.activity[kind] = a.activity;
+}
+
+function fillActivity(c) {
   const parts = [];
   const { viewport, scroll, visibility, click, focus } = c.activity;
   if (viewport) parts.push(`viewport ${num(viewport.width)}×${num(viewport.height)}`);
