@@ -80,6 +80,7 @@ public sealed class ChannelGrain(
             return _events.ToList();
         S.Site = opening.Site;
         S.Queue = opening.Queue;
+        S.PageSize = ChannelEventPage.Size;
         S.Members = [opening.Customer, opening.Agent];
         S.CurrentUrl = opening.PageUrl;
         _presence[opening.Customer.Id] = Presence(opening.Customer) with { PageUrl = opening.PageUrl };
@@ -458,7 +459,7 @@ public sealed class ChannelGrain(
     private void Store(ChannelEvent evt, string? clientMessageKey)
     {
         _events.Add(evt);
-        var page = _pages.Change((evt.Seq - 1) / ChannelEventPage.Size);
+        var page = _pages.Change((evt.Seq - 1) / (S.PageSize > 0 ? S.PageSize : ChannelEventPage.LegacySize));
         page.Events.Add(evt);
         if (clientMessageKey is not null)
             page.ClientMessageIds[clientMessageKey] = _clientMessageIds[clientMessageKey] = evt.Seq;

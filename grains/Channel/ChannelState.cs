@@ -20,6 +20,10 @@ public sealed class ChannelState
 
     /// <summary>Customers who left while the channel went on: they may still read the transcript (to resume and see their end).</summary>
     [Id(7)] public List<MemberRef> FormerMembers { get; set; } = [];
+
+    /// <summary>Events per page of this channel, fixed when it opens (0: a channel opened before the size was recorded,
+    /// whose pages hold <see cref="ChannelEventPage.LegacySize"/>).</summary>
+    [Id(8)] public int PageSize { get; set; }
 }
 
 /// <summary>
@@ -29,7 +33,12 @@ public sealed class ChannelState
 [GenerateSerializer, Alias("sg.ChannelEventPage")]
 public sealed class ChannelEventPage
 {
-    public const int Size = 64;
+    /// <summary>Events per page of a new channel. Every message rewrites its page, so a smaller page costs less per
+    /// message (the profile at 2,000 messages/s showed 11% of the process serializing 64-event pages).</summary>
+    public const int Size = 16;
+
+    /// <summary>Events per page of channels opened before the size was recorded in their state.</summary>
+    public const int LegacySize = 64;
 
     [Id(0)] public List<ChannelEvent> Events { get; set; } = [];
 
