@@ -89,6 +89,80 @@ public sealed partial class FuzzTests(FuzzGateway gateway) : IClassFixture<FuzzG
         await customer.InvokeAsync<SendResult>("SendMessage", "still here", "final");
     }
 
+    [Fact]
+    public async Task EveryOtherHubMethodGetsAResultOrACodedHubErrorAndRefusalsChangeNothing()
+    {
+        // The methods the test above leaves out: join codes, offline messages, page views, typing, guiding, invitations,
+        // offers and reading events, with ids drawn from this chat, from nowhere, and from nothing.
+        var slot = gateway.NextSlot();
+        var agentAddress = gateway.NextAddress();
+        await using var agent = gateway.Agent(await gateway.TokenAsync(slot.AgentId, agentAddress), agentAddress);
+        var offers = agent.Inbox<ChatOffer>("Offer");
+        await agent.StartAsync();
+        await agent.InvokeAsync("SetStatus", "available");
+        await using var customer = gateway.Customer(gateway.NextAddress());
+        await customer.StartAsync();
+        var start = await customer.InvokeAsync<StartChatResult>("StartChat",
+            new StartChatInput("demo", slot.Queue, "Dana", null, null, "http://127.0.0.1/demo/", null, null, null));
+        await offers.WaitAsync(o => o.SessionId == start.SessionId);
+        var channel = (await agent.InvokeAsync<AcceptResult>("AcceptOffer", start.SessionId)).ChannelId;
+        await using var stranger = gateway.Customer(gateway.NextAddress()); // no chat of its own: JoinChat and LeaveMessage
+        await stranger.StartAsync();
+        var before = await agent.InvokeAsync<IReadOnlyList<ChannelEvent>>("GetEvents", channel, 0L);
+
+        var ids = Gen.OneOf(Gen.Const(channel), Gen.Const(start.SessionId), Gen.Const(Guid.Empty), Gen.Guid);
+        var calls = Gen.Int[0, 16].Select(Text, Text, Text, Number, Number, ids, ids, Gen.Bool, (kind, a, b, c, x, y, id, other, flag) => (kind, a, b, c, x, y, id, other, flag));
+        var navigations = 0;
+        var refused = 0;
+        await calls.SampleAsync(async call =>
+        {
+            var (kind, a, b, c, x, y, id, other, flag) = call;
+            Func<Task> invoke = kind switch
+            {
+                0 => () => stranger.InvokeAsync<JoinChatResult>("JoinChat", new JoinChatInput(a, b, c, a, b)),
+                1 => () => stranger.InvokeAsync<LeaveMessageResult>("LeaveMessage", new LeaveMessageInput(a, b, c, a, b, c, a, b)),
+                2 => () => customer.InvokeAsync("PageView", new PageViewInput(a, x ?? 0, y ?? 0, x ?? 0, b, c, a)),
+                3 => () => customer.InvokeAsync("SetTyping", flag),
+                4 => () => agent.InvokeAsync("SetTyping", id, flag),
+                5 => () => agent.InvokeAsync<SendResult>("NavigateCustomer", id, other, a),
+                6 => () => agent.InvokeAsync("GuideCustomers", id, new GuideInput(a, x, y, b, flag ? other : null)),
+                7 => () => agent.InvokeAsync("WatchPage", id, other, flag),
+                8 => () => agent.InvokeAsync<JoinCode>("CreateJoinCode", id),
+                9 => () => agent.InvokeAsync<IReadOnlyList<CustomerPresence>>("GetCustomers", id),
+                10 => () => agent.InvokeAsync<AcceptResult>("AcceptOffer", other),
+                11 => () => agent.InvokeAsync<AcceptResult>("AcceptOfferInto", other, id),
+                12 => () => agent.InvokeAsync("DeclineOffer", other),
+                13 => () => agent.InvokeAsync("InviteColleague", id, new InviteInput(a, b)),
+                14 => () => agent.InvokeAsync<AcceptResult>("AcceptInvitation", id),
+                15 => () => agent.InvokeAsync("DeclineInvitation", id),
+                _ => () => agent.InvokeAsync<IReadOnlyList<ChannelEvent>>("GetEvents", id, (long)(x ?? 0)),
+            };
+            try
+            {
+                await invoke();
+                if (kind == 5)
+                    navigations++;
+            }
+            catch (HubException e)
+            {
+                Assert.Matches(CodedError(), e.Message);
+                refused++;
+            }
+        }, iter: Iterations, threads: 1);
+
+        Assert.Equal(HubConnectionState.Connected, customer.State);
+        Assert.Equal(HubConnectionState.Connected, agent.State);
+        Assert.Equal(HubConnectionState.Connected, stranger.State);
+        Assert.True(refused > Iterations / 4, $"only {refused} refusals: the generator is too tame");
+        // Of all these, only a navigation the channel accepted adds an event; refused calls add nothing.
+        var added = (await agent.InvokeAsync<IReadOnlyList<ChannelEvent>>("GetEvents", channel, 0L)).Skip(before.Count).ToList();
+        Assert.All(added, e => Assert.Equal(EventTypes.Navigate, e.Type));
+        Assert.Equal(navigations, added.Count);
+        // The real chat still works.
+        await customer.InvokeAsync<SendResult>("SendMessage", "still here", "final");
+        Assert.Equal("still here", (await agent.InvokeAsync<IReadOnlyList<ChannelEvent>>("GetEvents", channel, 0L))[^1].Text);
+    }
+
     /// <summary>A refusal with a reason code; "An unexpected error occurred" alone (a server fault) does not match.</summary>
     [GeneratedRegex(@"HubException: [a-z_]+: ")]
     private static partial Regex CodedError();
