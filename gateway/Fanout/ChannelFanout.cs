@@ -268,6 +268,6 @@ public sealed partial class ChannelFanout(
     [LoggerMessage(Level = LogLevel.Warning, Message = "The subscription to channel {ChannelId} did not receive its probe within {Timeout}; events published meanwhile may reach clients only when they fill the gap")]
     private static partial void LogNotAttached(ILogger logger, Guid channelId, TimeSpan timeout);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Unsubscribing from a channel stream failed")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Unsubscribing from a channel stream failed")]
     private static partial void LogUnsubscribeFailed(ILogger logger, Exception exception);
 }

@@ -40,8 +40,8 @@ public sealed class ChannelGrain(
     // The latest page activity of each kind per customer (in memory, never stored): an agent who joins, or whose console
     // opens or reloads, starts with where the customer is on the page rather than waiting for them to move.
     private readonly Dictionary<string, Dictionary<string, CustomerActivity>> _activity = [];
-    // Who watches each customer's live page view (agent ids). In memory only: after a reactivation the next request
-    // starts it again, and a recording nobody asked for again stops with the customer's next page load.
+    // Who watches each customer's live page view (agent ids). In memory only: after a reactivation nobody is known to
+    // watch, so the next agent who closes the view stops the recording (see docs/cobrowse.md, "Not built yet").
     private readonly Dictionary<Guid, HashSet<string>> _viewers = [];
 
     /// <summary>Most customers in one channel (a guided tour or a product demo for a large audience).</summary>
@@ -188,6 +188,9 @@ public sealed class ChannelGrain(
         S.Members.Remove(member);
         S.FormerMembers.Add(member);
         _presence.Remove(member.Id);
+        _activity.Remove(member.Id);
+        if (Guid.TryParse(member.Id, out var leaving))
+            _viewers.Remove(leaving); // their widget stops recording as it leaves the chat
         var left = Append(EventTypes.Left, member.AsParticipant(), $"{member.Name} left the chat.", null);
         await SaveAsync(header: true);
         await PublishAsync(left);
