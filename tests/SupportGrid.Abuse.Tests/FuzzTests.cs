@@ -29,18 +29,8 @@ public sealed partial class FuzzTests(FuzzGateway gateway) : IClassFixture<FuzzG
     [Fact]
     public async Task GeneratedHubCallsGetAResultOrACodedHubErrorAndRefusalsChangeNothing()
     {
-        var slot = gateway.NextSlot();
-        var agentAddress = gateway.NextAddress();
-        await using var agent = gateway.Agent(await gateway.TokenAsync(slot.AgentId, agentAddress), agentAddress);
-        var offers = agent.Inbox<ChatOffer>("Offer");
-        await agent.StartAsync();
-        await agent.InvokeAsync("SetStatus", "available");
-        await using var customer = gateway.Customer(gateway.NextAddress());
-        await customer.StartAsync();
-        var start = await customer.InvokeAsync<StartChatResult>("StartChat",
-            new StartChatInput("demo", slot.Queue, "Dana", null, null, "http://127.0.0.1/demo/", null, null, null));
-        await offers.WaitAsync(o => o.SessionId == start.SessionId);
-        var channel = (await agent.InvokeAsync<AcceptResult>("AcceptOffer", start.SessionId)).ChannelId;
+        await using var chat = await ChatAsync();
+        var (agent, customer, start, channel) = (chat.Agent, chat.Customer, chat.Start, chat.ChannelId);
         var before = await agent.InvokeAsync<IReadOnlyList<ChannelEvent>>("GetEvents", channel, 0L);
 
         var calls = Gen.Int[0, 9].Select(Text, Text, Text, Text, Number, Number, Gen.Bool, (kind, a, b, c, d, x, y, flag) => (kind, a, b, c, d, x, y, flag));
@@ -94,18 +84,8 @@ public sealed partial class FuzzTests(FuzzGateway gateway) : IClassFixture<FuzzG
     {
         // The methods the test above leaves out: join codes, offline messages, page views, typing, guiding, invitations,
         // offers and reading events, with ids drawn from this chat, from nowhere, and from nothing.
-        var slot = gateway.NextSlot();
-        var agentAddress = gateway.NextAddress();
-        await using var agent = gateway.Agent(await gateway.TokenAsync(slot.AgentId, agentAddress), agentAddress);
-        var offers = agent.Inbox<ChatOffer>("Offer");
-        await agent.StartAsync();
-        await agent.InvokeAsync("SetStatus", "available");
-        await using var customer = gateway.Customer(gateway.NextAddress());
-        await customer.StartAsync();
-        var start = await customer.InvokeAsync<StartChatResult>("StartChat",
-            new StartChatInput("demo", slot.Queue, "Dana", null, null, "http://127.0.0.1/demo/", null, null, null));
-        await offers.WaitAsync(o => o.SessionId == start.SessionId);
-        var channel = (await agent.InvokeAsync<AcceptResult>("AcceptOffer", start.SessionId)).ChannelId;
+        await using var chat = await ChatAsync();
+        var (agent, customer, start, channel) = (chat.Agent, chat.Customer, chat.Start, chat.ChannelId);
         await using var stranger = gateway.Customer(gateway.NextAddress()); // no chat of its own: JoinChat and LeaveMessage
         await stranger.StartAsync();
         var before = await agent.InvokeAsync<IReadOnlyList<ChannelEvent>>("GetEvents", channel, 0L);
@@ -161,6 +141,33 @@ public sealed partial class FuzzTests(FuzzGateway gateway) : IClassFixture<FuzzG
         // The real chat still works.
         await customer.InvokeAsync<SendResult>("SendMessage", "still here", "final");
         Assert.Equal("still here", (await agent.InvokeAsync<IReadOnlyList<ChannelEvent>>("GetEvents", channel, 0L))[^1].Text);
+    }
+
+    /// <summary>An agent and a customer of the fuzz gateway in an open chat, each from an address of its own.</summary>
+    private sealed record Chat(HubConnection Agent, HubConnection Customer, StartChatResult Start, Guid ChannelId) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Agent.DisposeAsync();
+            await Customer.DisposeAsync();
+        }
+    }
+
+    private async Task<Chat> ChatAsync()
+    {
+        var slot = gateway.NextSlot();
+        var agentAddress = gateway.NextAddress();
+        var agent = gateway.Agent(await gateway.TokenAsync(slot.AgentId, agentAddress), agentAddress);
+        var offers = agent.Inbox<ChatOffer>("Offer");
+        await agent.StartAsync();
+        await agent.InvokeAsync("SetStatus", "available");
+        var customer = gateway.Customer(gateway.NextAddress());
+        await customer.StartAsync();
+        var start = await customer.InvokeAsync<StartChatResult>("StartChat",
+            new StartChatInput("demo", slot.Queue, "Dana", null, null, "http://127.0.0.1/demo/", null, null, null));
+        await offers.WaitAsync(o => o.SessionId == start.SessionId);
+        var channel = (await agent.InvokeAsync<AcceptResult>("AcceptOffer", start.SessionId)).ChannelId;
+        return new Chat(agent, customer, start, channel);
     }
 
     /// <summary>A refusal with a reason code; "An unexpected error occurred" alone (a server fault) does not match.</summary>
