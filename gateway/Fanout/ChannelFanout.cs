@@ -8,8 +8,11 @@ namespace SupportGrid.Gateway.Fanout;
 
 /// <summary>
 /// Relays channel streams to this gateway's connections. The gateway subscribes once per channel that has at least one
-/// member connected here (never once per connection), and writes each event to every local member with one SignalR send
-/// per role (serialized once), however many customers the channel has. The last local member leaving unsubscribes.
+/// member connected here (never once per connection), and writes each event to the channel's local members through one
+/// SignalR group per role (<see cref="HubGroups.ChannelCustomers"/>, <see cref="HubGroups.ChannelAgents"/>): SignalR
+/// serializes a group send once and writes the same bytes to every member, so a navigation to a thousand customers costs
+/// one serialization, not a thousand. The group mirrors the subscription's listeners (joined and left under the same lock).
+/// The last local member leaving unsubscribes.
 /// </summary>
 public sealed partial class ChannelFanout(
     IClusterClient cluster,
@@ -25,9 +28,11 @@ public sealed partial class ChannelFanout(
         public static Listener Customer(Guid sessionId, string? gatewayOrigin) => new(false, gatewayOrigin, sessionId);
     }
 
-    private sealed class Subscription
+    private sealed class Subscription(Guid channelId)
     {
         public readonly Dictionary<string, Listener> Listeners = [];
+        public readonly string CustomerGroup = HubGroups.ChannelCustomers(channelId);
+        public readonly string AgentGroup = HubGroups.ChannelAgents(channelId);
         public Task<StreamSubscriptionHandle<ChannelStreamItem>> Handle = null!;
 
         // Set when this gateway's own probe comes back through the subscription (see SubscribeAsync).
@@ -35,15 +40,13 @@ public sealed partial class ChannelFanout(
         public readonly TaskCompletionSource Attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // Copy-on-write views read by the stream callback without the lock.
-        public volatile string[] CustomerConnections = [];
-        public volatile string[] AgentConnections = [];
         public volatile KeyValuePair<string, Listener>[] CustomerListeners = [];
+        public volatile int AgentCount;
 
         public void Refresh()
         {
             CustomerListeners = Listeners.Where(l => !l.Value.IsAgent).ToArray();
-            CustomerConnections = CustomerListeners.Select(l => l.Key).ToArray();
-            AgentConnections = Listeners.Where(l => l.Value.IsAgent).Select(l => l.Key).ToArray();
+            AgentCount = Listeners.Count - CustomerListeners.Length;
         }
     }
 
@@ -58,14 +61,14 @@ public sealed partial class ChannelFanout(
     }
 
     /// <summary>Adds a connection to a channel's local members, subscribing to the channel's stream if it is the first.</summary>
-    public Task JoinAsync(Guid channelId, string connectionId, Listener listener)
+    public async Task JoinAsync(Guid channelId, string connectionId, Listener listener)
     {
-        Task handle;
+        Task handle, grouped;
         lock (_lock)
         {
             if (!_channels.TryGetValue(channelId, out var subscription))
             {
-                _channels[channelId] = subscription = new Subscription();
+                _channels[channelId] = subscription = new Subscription(channelId);
                 subscription.Handle = SubscribeAsync(channelId, subscription);
             }
             subscription.Listeners[connectionId] = listener;
@@ -74,8 +77,13 @@ public sealed partial class ChannelFanout(
                 _byConnection[connectionId] = joined = [];
             joined.Add(channelId);
             handle = subscription.Handle;
+            // In-process group changes complete at once, so under the lock they keep the listeners' order.
+            grouped = listener.IsAgent
+                ? agents.Groups.AddToGroupAsync(connectionId, subscription.AgentGroup)
+                : customers.Groups.AddToGroupAsync(connectionId, subscription.CustomerGroup);
         }
-        return handle;
+        await grouped;
+        await handle;
     }
 
     /// <summary>Removes a connection from one channel (an agent who transferred it).</summary>
@@ -87,6 +95,7 @@ public sealed partial class ChannelFanout(
     private async Task LeaveAsync(string connectionId, IReadOnlyList<Guid>? only, bool forget)
     {
         List<Task<StreamSubscriptionHandle<ChannelStreamItem>>> emptied = [];
+        List<Task> ungrouped = [];
         lock (_lock)
         {
             if (!_byConnection.TryGetValue(connectionId, out var joined))
@@ -98,9 +107,11 @@ public sealed partial class ChannelFanout(
                 joined.ExceptWith(leaving);
             foreach (var channelId in leaving)
             {
-                if (!_channels.TryGetValue(channelId, out var subscription))
+                if (!_channels.TryGetValue(channelId, out var subscription) || !subscription.Listeners.Remove(connectionId, out var listener))
                     continue;
-                subscription.Listeners.Remove(connectionId);
+                ungrouped.Add(listener.IsAgent
+                    ? agents.Groups.RemoveFromGroupAsync(connectionId, subscription.AgentGroup)
+                    : customers.Groups.RemoveFromGroupAsync(connectionId, subscription.CustomerGroup));
                 subscription.Refresh();
                 if (subscription.Listeners.Count == 0)
                 {
@@ -109,6 +120,7 @@ public sealed partial class ChannelFanout(
                 }
             }
         }
+        await Task.WhenAll(ungrouped);
         foreach (var handle in emptied)
         {
             try
@@ -180,62 +192,59 @@ public sealed partial class ChannelFanout(
                 subscription.Attached.TrySetResult();
             return;
         }
-        var customerConnections = subscription.CustomerConnections;
-        var agentConnections = subscription.AgentConnections;
+        var toCustomers = subscription.CustomerListeners.Length > 0 ? customers.Clients.Group(subscription.CustomerGroup) : null;
+        var toAgents = subscription.AgentCount > 0 ? agents.Clients.Group(subscription.AgentGroup) : null;
         try
         {
             if (item.Event is { } evt)
             {
-                if (customerConnections.Length > 0)
-                    await customers.Clients.EachAsync(customerConnections, c => c.Message(evt));
-                if (agentConnections.Length > 0)
-                    await agents.Clients.EachAsync(agentConnections, c => c.Message(item.ChannelId, evt));
+                if (toCustomers is not null)
+                    await toCustomers.Message(evt);
+                if (toAgents is not null)
+                    await toAgents.Message(item.ChannelId, evt);
                 if (evt.Type == EventTypes.Navigate && evt.Url is not null)
-                    await RelayNavigationAsync(item.Site, evt, subscription.CustomerListeners);
+                    await RelayNavigationAsync(item.Site, evt, subscription);
                 if (evt.Type == EventTypes.Ended)
                 {
                     var reason = evt.Text ?? "The chat ended.";
-                    if (customerConnections.Length > 0)
-                        await customers.Clients.EachAsync(customerConnections, c => c.ChatEnded(reason, false));
-                    if (agentConnections.Length > 0)
-                        await agents.Clients.EachAsync(agentConnections, c => c.ChatEnded(item.ChannelId, reason));
+                    if (toCustomers is not null)
+                        await toCustomers.ChatEnded(reason, false);
+                    if (toAgents is not null)
+                        await toAgents.ChatEnded(item.ChannelId, reason);
                 }
             }
             else if (item.Activity is { } activity)
             {
-                if (agentConnections.Length > 0)
-                    await agents.Clients.EachAsync(agentConnections, c => c.CustomerActivity(item.ChannelId, activity));
+                if (toAgents is not null)
+                    await toAgents.CustomerActivity(item.ChannelId, activity);
             }
             else if (item.Guide is { } guide)
             {
-                var to = guide.To is { } only
-                    ? subscription.CustomerListeners.Where(l => l.Value.SessionId == only).Select(l => l.Key).ToArray()
-                    : customerConnections;
-                if (to.Length > 0)
-                    await customers.Clients.EachAsync(to, c => c.Guide(guide));
+                if (guide.To is { } only)
+                    await customers.Clients.EachAsync(ConnectionsOf(subscription, only), c => c.Guide(guide));
+                else if (toCustomers is not null)
+                    await toCustomers.Guide(guide);
             }
             else if (item.PageView is { } view)
             {
-                if (agentConnections.Length > 0)
-                    await agents.Clients.EachAsync(agentConnections, c => c.CustomerPageView(item.ChannelId, view));
+                if (toAgents is not null)
+                    await toAgents.CustomerPageView(item.ChannelId, view);
             }
             else if (item.ViewRequest is { } request)
             {
-                var to = subscription.CustomerListeners.Where(l => l.Value.SessionId == request.SessionId).Select(l => l.Key).ToArray();
-                if (to.Length > 0)
-                    await customers.Clients.EachAsync(to, c => c.PageViewRequested(request.On));
+                await customers.Clients.EachAsync(ConnectionsOf(subscription, request.SessionId), c => c.PageViewRequested(request.On));
             }
             else if (item.Presence is { } presence)
             {
-                if (agentConnections.Length > 0)
-                    await agents.Clients.EachAsync(agentConnections, c => c.CustomerPage(item.ChannelId, presence));
+                if (toAgents is not null)
+                    await toAgents.CustomerPage(item.ChannelId, presence);
             }
             else if (item.TypingFrom is { } from)
             {
-                if (from.Role == Roles.Customer && agentConnections.Length > 0)
-                    await agents.Clients.EachAsync(agentConnections, c => c.Typing(item.ChannelId, from, item.IsTyping));
-                else if (from.Role == Roles.Agent && customerConnections.Length > 0)
-                    await customers.Clients.EachAsync(customerConnections, c => c.Typing(from, item.IsTyping));
+                if (from.Role == Roles.Customer && toAgents is not null)
+                    await toAgents.Typing(item.ChannelId, from, item.IsTyping);
+                else if (from.Role == Roles.Agent && toCustomers is not null)
+                    await toCustomers.Typing(from, item.IsTyping);
             }
         }
         catch (Exception e)
@@ -245,12 +254,20 @@ public sealed partial class ChannelFanout(
         }
     }
 
-    private async Task RelayNavigationAsync(string site, ChannelEvent evt, KeyValuePair<string, Listener>[] listeners)
+    private static string[] ConnectionsOf(Subscription subscription, Guid sessionId) =>
+        subscription.CustomerListeners.Where(l => l.Value.SessionId == sessionId).Select(l => l.Key).ToArray();
+
+    /// <summary>
+    /// Sends the navigation command: followed where the target is on an origin the customer's page may follow, else as a
+    /// suggested link. When every local customer of a broadcast follows (the common case), one group send serializes once.
+    /// </summary>
+    private async Task RelayNavigationAsync(string site, ChannelEvent evt, Subscription subscription)
     {
         var url = new Uri(evt.Url!);
         var follow = new List<string>();
         var suggest = new List<string>();
         var only = evt.To is { } to && Guid.TryParse(to, out var sessionId) ? sessionId : (Guid?)null;
+        var listeners = subscription.CustomerListeners;
         foreach (var (connectionId, listener) in listeners)
         {
             if (only is null || listener.SessionId == only)
@@ -258,6 +275,11 @@ public sealed partial class ChannelFanout(
         }
         var followed = new NavigateCommand(evt.Url!, evt.Seq, true);
         var suggested = followed with { Follow = false };
+        if (only is null && suggest.Count == 0 && follow.Count == listeners.Length && follow.Count > 1)
+        {
+            await customers.Clients.Group(subscription.CustomerGroup).Navigate(followed);
+            return;
+        }
         await customers.Clients.EachAsync(follow, c => c.Navigate(followed));
         await customers.Clients.EachAsync(suggest, c => c.Navigate(suggested));
     }

@@ -62,6 +62,12 @@ public static class HubGroups
     public static string Agent(string agentId) => "agent:" + agentId;
 
     public static string Session(Guid sessionId) => "session:" + sessionId.ToString("N");
+
+    /// <summary>This gateway's customer connections in a channel (kept by <see cref="ChannelFanout"/>).</summary>
+    public static string ChannelCustomers(Guid channelId) => "channel-customers:" + channelId.ToString("N");
+
+    /// <summary>This gateway's agent connections in a channel (kept by <see cref="ChannelFanout"/>).</summary>
+    public static string ChannelAgents(Guid channelId) => "channel-agents:" + channelId.ToString("N");
 }
 
 /// <summary>This gateway's observer reference, created once and handed to grains so they can push to it.</summary>
