@@ -198,12 +198,14 @@ public sealed partial class ChannelFanout(
         {
             if (item.Event is { } evt)
             {
+                // The command first: it is what moves the page (the widget renders the event whenever it comes, and
+                // after a followed reload it reads it back with Resume), so a large channel's pages move one send earlier.
+                if (evt.Type == EventTypes.Navigate && evt.Url is not null)
+                    await RelayNavigationAsync(item.Site, evt, subscription);
                 if (toCustomers is not null)
                     await toCustomers.Message(evt);
                 if (toAgents is not null)
                     await toAgents.Message(item.ChannelId, evt);
-                if (evt.Type == EventTypes.Navigate && evt.Url is not null)
-                    await RelayNavigationAsync(item.Site, evt, subscription);
                 if (evt.Type == EventTypes.Ended)
                 {
                     var reason = evt.Text ?? "The chat ended.";

@@ -1467,8 +1467,10 @@ class ChatWidget {
       }, 10000);
       return true;
     }
+    // The link goes under the event in the log; an event not logged yet (its Message push comes after the Navigate
+    // push) gets the link from renderEvent, which checks `suggested`.
     const logged = this.els.messages.querySelector(`[data-seq="${seq}"]`);
-    this.renderSuggestion(url, logged);
+    if (logged) this.renderSuggestion(url, logged);
     if (this.els.panel.hidden) this.bumpUnread();
     this.reportPage(); // the agent sees that this customer could not follow
     return false;
