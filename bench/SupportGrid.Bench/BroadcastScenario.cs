@@ -124,8 +124,7 @@ public sealed class BroadcastScenario
         {
             Volatile.Write(ref current, b + 1);
             var due = start + b * ticksPerBroadcast;
-            if (Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due) is { Ticks: > 0 } wait)
-                await Task.Delay(wait, cancellationToken);
+            await Pacing.DelayUntilAsync(due, cancellationToken);
             var sentAt = Stopwatch.GetTimestamp();
             try
             {

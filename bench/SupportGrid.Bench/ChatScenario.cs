@@ -284,11 +284,7 @@ public sealed class ChatScenario
                 Volatile.Write(ref _sent, k);
             }
             if (k < _total)
-            {
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), start + (long)(k * ticksPerMessage));
-                if (wait > TimeSpan.Zero)
-                    await Task.Delay(wait, cancellationToken);
-            }
+                await Pacing.DelayUntilAsync(start + (long)(k * ticksPerMessage), cancellationToken);
         }
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         return (Math.Max(seconds, 1e-6), maxLag * 1000.0 / Stopwatch.Frequency, sends);

@@ -138,8 +138,7 @@ public sealed class RouteScenario
         for (var k = 0; k < _total; k++)
         {
             var due = start + (long)(k * ticksPerArrival);
-            if (Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due) is { Ticks: > 0 } wait)
-                await Task.Delay(wait, cancellationToken);
+            await Pacing.DelayUntilAsync(due, cancellationToken);
             arrivals[k] = ArriveAsync(k, due, cancellationToken);
         }
         await Task.WhenAll(arrivals);
