@@ -78,6 +78,13 @@ public sealed record MemberRef(
     public Participant AsParticipant() => new(Role, Name, Role == Roles.Customer ? Id : null);
 }
 
+/// <summary>A waiting customer's new place in its queue (see <see cref="IGatewayObserver.QueuePositionsAsync"/>).</summary>
+[GenerateSerializer, Immutable, Alias("sg.QueuePositionUpdate")]
+public sealed record QueuePositionUpdate(
+    [property: Id(0)] Guid SessionId,
+    [property: Id(1)] int Position,
+    [property: Id(2)] int EstimatedWaitSeconds);
+
 /// <summary>A chat offered to one agent, with a deadline after which it goes to the next agent.</summary>
 [GenerateSerializer, Immutable, Alias("sg.ChatOffer")]
 public sealed record ChatOffer(

@@ -39,6 +39,11 @@ public interface IGatewayObserver : IGrainObserver
     [OneWay, Alias("QueuePosition")]
     Task QueuePositionAsync(Guid sessionId, int position, int estimatedWaitSeconds);
 
+    /// <summary>A queue's changed positions for the customers connected to this gateway, in one call per gateway per
+    /// tick (not one grain call per waiting customer).</summary>
+    [OneWay, Alias("QueuePositions")]
+    Task QueuePositionsAsync(IReadOnlyList<QueuePositionUpdate> updates);
+
     /// <summary>An agent accepted the customer: the customer's connections join the channel.</summary>
     [OneWay, Alias("AgentJoined")]
     Task AgentJoinedAsync(Guid sessionId, Guid channelId, string agentName);

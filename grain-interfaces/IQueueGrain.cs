@@ -20,6 +20,12 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("Leave")]
     Task LeaveAsync(Guid sessionId);
 
+    /// <summary>The gateways where a waiting customer is connected (called by the customer grain when they change): the
+    /// queue sends their position changes to those gateways directly, batched per gateway. Kept in memory only; a
+    /// customer the queue has no gateways for is told through its customer grain, which then calls this.</summary>
+    [Orleans.Concurrency.OneWay, Alias("WatchPosition")]
+    Task WatchPositionAsync(Guid sessionId, IGatewayObserver[] gateways);
+
     /// <summary>The 1-based position of a waiting customer, or null if they are not waiting here.</summary>
     [Alias("GetPosition")]
     Task<int?> GetPositionAsync(Guid sessionId);

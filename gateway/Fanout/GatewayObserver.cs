@@ -37,6 +37,12 @@ public sealed class GatewayObserver(
     public Task QueuePositionAsync(Guid sessionId, int position, int estimatedWaitSeconds) =>
         customers.Clients.Group(HubGroups.Session(sessionId)).QueuePosition(position, estimatedWaitSeconds);
 
+    public async Task QueuePositionsAsync(IReadOnlyList<QueuePositionUpdate> updates)
+    {
+        foreach (var update in updates)
+            await customers.Clients.Group(HubGroups.Session(update.SessionId)).QueuePosition(update.Position, update.EstimatedWaitSeconds);
+    }
+
     public async Task AgentJoinedAsync(Guid sessionId, Guid channelId, string agentName)
     {
         var connections = registry.SessionConnections(sessionId);

@@ -237,6 +237,7 @@ public sealed class CustomerGrain(
             S.Gateways.Add(gateway);
             if (S.Gateways.Count > MaxGateways)
                 S.Gateways.RemoveAt(0); // the oldest: a session that moved across this many gateways has left the first
+            WatchPosition();
         }
         if (S.Connections.Count < MaxConnections)
             S.Connections.Add(connectionId);
@@ -326,8 +327,15 @@ public sealed class CustomerGrain(
         {
             foreach (var gateway in S.Gateways)
                 gateway.QueuePositionAsync(SessionId, position, estimatedWaitSeconds).Ignore();
+            WatchPosition(); // the queue did not know where we are connected: from now on it tells the gateways itself
         }
         return Task.CompletedTask;
+    }
+
+    private void WatchPosition()
+    {
+        if (S.Status == SessionStatus.Queued && S.Gateways.Count > 0)
+            Queue().WatchPositionAsync(SessionId, S.Gateways.ToArray()).Ignore();
     }
 
     public async Task<bool> AssignAsync(Guid channelId, string agentName)

@@ -49,6 +49,9 @@ public sealed partial class QueueGrain(
     private readonly Dictionary<Guid, IGrainTimer> _offerTimers = [];
     private readonly Dictionary<Guid, IGrainTimer> _claimTimers = [];
     private readonly Dictionary<Guid, int> _notifiedPositions = [];
+    // Where each waiting customer is connected (soft state, from the customer grain): position changes go to each
+    // gateway in one call per tick. A customer missing here is told through its grain, which then fills this in.
+    private readonly Dictionary<Guid, IGatewayObserver[]> _watchers = [];
     // Index of S.OpenOffers by agent, so that dispatching and withdrawing cost what one agent holds, not what all hold.
     private readonly Dictionary<string, HashSet<Guid>> _offersByAgent = [];
     // When each agent was last offered a customer: an agent who was just offered one is no longer "idle", so the next
@@ -157,7 +160,7 @@ public sealed partial class QueueGrain(
         if (_waiting.Remove(sessionId) is null)
             return;
         S.Excluded.Remove(sessionId);
-        _notifiedPositions.Remove(sessionId);
+        ForgetPosition(sessionId);
         _overflowing.Remove(sessionId);
         foreach (var offer in RemoveOffers(sessionId))
         {
@@ -167,6 +170,19 @@ public sealed partial class QueueGrain(
         _positionsDirty = true;
         Dispatch();
         await SaveAsync();
+    }
+
+    public Task WatchPositionAsync(Guid sessionId, IGatewayObserver[] gateways)
+    {
+        if (_waiting.PositionOf(sessionId) is not null && gateways.Length > 0)
+            _watchers[sessionId] = gateways;
+        return Task.CompletedTask;
+    }
+
+    private void ForgetPosition(Guid sessionId)
+    {
+        _notifiedPositions.Remove(sessionId);
+        _watchers.Remove(sessionId);
     }
 
     public Task<int?> GetPositionAsync(Guid sessionId)
@@ -209,7 +225,7 @@ public sealed partial class QueueGrain(
             records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.OfferWithdrawn, other.AgentId, "a colleague took it"));
         }
         S.Excluded.Remove(sessionId);
-        _notifiedPositions.Remove(sessionId);
+        ForgetPosition(sessionId);
         if (S.Agents.TryGetValue(agentId, out var availability))
             S.Agents[agentId] = availability with { FreeSlots = availability.FreeSlots - 1 };
         var claim = new ClaimedEntry(entry, agentId, time.GetUtcNow() + _options.ClaimTimeout);
@@ -236,7 +252,7 @@ public sealed partial class QueueGrain(
             foreach (var offer in RemoveOffers(sessionId))
                 this.GetAgent(offer.AgentId).WithdrawOfferAsync(sessionId, "a colleague took it", false).Ignore();
             S.Excluded.Remove(sessionId);
-            _notifiedPositions.Remove(sessionId);
+            ForgetPosition(sessionId);
             await SaveAsync();
         }
     }
@@ -519,6 +535,11 @@ public sealed partial class QueueGrain(
 
     private static readonly TimeSpan OverflowRetry = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Sends the positions that changed since the last tick: one call per gateway with all of its customers' changes, so
+    /// a tick costs one grain message per gateway however many wait; customers with no known gateway are told through
+    /// their own grain (one message each, once: the grain then registers its gateways with WatchPositionAsync).
+    /// </summary>
     private void PushPositions()
     {
         if (!_positionsDirty)
@@ -526,6 +547,7 @@ public sealed partial class QueueGrain(
         _positionsDirty = false;
         var agents = Math.Max(1, S.Agents.Count);
         var waiting = _waiting.InOrder;
+        Dictionary<IGatewayObserver, List<QueuePositionUpdate>>? byGateway = null;
         for (var i = 0; i < waiting.Count; i++)
         {
             var entry = waiting[i];
@@ -534,8 +556,26 @@ public sealed partial class QueueGrain(
                 continue;
             _notifiedPositions[entry.SessionId] = position;
             var eta = (int)Math.Ceiling(position * S.SecondsPerDequeue / agents);
-            GrainFactory.GetGrain<ICustomerGrain>(entry.SessionId).PositionChangedAsync(position, eta).Ignore();
+            if (_watchers.TryGetValue(entry.SessionId, out var gateways))
+            {
+                var update = new QueuePositionUpdate(entry.SessionId, position, eta);
+                byGateway ??= [];
+                foreach (var gateway in gateways)
+                {
+                    if (!byGateway.TryGetValue(gateway, out var updates))
+                        byGateway[gateway] = updates = [];
+                    updates.Add(update);
+                }
+            }
+            else
+            {
+                GrainFactory.GetGrain<ICustomerGrain>(entry.SessionId).PositionChangedAsync(position, eta).Ignore();
+            }
         }
+        if (byGateway is null)
+            return;
+        foreach (var (gateway, updates) in byGateway)
+            gateway.QueuePositionsAsync(updates).Ignore();
     }
 
     private IAgentGrain GetAgent(string agentId) => GrainFactory.GetGrain<IAgentGrain>(agentId);

@@ -21,12 +21,12 @@ public sealed class ChatFlowTests(ClusterFixture fixture)
         return agentId;
     }
 
-    private async Task<(Guid SessionId, StartChatResult Result)> StartAsync(string name = "Dana", string? connectionId = null)
+    private async Task<(Guid SessionId, StartChatResult Result)> StartAsync(string name = "Dana", string? connectionId = null, IGatewayObserver? gateway = null)
     {
         var sessionId = Guid.NewGuid();
         var result = await _client.GetGrain<ICustomerGrain>(sessionId).StartAsync(
             new ChatRequest(_site, "sales", name, "555-0100", null, "https://shop.example/kettle", "Kettle", null, false, "203.0.113.7"),
-            GatewayRef(),
+            gateway ?? GatewayRef(),
             connectionId ?? "conn-" + Guid.NewGuid());
         return (sessionId, result);
     }
@@ -216,6 +216,28 @@ public sealed class ChatFlowTests(ClusterFixture fixture)
         await _gateway.WaitForAsync(p => p.Kind == "position" && p.SessionId == second && (int)p.Payload! == 1);
         await _gateway.WaitForAsync(p => p.Kind == "ended" && p.SessionId == first);
         Assert.Equal([second, third], (await _client.GetGrain<IQueueGrain>(QueueKeyName).GetSnapshotAsync()).Waiting);
+    }
+
+    [Fact]
+    public async Task OnceAQueueKnowsWhereItsCustomersAreConnectedItTellsEachGatewayAllTheirNewPositionsInOneCall()
+    {
+        var gateway = GatewayRef(); // one gateway process, one observer reference
+        var sessions = new List<Guid>();
+        foreach (var name in new[] { "One", "Two", "Three", "Four", "Five" })
+            sessions.Add((await StartAsync(name, gateway: gateway)).SessionId);
+
+        // The first change reaches each customer through its grain, which then registers its gateway with the queue.
+        await _client.GetGrain<ICustomerGrain>(sessions[0]).EndAsync();
+        for (var i = 1; i < sessions.Count; i++)
+            await _gateway.WaitForAsync(p => p.Kind == "position" && p.SessionId == sessions[i] && (int)p.Payload! == i);
+
+        // From then on a tick is one call per gateway carrying every changed position, not one call per customer.
+        await _client.GetGrain<ICustomerGrain>(sessions[1]).EndAsync();
+        var batch = await _gateway.WaitForAsync(p => p.Kind == "positions"
+            && ((IReadOnlyList<QueuePositionUpdate>)p.Payload!).Any(u => u.SessionId == sessions[2]));
+        var updates = (IReadOnlyList<QueuePositionUpdate>)batch.Payload!;
+        Assert.Equal([(sessions[2], 1), (sessions[3], 2), (sessions[4], 3)], updates.Select(u => (u.SessionId, u.Position)).ToList());
+        Assert.All(updates, u => Assert.True(u.EstimatedWaitSeconds > 0));
     }
 
     [Fact]

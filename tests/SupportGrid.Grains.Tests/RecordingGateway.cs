@@ -28,6 +28,15 @@ public sealed class RecordingGateway : IGatewayObserver
 
     public Task QueuePositionAsync(Guid sessionId, int position, int estimatedWaitSeconds) => Record(new("position", null, sessionId, position));
 
+    /// <summary>Records the batch (kind "positions", payload the updates), then each update as a "position" push.</summary>
+    public Task QueuePositionsAsync(IReadOnlyList<QueuePositionUpdate> updates)
+    {
+        Record(new("positions", null, Guid.Empty, updates));
+        foreach (var update in updates)
+            Record(new("position", null, update.SessionId, update.Position));
+        return Task.CompletedTask;
+    }
+
     public Task AgentJoinedAsync(Guid sessionId, Guid channelId, string agentName) => Record(new("joined", null, sessionId, channelId));
 
     public Task SessionEndedAsync(Guid sessionId, string reason, bool offerMessage) =>

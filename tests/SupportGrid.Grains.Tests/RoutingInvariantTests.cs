@@ -26,6 +26,8 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
         public Task AgentStatusAsync(string agentId, string status) => Task.CompletedTask;
         public Task ChatLeftAsync(string agentId, Guid channelId, string reason) => Task.CompletedTask;
         public Task QueuePositionAsync(Guid sessionId, int position, int estimatedWaitSeconds) => Task.CompletedTask;
+
+        public Task QueuePositionsAsync(IReadOnlyList<QueuePositionUpdate> updates) => Task.CompletedTask;
         public Task AgentJoinedAsync(Guid sessionId, Guid channelId, string agentName) => Task.CompletedTask;
         public Task SessionEndedAsync(Guid sessionId, string reason, bool offerMessage) => Task.CompletedTask;
     }
