@@ -10,6 +10,15 @@ internal static class Deadlines
         return grain.RegisterGrainTimer(callback, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>Runs <paramref name="deactivate"/> (the grain's own <c>DeactivateOnIdle</c>) once after <paramref name="linger"/>.
+    /// The timer does not keep the grain alive; a grain collected earlier simply never runs it.</summary>
+    public static IGrainTimer LingerThen(this Grain grain, TimeSpan linger, Action deactivate) =>
+        grain.RegisterGrainTimer(_ =>
+        {
+            deactivate();
+            return Task.CompletedTask;
+        }, linger, Timeout.InfiniteTimeSpan);
+
     /// <summary>Replaces the deadline kept under <paramref name="key"/>.</summary>
     public static void Replace<TKey>(this Dictionary<TKey, IGrainTimer> timers, TKey key, IGrainTimer timer) where TKey : notnull
     {

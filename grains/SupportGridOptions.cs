@@ -32,6 +32,12 @@ public sealed class FlowOptions
     /// A page reload comes back well within it.</summary>
     public TimeSpan AbandonGrace { get; set; } = TimeSpan.FromSeconds(45);
 
+    /// <summary>How long the grains of an ended chat (its channel, its customers' sessions) stay in memory after it ended,
+    /// for the reads that follow an end (transcript, a last resume); then they are deactivated, and a later read loads
+    /// them from storage. Without this they stay until Orleans' idle collection (15 minutes), and a busy silo holds every
+    /// chat of the last quarter of an hour.</summary>
+    public TimeSpan EndedLinger { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Most events kept in one channel's transcript.</summary>
     public int MaxChannelEvents { get; set; } = 10_000;
 }

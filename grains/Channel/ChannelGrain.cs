@@ -69,7 +69,14 @@ public sealed class ChannelGrain(
             S.ClientMessageIds = [];
             await SaveAsync(header: true);
         }
+        if (S.Ended)
+            LingerThenDeactivate(); // woken to read an ended chat's transcript
     }
+
+    private IGrainTimer? _linger;
+
+    /// <summary>An ended chat leaves memory after <see cref="FlowOptions.EndedLinger"/> (it is all in storage).</summary>
+    private void LingerThenDeactivate() => _linger ??= this.LingerThen(options.Value.EndedLinger, DeactivateOnIdle);
 
     private IAsyncStream<ChannelStreamItem> Stream => _stream ??= this.GetStreamProvider(StreamNames.Provider)
         .GetStream<ChannelStreamItem>(StreamId.Create(StreamNames.ChannelNamespace, this.GetPrimaryKey()));
@@ -412,6 +419,7 @@ public sealed class ChannelGrain(
         await SaveAsync(header: true);
         await PublishAsync(ended);
         await NotifyMembersEndedAsync(ended);
+        LingerThenDeactivate();
     }
 
     private async Task NotifyMembersEndedAsync(ChannelEvent ended)

@@ -44,8 +44,15 @@ public sealed class CustomerGrain(
     {
         if (S.Status == SessionStatus.Queued && S.Connections.Count == 0 && S.AwaySince is { } since)
             ArmAbandonTimer(since + options.Value.AbandonGrace);
+        if (S.Status == SessionStatus.Ended)
+            LingerThenDeactivate(); // woken for a resume or a transcript after the end
         return Task.CompletedTask;
     }
+
+    private IGrainTimer? _linger;
+
+    /// <summary>An ended session leaves memory after <see cref="FlowOptions.EndedLinger"/> (it is all in storage).</summary>
+    private void LingerThenDeactivate() => _linger ??= this.LingerThen(options.Value.EndedLinger, DeactivateOnIdle);
 
     public async Task<StartChatResult> StartAsync(ChatRequest request, IGatewayObserver gateway, string connectionId)
     {
@@ -208,6 +215,7 @@ public sealed class CustomerGrain(
         S.Status = SessionStatus.Ended;
         S.Outcome = SessionOutcome.OfflineMessage;
         S.EndedAt = at;
+        LingerThenDeactivate();
         return state.WriteStateAsync();
     }
 
@@ -366,6 +374,7 @@ public sealed class CustomerGrain(
         S.EndedAt = time.GetUtcNow();
         await records.RecordDurablyAsync(new SessionClosed(SessionId, S.EndedAt.Value, outcome, null));
         await state.WriteStateAsync();
+        LingerThenDeactivate();
     }
 
     private void RequireStarted()

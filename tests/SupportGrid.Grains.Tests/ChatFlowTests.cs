@@ -259,4 +259,27 @@ public sealed class ChatFlowTests(ClusterFixture fixture)
         var snapshot = await agent.GetSnapshotAsync();
         Assert.Empty(snapshot.Chats);
     }
+
+    [Fact]
+    public async Task AnEndedChatLeavesMemoryAfterItsLingerAndItsTranscriptAndSessionStillRead()
+    {
+        var chat = await ConnectedChatAsync();
+        var customer = _client.GetGrain<ICustomerGrain>(chat.SessionId);
+        var channel = _client.GetGrain<IChannelGrain>(chat.ChannelId);
+        await customer.SendMessageAsync("Thanks, that is all.", "m1");
+        // What each silo's catalog holds now (not the grain directory, whose caches can lag behind a deactivation).
+        var management = _client.GetGrain<IManagementGrain>(0);
+        async Task<bool> ActiveAsync(IAddressable grain) =>
+            (await management.GetDetailedGrainStatistics()).Any(g => g.GrainId == grain.GetGrainId());
+        Assert.True(await ActiveAsync(channel));
+
+        await customer.EndAsync();
+
+        // ClusterFixture sets Flow:EndedLinger to 1 s (default 30 s); Orleans' own idle collection would take 15 minutes.
+        await Eventually.HoldsAsync(async () => !await ActiveAsync(channel) && !await ActiveAsync(customer),
+            "the ended chat's channel and session grains were deactivated");
+        var events = await channel.GetEventsAsync(new MemberRef(Roles.Agent, $"{_site}-Alice", ""), 0);
+        Assert.Equal([EventTypes.Joined, EventTypes.Message, EventTypes.Ended], events.Select(e => e.Type).TakeLast(3));
+        Assert.Equal(SessionStatus.Ended, await customer.GetStatusAsync());
+    }
 }

@@ -38,6 +38,7 @@ public class ClusterFixture : IAsyncLifetime
             ["SupportGrid:Flow:AbandonGrace"] = AbandonGrace.ToString(),
             ["SupportGrid:Flow:MaxMissedOffers"] = "2",
             ["SupportGrid:Flow:ClaimTimeout"] = "00:00:03",
+            ["SupportGrid:Flow:EndedLinger"] = "00:00:01",
             ["SupportGrid:Records:SqliteConnectionString"] = $"Data Source={RecordsFile}",
             ["SupportGrid:Storage:SqliteConnectionString"] = $"Data Source={StateFile}",
             ["SupportGrid:Routing:TierPriorities:vip"] = "10",
