@@ -18,7 +18,8 @@ public static class GatewayHealthChecks
     {
         services.AddHealthChecks()
             .AddCheck<StartedCheck>("started", tags: [Startup, Ready])
-            .AddCheck<ClusterConnectionCheck>("cluster-connection", tags: [Ready]);
+            .AddCheck<ClusterConnectionCheck>("cluster-connection", tags: [Ready])
+            .AddCheck<DrainingCheck>("draining", tags: [Ready]);
         return services;
     }
 
@@ -37,6 +38,15 @@ public static class GatewayHealthChecks
                 lifetime.ApplicationStopping.IsCancellationRequested ? HealthCheckResult.Unhealthy("stopping")
                 : lifetime.ApplicationStarted.IsCancellationRequested ? HealthCheckResult.Healthy("started")
                 : HealthCheckResult.Unhealthy("starting (connecting to the cluster)"));
+    }
+
+    /// <summary>Not ready from the moment a stop signal starts the drain (before the host itself begins to stop).</summary>
+    private sealed class DrainingCheck(IServiceProvider services) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(services.GetService<Hosting.GatewayDrain>() is { IsDraining: true }
+                ? HealthCheckResult.Unhealthy("draining: clients are asked to move to another gateway")
+                : HealthCheckResult.Healthy());
     }
 
     private sealed class ClusterConnectionCheck(IServiceProvider services) : IHealthCheck
@@ -69,8 +79,9 @@ public sealed class DrainOptions
 {
     public const string Section = "SupportGrid:Gateway:Drain";
 
-    /// <summary>How long a stopping gateway may take in all: the drain below, then closing what is left and stopping
-    /// its Orleans client. Keep Kubernetes' <c>terminationGracePeriodSeconds</c> longer.</summary>
+    /// <summary>How long a stopping gateway may take, after the drain below, to close what is left and stop its Orleans
+    /// client. Keep Kubernetes' <c>terminationGracePeriodSeconds</c> longer than <see cref="ReconnectWait"/> plus this
+    /// (plus any preStop pause).</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>How long a stopping gateway waits, after pushing <c>Reconnect</c> to every connection, for its clients to

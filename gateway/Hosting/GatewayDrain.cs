@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using SupportGrid.Gateway.Health;
@@ -15,6 +16,11 @@ namespace SupportGrid.Gateway.Hosting;
  *   3. the gateway waits until its clients have gone, or DrainOptions.ReconnectWait has passed, and only then stops
  *      Kestrel and its Orleans client, so a call in flight from a client that has not moved yet still completes.
  * Nothing is lost by a client that ignores the push: its connection is closed at step 3 and it resumes the same way.
+ *
+ * The drain runs on the signal, before the host starts stopping (DrainingLifetime replaces the console lifetime):
+ * ASP.NET Core closes every SignalR connection the moment the application starts stopping (HttpConnectionManager
+ * listens to ApplicationStopping), so a drain run from a hosted service's StoppingAsync reaches no one. A test that
+ * sent SIGTERM showed it: the gateway logged that it asked its one client to reconnect, and the client never heard.
  */
 
 /// <summary>Counts this gateway's hub connections and, while draining, tells each new one to go elsewhere.</summary>
@@ -67,29 +73,42 @@ public sealed partial class GatewayDrain(
             _empty.TrySetResult();
     }
 
-    public async Task StoppingAsync(CancellationToken cancellationToken)
+    /// <summary>Runs the drain once (later calls wait for the same one): Reconnect to every connection, then wait until
+    /// they have gone or <see cref="DrainOptions.ReconnectWait"/> has passed.</summary>
+    public Task DrainAsync()
+    {
+        lock (_drainLock)
+            return _drain ??= RunDrainAsync();
+    }
+
+    private readonly Lock _drainLock = new();
+    private Task? _drain;
+
+    private async Task RunDrainAsync()
     {
         _draining = true;
         var open = Connections;
         LogDraining(logger, open);
         if (open == 0)
             return;
-        await customers.Clients.All.SendAsync(ReconnectMethod, cancellationToken);
-        await agents.Clients.All.SendAsync(ReconnectMethod, cancellationToken);
+        await customers.Clients.All.SendAsync(ReconnectMethod);
+        await agents.Clients.All.SendAsync(ReconnectMethod);
         if (Connections == 0)
             _empty.TrySetResult();
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(options.Value.ReconnectWait);
         try
         {
-            await _empty.Task.WaitAsync(wait.Token);
+            await _empty.Task.WaitAsync(options.Value.ReconnectWait);
             LogDrained(logger);
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException)
         {
             LogDrainTimedOut(logger, Connections, options.Value.ReconnectWait);
         }
     }
+
+    /// <summary>A stop that did not come through <see cref="DrainingLifetime"/> (the host stopped in code) still marks the
+    /// gateway as draining; its connections are being closed by ASP.NET Core at the same moment.</summary>
+    public Task StoppingAsync(CancellationToken cancellationToken) => DrainAsync().WaitAsync(cancellationToken);
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -105,4 +124,56 @@ public sealed partial class GatewayDrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Connections} connections still open after {Wait}; closing them")]
     private static partial void LogDrainTimedOut(ILogger logger, int connections, TimeSpan wait);
+}
+
+/// <summary>
+/// The host's lifetime in cluster mode: like the console lifetime (SIGTERM, SIGINT and SIGQUIT stop the application),
+/// but a signal first runs <see cref="GatewayDrain.DrainAsync"/> and only then stops the application, while every
+/// connection is still open. A second signal during the drain stops at once.
+/// </summary>
+public sealed partial class DrainingLifetime(GatewayDrain drain, IHostApplicationLifetime application, ILogger<DrainingLifetime> logger)
+    : IHostLifetime, IDisposable
+{
+    private readonly List<PosixSignalRegistration> _signals = [];
+    private int _signalled;
+
+    public Task WaitForStartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT })
+            _signals.Add(PosixSignalRegistration.Create(signal, OnSignal));
+        return Task.CompletedTask;
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true; // the process does not end here: Main returns once the host has stopped
+        if (Interlocked.Increment(ref _signalled) > 1)
+        {
+            application.StopApplication();
+            return;
+        }
+        LogSignal(logger, context.Signal);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await drain.DrainAsync();
+            }
+            finally
+            {
+                application.StopApplication();
+            }
+        });
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose()
+    {
+        foreach (var signal in _signals)
+            signal.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Signal}: draining before stopping")]
+    private static partial void LogSignal(ILogger logger, PosixSignal signal);
 }

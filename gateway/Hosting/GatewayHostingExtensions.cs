@@ -52,6 +52,7 @@ public static class GatewayHostingExtensions
                 builder.Services.AddOptions<Health.DrainOptions>().BindConfiguration(Health.DrainOptions.Section);
                 builder.Services.AddSingleton<GatewayDrain>();
                 builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());
+                builder.Services.AddSingleton<IHostLifetime, DrainingLifetime>(); // the drain runs on the signal, before the stop
                 builder.Services.Configure<HubOptions>(hubs => hubs.AddFilter<DrainFilter>());
                 break;
             default:

@@ -75,7 +75,9 @@ public sealed class KubernetesManifestTests
         var shutdown = TimeSpan.Parse(values.GetValueOrDefault($"{Key(SiloOptions.Section)}__{nameof(SiloOptions.ShutdownTimeout)}", defaults.ShutdownTimeout.ToString()), CultureInfo.InvariantCulture);
         Assert.True(TimeSpan.FromSeconds(pod.Map("spec").Int("terminationGracePeriodSeconds")) > shutdown);
         var drain = TimeSpan.Parse(gateway.GetValueOrDefault($"{Key(DrainOptions.Section)}__{nameof(DrainOptions.ShutdownTimeout)}", new DrainOptions().ShutdownTimeout.ToString()), CultureInfo.InvariantCulture);
-        Assert.True(TimeSpan.FromSeconds(rendered.Single("Deployment", "supportgrid-gateway").Map("spec", "template", "spec").Int("terminationGracePeriodSeconds")) > drain);
+        var reconnectWait = TimeSpan.Parse(gateway.GetValueOrDefault($"{Key(DrainOptions.Section)}__{nameof(DrainOptions.ReconnectWait)}", new DrainOptions().ReconnectWait.ToString()), CultureInfo.InvariantCulture);
+        // The drain (up to ReconnectWait) runs before the host's stop (up to ShutdownTimeout).
+        Assert.True(TimeSpan.FromSeconds(rendered.Single("Deployment", "supportgrid-gateway").Map("spec", "template", "spec").Int("terminationGracePeriodSeconds")) > reconnectWait + drain);
 
         // Cluster mode and the PostgreSQL records are switched on, with connection strings from Secrets.
         foreach (var variable in new[] { $"{Key(ClusterModeOptions.Section)}__{nameof(ClusterModeOptions.Redis)}", $"{Key(RecordsOptions.Section)}__{nameof(RecordsOptions.PostgresConnectionString)}" })
