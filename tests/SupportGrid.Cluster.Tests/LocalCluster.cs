@@ -83,6 +83,9 @@ public sealed class LocalCluster : IAsyncDisposable
         var environment = Common();
         environment["SupportGrid__Mode"] = "cluster";
         environment["Urls"] = $"http://127.0.0.1:{http}";
+        // A draining gateway waits this long for its clients to move (default 10 s): generous, so that a test's steps
+        // between the Reconnect push and its move fit on a loaded machine. The drain still ends when the clients leave.
+        environment["SupportGrid__Gateway__Drain__ReconnectWait"] = "00:01:00";
         var member = new Member(Start($"gateway{Gateways.Count}", "gateway", "SupportGrid.Gateway.dll", environment), new Uri($"http://127.0.0.1:{http}"), http);
         lock (Gateways)
             Gateways.Add(member);
