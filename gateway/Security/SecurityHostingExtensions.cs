@@ -18,10 +18,16 @@ public static class SecurityHostingExtensions
         services.AddSingleton<HubAbuseFilter>();
         services.AddSingleton<AgentConnectionRevoker>();
         services.AddSingleton<SignInThrottle>();
-        services.AddSignalR(o => o.AddFilter<HubAbuseFilter>());
-        services.AddOptions<HubOptions<CustomerHub>>().Configure<IOptions<SecurityOptions>>((hub, security) =>
+        // A hub uses its own HubOptions<THub> only when AddHubOptions<THub> registered SignalR's setup for it (which copies
+        // the global options and marks the hub's as set); otherwise it silently uses the global options (32 KB), whatever
+        // HubOptions<THub> says. That was the case here until session 5: the agent hub's larger limit never applied.
+        // The limits themselves go on after that setup (PostConfigure), from the security options.
+        services.AddSignalR(o => o.AddFilter<HubAbuseFilter>())
+            .AddHubOptions<CustomerHub>(_ => { })
+            .AddHubOptions<AgentHub>(_ => { });
+        services.AddOptions<HubOptions<CustomerHub>>().PostConfigure<IOptions<SecurityOptions>>((hub, security) =>
             hub.MaximumReceiveMessageSize = security.Value.CustomerHubMaxMessageBytes);
-        services.AddOptions<HubOptions<AgentHub>>().Configure<IOptions<SecurityOptions>>((hub, security) =>
+        services.AddOptions<HubOptions<AgentHub>>().PostConfigure<IOptions<SecurityOptions>>((hub, security) =>
             hub.MaximumReceiveMessageSize = security.Value.AgentHubMaxMessageBytes);
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<SecurityOptions>>((kestrel, security) =>
         {

@@ -21,6 +21,20 @@ public sealed class LimitTests(AbuseGateway gateway) : IClassFixture<AbuseGatewa
         new("demo", _slot.Queue, name, phone, null, url, title, null, null);
 
     [Fact]
+    public async Task TheAgentHubTakesFramesUpToItsOwnLargerLimit()
+    {
+        // 48 KB: over the customer hub's 32 KB, under the agent hub's 64 KB. SignalR's own setup of each hub's options used
+        // to overwrite the per-hub limit with the global 32 KB default, which closed such a connection.
+        var agentAddress = gateway.NextAddress();
+        await using var agent = gateway.Agent(await gateway.TokenAsync(_slot.AgentId, agentAddress), agentAddress);
+        await agent.StartAsync();
+        var refused = await Assert.ThrowsAsync<HubException>(() =>
+            agent.InvokeAsync<SendResult>("SendMessage", Guid.NewGuid(), new string('m', 48 * 1024), "a-1"));
+        Assert.Matches(@"HubException: [a-z_]+: ", refused.Message); // a coded refusal of the call, not a closed connection
+        Assert.Equal(HubConnectionState.Connected, agent.State);
+    }
+
+    [Fact]
     public async Task AMessageLargerThanTheCustomerHubsLimitClosesThatConnectionOnly()
     {
         await using var customer = gateway.Customer(gateway.NextAddress());
