@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using CsCheck;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.Logging;
 using SupportGrid.Gateway.Hubs;
 using SupportGrid.GrainInterfaces;
 
@@ -32,7 +31,6 @@ public sealed partial class FuzzTests(FuzzGateway gateway) : IClassFixture<FuzzG
     {
         await using var chat = await ChatAsync();
         var (agent, customer, start, channel) = (chat.Agent, chat.Customer, chat.Start, chat.ChannelId);
-        var closed = chat.Closed;
         var before = await agent.InvokeAsync<IReadOnlyList<ChannelEvent>>("GetEvents", channel, 0L);
 
         var calls = Gen.Int[0, 9].Select(Text, Text, Text, Text, Number, Number, Gen.Bool, (kind, a, b, c, d, x, y, flag) => (kind, a, b, c, d, x, y, flag));
@@ -67,13 +65,9 @@ public sealed partial class FuzzTests(FuzzGateway gateway) : IClassFixture<FuzzG
                 Assert.Matches(CodedError(), e.Message);
                 refused++;
             }
-            catch (InvalidOperationException e) when (!closed.IsEmpty)
+            catch (InvalidOperationException e) when (!chat.Closed.IsEmpty)
             {
-                var server = gateway.Logs.Lines.Where(l => l.Category.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)
-                        && !l.Category.Contains("DefaultHubDispatcher", StringComparison.Ordinal)
-                        && (l.Level >= LogLevel.Warning || l.Message.Contains("rror", StringComparison.Ordinal) || l.Message.Contains("clos", StringComparison.OrdinalIgnoreCase)))
-                    .TakeLast(8).Select(l => $"{l.Category} {l.Level}: {l.Message}");
-                throw new InvalidOperationException($"{e.Message} after call kind {kind}; {string.Join("; ", closed)}; server: {string.Join(" | ", server)}", e);
+                throw chat.ClosedError(e, kind);
             }
         }, iter: Iterations, threads: 1);
 
@@ -96,7 +90,6 @@ public sealed partial class FuzzTests(FuzzGateway gateway) : IClassFixture<FuzzG
         // offers and reading events, with ids drawn from this chat, from nowhere, and from nothing.
         await using var chat = await ChatAsync();
         var (agent, customer, start, channel) = (chat.Agent, chat.Customer, chat.Start, chat.ChannelId);
-        var closed = chat.Closed;
         await using var stranger = gateway.Customer(gateway.NextAddress()); // no chat of its own: JoinChat and LeaveMessage
         await stranger.StartAsync();
         var before = await agent.InvokeAsync<IReadOnlyList<ChannelEvent>>("GetEvents", channel, 0L);
@@ -139,13 +132,9 @@ public sealed partial class FuzzTests(FuzzGateway gateway) : IClassFixture<FuzzG
                 Assert.Matches(CodedError(), e.Message);
                 refused++;
             }
-            catch (InvalidOperationException e) when (!closed.IsEmpty)
+            catch (InvalidOperationException e) when (!chat.Closed.IsEmpty)
             {
-                var server = gateway.Logs.Lines.Where(l => l.Category.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)
-                        && !l.Category.Contains("DefaultHubDispatcher", StringComparison.Ordinal)
-                        && (l.Level >= LogLevel.Warning || l.Message.Contains("rror", StringComparison.Ordinal) || l.Message.Contains("clos", StringComparison.OrdinalIgnoreCase)))
-                    .TakeLast(8).Select(l => $"{l.Category} {l.Level}: {l.Message}");
-                throw new InvalidOperationException($"{e.Message} after call kind {kind}; {string.Join("; ", closed)}; server: {string.Join(" | ", server)}", e);
+                throw chat.ClosedError(e, kind);
             }
         }, iter: Iterations, threads: 1);
 
@@ -166,6 +155,10 @@ public sealed partial class FuzzTests(FuzzGateway gateway) : IClassFixture<FuzzG
     private sealed record Chat(HubConnection Agent, HubConnection Customer, StartChatResult Start, Guid ChannelId) : IAsyncDisposable
     {
         public System.Collections.Concurrent.ConcurrentQueue<string> Closed { get; } = new();
+
+        /// <summary>A call failed because a connection had closed: say which and why (the server's close message).</summary>
+        public InvalidOperationException ClosedError(InvalidOperationException e, int kind) =>
+            new($"{e.Message} after call kind {kind}; {string.Join("; ", Closed)}", e);
 
         public async ValueTask DisposeAsync()
         {
