@@ -24,6 +24,7 @@ public static class SiloHostingExtensions
     {
         var options = Options(configuration);
         var cluster = ClusterModeOptions.From(configuration);
+        GrainInterfaceTypeCache.AddTo(silo.Services);
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         switch (storage.Provider ?? (cluster.IsRedis ? "redis" : "sqlite"))
         {
@@ -136,6 +137,7 @@ public static class SiloHostingExtensions
     {
         var options = Options(configuration);
         var cluster = ClusterModeOptions.From(configuration);
+        GrainInterfaceTypeCache.AddTo(client.Services);
         if (!cluster.IsRedis)
             return client.UseLocalhostClustering(options.GatewayPort);
         client.UseRedisClustering(o => o.ConfigurationOptions = RedisOptions(cluster.Redis!));

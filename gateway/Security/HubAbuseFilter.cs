@@ -180,15 +180,20 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
         return ip.ToString();
     }
 
-    private static PartitionedRateLimiter<string> Buckets(int burst, int perPeriod, TimeSpan period) =>
-        PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+    private static PartitionedRateLimiter<string> Buckets(int burst, int perPeriod, TimeSpan period)
+    {
+        var options = new TokenBucketRateLimiterOptions
         {
             TokenLimit = burst,
             TokensPerPeriod = perPeriod,
             ReplenishmentPeriod = period,
             AutoReplenishment = true,
             QueueLimit = 0,
-        }));
+        };
+        // Both delegates made once: the partition lookup runs on every hub call.
+        Func<string, TokenBucketRateLimiterOptions> optionsOf = _ => options;
+        return PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, optionsOf));
+    }
 
     public void Dispose()
     {
