@@ -52,10 +52,17 @@ public interface IChannelGrain : IGrainWithGuidKey
     [Alias("AddCustomer")]
     Task<IReadOnlyList<ChannelEvent>> AddCustomerAsync(MemberRef customer);
 
-    /// <summary>A customer leaves. While another customer and an agent remain, the channel goes on without them (a
-    /// <c>left</c> event); otherwise the channel ends for everyone. Returns true if the channel ended.</summary>
+    /// <summary>A customer leaves. While another customer remains (with an agent, or waiting together for the next agent
+    /// after a transfer), the channel goes on without them (a <c>left</c> event); otherwise the channel ends for everyone.
+    /// Returns true if the channel ended.</summary>
     [Alias("CustomerLeave")]
     Task<bool> CustomerLeaveAsync(MemberRef customer);
+
+    /// <summary>The customer who waits in a queue for the whole channel after a transfer leaves (ended, abandoned).
+    /// Returns the customers who remain (one of them should wait in their place), or none when none is left (the channel
+    /// then ends with <paramref name="reason"/>).</summary>
+    [Alias("HandOverWait")]
+    Task<IReadOnlyList<Guid>> HandOverWaitAsync(MemberRef customer, string reason);
 
     /// <summary>An agent sends one customer of the channel (by session id) to <paramref name="url"/> (http or https only).</summary>
     [Alias("NavigateCustomer")]

@@ -68,6 +68,12 @@ public interface ICustomerGrain : IGrainWithGuidKey
     [Alias("Requeue")]
     Task<int> RequeueAsync(string queueKey, string? preferredAgentId, TransferInfo transfer);
 
+    /// <summary>Called by a customer who waited in <paramref name="queueKey"/> for the whole channel after a transfer and
+    /// left: this customer, in the same channel, takes their place (their <paramref name="entry"/>'s request time, transfer
+    /// note and preferred agent). False if this session is not in that channel any more.</summary>
+    [Alias("TakeOverWait")]
+    Task<bool> TakeOverWaitAsync(string queueKey, QueueEntry entry);
+
     /// <summary>Called by the queue when an agent claimed this customer but never confirmed: if the session is still
     /// waiting (the agent's silo died before the chat started), it goes back to the queue.</summary>
     /// <summary>From the queue: the customer waited its MaxWait. Moves to <paramref name="overflowTo"/> (a queue key) or, with

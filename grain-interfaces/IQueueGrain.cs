@@ -16,9 +16,10 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("Enqueue")]
     Task<int> EnqueueAsync(QueueEntry entry);
 
-    /// <summary>Removes a waiting customer (they ended the chat) and withdraws any offer of them.</summary>
+    /// <summary>Removes a waiting customer (they ended the chat) and withdraws any offer of them. Returns their entry, or
+    /// null if they were not waiting here.</summary>
     [Alias("Leave")]
-    Task LeaveAsync(Guid sessionId);
+    Task<QueueEntry?> LeaveAsync(Guid sessionId);
 
     /// <summary>The gateways where a waiting customer is connected (called by the customer grain when they change): the
     /// queue sends their position changes to those gateways directly, batched per gateway. Kept in memory only; a

@@ -300,17 +300,27 @@ public sealed partial class AgentGrain(
         var trimmedNote = string.IsNullOrWhiteSpace(note) ? null : note.Trim();
         if (trimmedNote?.Length > 500)
             throw new SupportGridException(ErrorCodes.InvalidInput, "The note is longer than 500 characters.");
+        // One customer waits in the queue for the whole channel (the others wait in it with them and see the next agent
+        // join): the one who opened the chat if still in it, else another. A channel has several customers when the agent
+        // accepted more into it or shared a join code.
+        var channel = GrainFactory.GetGrain<IChannelGrain>(channelId);
+        var customers = (await channel.GetMembersAsync(Me)).Where(m => m.Role == Roles.Customer)
+            .Select(m => Guid.TryParse(m.Id, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).ToList();
+        if (customers.Count == 0)
+            throw new SupportGridException(ErrorCodes.InvalidState, "No customer is left in this chat to transfer.");
+        var waiting = customers.Contains(chat.SessionId) ? chat.SessionId : customers[0];
         // Queue the customer first: if the target is offline this throws and the chat stays with this agent.
-        await GrainFactory.GetGrain<ICustomerGrain>(chat.SessionId).RequeueAsync(queueKey, preferredAgentId,
+        await GrainFactory.GetGrain<ICustomerGrain>(waiting).RequeueAsync(queueKey, preferredAgentId,
             new TransferInfo(Profile.DisplayName, trimmedNote, AgentId));
         var target = preferredAgentId is null ? queueKey : $"{preferredAgentId} ({queueKey})";
-        await GrainFactory.GetGrain<IChannelGrain>(channelId).LeaveAsync(Me, $"{Profile.DisplayName} transferred the chat; please wait for the next agent.");
+        await channel.LeaveAsync(Me, $"{Profile.DisplayName} transferred the chat; please wait for the next agent.");
         S.Chats.Remove(channelId);
         foreach (var gateway in Gateways())
             gateway.ChatLeftAsync(AgentId, channelId, "You transferred this chat.").Ignore();
         S.IdleSince = time.GetUtcNow();
         await state.WriteStateAsync();
-        records.Record(new SessionStepped(chat.SessionId, S.IdleSince, StepKinds.Transferred, AgentId, trimmedNote is null ? target : $"{target}: {trimmedNote}"));
+        foreach (var customer in customers)
+            records.Record(new SessionStepped(customer, S.IdleSince, StepKinds.Transferred, AgentId, trimmedNote is null ? target : $"{target}: {trimmedNote}"));
         await ReportAvailabilityAsync();
     }
 

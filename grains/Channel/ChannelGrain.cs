@@ -186,24 +186,44 @@ public sealed class ChannelGrain(
             throw new SupportGridException(ErrorCodes.InvalidInput, "Only a customer leaves this way; an agent leaves or ends the chat.");
         if (S.Ended)
             return true;
-        var othersStay = Customers().Any(c => c.Id != member.Id) && S.Members.Any(m => m.Role == Roles.Agent);
-        if (!othersStay)
+        // With no agent the others wait together for the next one after a transfer (one of them holds the place in the
+        // queue): they stay too.
+        if (!Customers().Any(c => c.Id != member.Id))
         {
             await EndAsync(member, $"{member.Name} ended the chat.");
             return true;
         }
+        await RemoveCustomerAsync(member, $"{member.Name} left the chat.");
+        return false;
+    }
+
+    public async Task<IReadOnlyList<Guid>> HandOverWaitAsync(MemberRef customer, string reason)
+    {
+        if (S.Ended)
+            return [];
+        var member = S.Members.FirstOrDefault(m => m.Role == Roles.Customer && m.Id == customer.Id);
+        var others = Customers().Where(c => c.Id != customer.Id).Select(c => Guid.TryParse(c.Id, out var id) ? id : Guid.Empty)
+            .Where(id => id != Guid.Empty).ToList();
+        if (others.Count == 0)
+            await EndAsync(new MemberRef(Roles.System, "system", "SupportGrid"), reason);
+        else if (member is not null) // absent: a retry after it was removed
+            await RemoveCustomerAsync(member, reason);
+        return others;
+    }
+
+    private async Task RemoveCustomerAsync(MemberRef member, string text)
+    {
         S.Members.Remove(member);
         S.FormerMembers.Add(member);
         _presence.Remove(member.Id);
         _activity.Remove(member.Id);
         if (Guid.TryParse(member.Id, out var leaving))
             _viewers.Remove(leaving); // their widget stops recording as it leaves the chat
-        var left = Append(EventTypes.Left, member.AsParticipant(), $"{member.Name} left the chat.", null);
+        var left = Append(EventTypes.Left, member.AsParticipant(), text, null);
         await SaveAsync(header: true);
         await PublishAsync(left);
         if (Guid.TryParse(member.Id, out var sessionId))
             records.Record(new TranscriptSaved(sessionId, left.At, this.GetPrimaryKey(), _events.ToList()));
-        return false;
     }
 
     public async Task ReportPageAsync(MemberRef customer, PageReport report)

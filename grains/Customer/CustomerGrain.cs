@@ -154,6 +154,50 @@ public sealed class CustomerGrain(
         return position;
     }
 
+    public async Task<bool> TakeOverWaitAsync(string queueKey, QueueEntry entry)
+    {
+        if (S.Status != SessionStatus.Connected || S.ChannelId != entry.ChannelId)
+            return false;
+        var (site, queue) = QueueKey.Parse(queueKey);
+        if (site != S.Request!.Site)
+            return false;
+        var mine = entry with { SessionId = SessionId, Customer = CustomerOf(S.Request), PageUrl = S.Request.PageUrl, PageTitle = S.Request.PageTitle };
+        var position = await GrainFactory.GetGrain<IQueueGrain>(queueKey).EnqueueAsync(mine);
+        S.Request = S.Request with { Queue = queue };
+        S.Status = SessionStatus.Queued;
+        await state.WriteStateAsync();
+        records.Record(new SessionStepped(SessionId, time.GetUtcNow(), StepKinds.Transferred, entry.Transfer?.FromAgentId,
+            $"waits for the next agent in {queueKey} in place of the customer who left"));
+        foreach (var gateway in S.Gateways)
+            gateway.QueuePositionAsync(SessionId, position, 0).Ignore();
+        WatchPosition();
+        return true;
+    }
+
+    /// <summary>This customer waited for the whole channel after a transfer and is leaving it: another customer of the
+    /// channel takes the place in the queue, or the channel ends when none is left.</summary>
+    private async Task LeaveWaitingChannelAsync(QueueEntry? entry, string reason)
+    {
+        var queueKey = QueueKey.For(S.Request!.Site, S.Request.Queue);
+        var others = await Channel().HandOverWaitAsync(Me, reason);
+        if (others.Count == 0 || entry is null)
+            return; // ended, or no place to hand over (it was being claimed: the claiming agent joins the channel)
+        foreach (var next in others)
+        {
+            try
+            {
+                if (await GrainFactory.GetGrain<ICustomerGrain>(next).TakeOverWaitAsync(queueKey, entry))
+                    return;
+            }
+            catch (SupportGridException e) when (e.Code == ErrorCodes.Offline)
+            {
+                break; // the queue closed meanwhile: no one is coming
+            }
+            // that customer was leaving too: the next one
+        }
+        await Channel().EndAsync(new MemberRef(Roles.System, "system", "SupportGrid"), "No one can take the chat now.");
+    }
+
     public async Task WaitedTooLongAsync(string fromQueue, string? overflowTo)
     {
         var from = GrainFactory.GetGrain<IQueueGrain>(fromQueue);
@@ -285,10 +329,10 @@ public sealed class CustomerGrain(
         _abandonTimer = null;
         if (S.Status != SessionStatus.Queued || S.Connections.Count > 0)
             return;
-        await Queue().LeaveAsync(SessionId);
+        var entry = await Queue().LeaveAsync(SessionId);
         await MarkEndedAsync(SessionOutcome.Abandoned);
         if (S.ChannelId is not null)
-            await Channel().EndAsync(new MemberRef(Roles.System, "system", "SupportGrid"), $"{Me.Name} left while waiting for the next agent.");
+            await LeaveWaitingChannelAsync(entry, $"{Me.Name} left while waiting for the next agent.");
     }
 
     public Task<long> SendMessageAsync(string text, string clientMessageId)
@@ -310,10 +354,10 @@ public sealed class CustomerGrain(
         switch (S.Status)
         {
             case SessionStatus.Queued:
-                await Queue().LeaveAsync(SessionId);
+                var entry = await Queue().LeaveAsync(SessionId);
                 await MarkEndedAsync(S.ChannelId is null ? SessionOutcome.LeftQueue : SessionOutcome.Ended);
-                if (S.ChannelId is not null) // waiting after a transfer: the channel ends too
-                    await Channel().EndAsync(Me, $"{Me.Name} ended the chat.");
+                if (S.ChannelId is not null) // waiting for the whole channel after a transfer: another customer may wait on
+                    await LeaveWaitingChannelAsync(entry, $"{Me.Name} ended the chat.");
                 foreach (var gateway in S.Gateways)
                     gateway.SessionEndedAsync(SessionId, "You left the queue.", false).Ignore();
                 break;

@@ -155,10 +155,10 @@ public sealed partial class QueueGrain(
         return index + 1;
     }
 
-    public async Task LeaveAsync(Guid sessionId)
+    public async Task<QueueEntry?> LeaveAsync(Guid sessionId)
     {
-        if (_waiting.Remove(sessionId) is null)
-            return;
+        if (_waiting.Remove(sessionId) is not { } entry)
+            return null;
         S.Excluded.Remove(sessionId);
         ForgetPosition(sessionId);
         _overflowing.Remove(sessionId);
@@ -170,6 +170,7 @@ public sealed partial class QueueGrain(
         _positionsDirty = true;
         Dispatch();
         await SaveAsync();
+        return entry;
     }
 
     public Task WatchPositionAsync(Guid sessionId, IGatewayObserver[] gateways)

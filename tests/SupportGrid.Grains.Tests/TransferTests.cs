@@ -102,4 +102,91 @@ public sealed class TransferTests(ClusterFixture fixture)
         Assert.Equal(SessionStatus.Connected, await _client.GetGrain<ICustomerGrain>(sessionId).GetStatusAsync());
         Assert.Single((await agentGrain.GetSnapshotAsync()).Chats);
     }
+
+    /// <summary>A second customer accepted into the chat of <paramref name="agentId"/> (claim 11).</summary>
+    private async Task<Guid> JoinedCustomerAsync(string agentId, Guid channelId, string name)
+    {
+        var sessionId = Guid.NewGuid();
+        await _client.GetGrain<ICustomerGrain>(sessionId).StartAsync(
+            new ChatRequest(_site, "sales", name, null, null, "https://shop.example/", null, null, false, null), GatewayRef(), "conn-" + sessionId);
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == agentId && p.SessionId == sessionId);
+        await _client.GetGrain<IAgentGrain>(agentId).AcceptOfferIntoChannelAsync(sessionId, channelId);
+        return sessionId;
+    }
+
+    private async Task<IReadOnlyList<string>> MembersAsync(Guid channelId, string agentId) =>
+        (await _client.GetGrain<IChannelGrain>(channelId).GetMembersAsync(new MemberRef(Roles.Agent, agentId, ""))).Select(m => m.Id).ToList();
+
+    [Fact]
+    public async Task AChatWithSeveralCustomersIsTransferredWholeEvenAfterTheCustomerWhoOpenedItLeft()
+    {
+        var sales = await AgentAsync("Sally", "sales");
+        var support = await AgentAsync("Sam", "support");
+        var (dana, chat) = await ChatWithAsync(sales);
+        var eve = await JoinedCustomerAsync(sales, chat.ChannelId, "Eve");
+        var finn = await JoinedCustomerAsync(sales, chat.ChannelId, "Finn");
+        await _client.GetGrain<ICustomerGrain>(dana).EndAsync(); // the others chat on
+
+        await _client.GetGrain<IAgentGrain>(sales).TransferAsync(chat.ChannelId, [Q("support")], null, "family order");
+
+        // One of the customers still in the chat waits in the queue for all of them; the other stays in the channel.
+        Assert.Equal(SessionStatus.Queued, await _client.GetGrain<ICustomerGrain>(eve).GetStatusAsync());
+        Assert.Equal(SessionStatus.Connected, await _client.GetGrain<ICustomerGrain>(finn).GetStatusAsync());
+        Assert.Equal([eve], (await _client.GetGrain<IQueueGrain>(Q("support")).GetSnapshotAsync()).Waiting);
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == support && p.SessionId == eve);
+        var taken = await _client.GetGrain<IAgentGrain>(support).AcceptOfferAsync(eve);
+
+        Assert.Equal(chat.ChannelId, taken.ChannelId);
+        Assert.Equal(new[] { eve.ToString(), finn.ToString(), support }.Order(), (await MembersAsync(chat.ChannelId, support)).Order());
+        var said = await _client.GetGrain<ICustomerGrain>(finn).SendMessageAsync("Still here", "f1");
+        var seen = await _client.GetGrain<IChannelGrain>(chat.ChannelId).GetEventsAsync(new MemberRef(Roles.Agent, support, "Sam"), said - 1);
+        Assert.Equal(("Still here", finn.ToString()), (seen.Single().Text, seen.Single().From.Id));
+        foreach (var customer in new[] { eve, finn })
+        {
+            await Eventually.HoldsAsync(async () => (await _client.GetGrain<IRecordsGrain>(0).GetAsync(customer))?.Steps
+                .Any(s => s.Kind == StepKinds.Transferred && s.AgentId == sales) == true, $"{customer}'s record shows the transfer");
+        }
+    }
+
+    [Fact]
+    public async Task WhenTheCustomerWaitingForAChannelLeavesAnotherOfItsCustomersTakesTheirPlace()
+    {
+        var sales = await AgentAsync("Sally", "sales");
+        var support = await AgentAsync("Sam", "support");
+        var (dana, chat) = await ChatWithAsync(sales);
+        var eve = await JoinedCustomerAsync(sales, chat.ChannelId, "Eve");
+        await _client.GetGrain<IAgentGrain>(sales).TransferAsync(chat.ChannelId, [Q("support")], null, "family order");
+        Assert.Equal(SessionStatus.Queued, await _client.GetGrain<ICustomerGrain>(dana).GetStatusAsync());
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == support && p.SessionId == dana);
+
+        await _client.GetGrain<ICustomerGrain>(dana).EndAsync(); // Dana leaves before Sam answers
+
+        Assert.Equal(SessionStatus.Queued, await _client.GetGrain<ICustomerGrain>(eve).GetStatusAsync());
+        var offer = (ChatOffer)(await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == support && p.SessionId == eve)).Payload!;
+        Assert.Equal(("Sally", "family order"), (offer.Transfer!.FromAgent, offer.Transfer.Note));
+        var taken = await _client.GetGrain<IAgentGrain>(support).AcceptOfferAsync(eve);
+        Assert.Equal(chat.ChannelId, taken.ChannelId);
+        Assert.Equal(new[] { eve.ToString(), support }.Order(), (await MembersAsync(chat.ChannelId, support)).Order());
+        Assert.Contains(taken.Events, e => e.Type == EventTypes.Left && e.From.Id == dana.ToString());
+        var stale = await Assert.ThrowsAsync<SupportGridException>(() => _client.GetGrain<IAgentGrain>(support).AcceptOfferAsync(dana));
+        Assert.Equal(ErrorCodes.OfferNotFound, stale.Code);
+    }
+
+    [Fact]
+    public async Task ACustomerLeavingAChannelThatWaitsForTheNextAgentDoesNotEndItForTheOthers()
+    {
+        var sales = await AgentAsync("Sally", "sales");
+        var support = await AgentAsync("Sam", "support");
+        var (dana, chat) = await ChatWithAsync(sales);
+        var eve = await JoinedCustomerAsync(sales, chat.ChannelId, "Eve");
+        await _client.GetGrain<IAgentGrain>(sales).TransferAsync(chat.ChannelId, [Q("support")], null, null);
+
+        await _client.GetGrain<ICustomerGrain>(eve).EndAsync(); // no agent in the channel now; Dana waits for one
+
+        Assert.Equal(SessionStatus.Ended, await _client.GetGrain<ICustomerGrain>(eve).GetStatusAsync());
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == support && p.SessionId == dana);
+        var taken = await _client.GetGrain<IAgentGrain>(support).AcceptOfferAsync(dana);
+        Assert.Equal(new[] { dana.ToString(), support }.Order(), (await MembersAsync(chat.ChannelId, support)).Order());
+        Assert.DoesNotContain(taken.Events, e => e.Type == EventTypes.Ended);
+    }
 }
