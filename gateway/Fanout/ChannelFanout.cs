@@ -200,9 +200,10 @@ public sealed partial class ChannelFanout(
             {
                 // The command first: it is what moves the page (the widget renders the event whenever it comes, and
                 // after a followed reload it reads it back with Resume), so a large channel's pages move one send earlier.
-                if (evt.Type == EventTypes.Navigate && evt.Url is not null)
-                    await RelayNavigationAsync(item.Site, evt, subscription);
-                if (toCustomers is not null)
+                // A navigation of every customer carries its event in the command: then no Message push follows.
+                var carried = evt.Type == EventTypes.Navigate && evt.Url is not null
+                    && await RelayNavigationAsync(item.Site, evt, subscription);
+                if (toCustomers is not null && !carried)
                     await toCustomers.Message(evt);
                 if (toAgents is not null)
                     await toAgents.Message(item.ChannelId, evt);
@@ -262,8 +263,9 @@ public sealed partial class ChannelFanout(
     /// <summary>
     /// Sends the navigation command: followed where the target is on an origin the customer's page may follow, else as a
     /// suggested link. When every local customer of a broadcast follows (the common case), one group send serializes once.
+    /// A navigation of every customer carries the event in the command (true returned: every customer here has it).
     /// </summary>
-    private async Task RelayNavigationAsync(string site, ChannelEvent evt, Subscription subscription)
+    private async Task<bool> RelayNavigationAsync(string site, ChannelEvent evt, Subscription subscription)
     {
         var url = new Uri(evt.Url!);
         var follow = new List<string>();
@@ -275,15 +277,16 @@ public sealed partial class ChannelFanout(
             if (only is null || listener.SessionId == only)
                 (sites.IsFollowable(site, url, listener.GatewayOrigin) ? follow : suggest).Add(connectionId);
         }
-        var followed = new NavigateCommand(evt.Url!, evt.Seq, true);
+        var followed = new NavigateCommand(evt.Url!, evt.Seq, true, only is null ? evt : null);
         var suggested = followed with { Follow = false };
         if (only is null && suggest.Count == 0 && follow.Count == listeners.Length && follow.Count > 1)
         {
             await customers.Clients.Group(subscription.CustomerGroup).Navigate(followed);
-            return;
+            return true;
         }
         await customers.Clients.EachAsync(follow, c => c.Navigate(followed));
         await customers.Clients.EachAsync(suggest, c => c.Navigate(suggested));
+        return only is null;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relaying an event of channel {ChannelId} failed")]

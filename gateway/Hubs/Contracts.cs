@@ -52,8 +52,10 @@ public sealed record LeaveMessageResult(Guid MessageId);
 /// <summary>Answer to a send: the event's sequence number.</summary>
 public sealed record SendResult(long Seq);
 
-/// <summary>A navigation pushed to a customer. <c>Follow</c>: the widget moves the page itself (the target is one of the site's origins).</summary>
-public sealed record NavigateCommand(string Url, long Seq, bool Follow);
+/// <summary>A navigation pushed to a customer. <c>Follow</c>: the widget moves the page itself (the target is one of the site's
+/// origins). <c>Event</c>: the channel's <c>navigate</c> event itself when it rides with the command (a navigation of every
+/// customer: one frame per customer instead of two); null when it comes as its own <c>Message</c> push.</summary>
+public sealed record NavigateCommand(string Url, long Seq, bool Follow, ChannelEvent? Event = null);
 
 /// <summary>Server-to-customer calls.</summary>
 public interface ICustomerClient

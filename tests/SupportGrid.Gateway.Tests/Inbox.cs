@@ -29,6 +29,18 @@ public sealed class Inbox<T>
         get { lock (_seen) return _seen.Count + _items.Reader.Count; }
     }
 
+    /// <summary>True if a matching push arrived and was not taken. Ask after a later push on the same connection arrived
+    /// (pushes keep their order), so that "not received" means never sent.</summary>
+    public bool Received(Func<T, bool> match)
+    {
+        lock (_seen)
+        {
+            while (_items.Reader.TryRead(out var item))
+                _seen.Add(item);
+            return _seen.Any(match);
+        }
+    }
+
     /// <summary>The first push, earlier or later, that matches; throws after a generous deadline.</summary>
     public async Task<T> WaitAsync(Func<T, bool>? match = null, int seconds = 15)
     {

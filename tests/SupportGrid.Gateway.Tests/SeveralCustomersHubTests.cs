@@ -84,6 +84,8 @@ public sealed class SeveralCustomersHubTests(GatewayFixture gateway) : IClassFix
         {
             var pushed = await customer.Navigations.WaitAsync();
             Assert.Equal((target, sent.Seq, true), (pushed.Url, pushed.Seq, pushed.Follow));
+            // The broadcast's event rides with the command: one frame per customer, no Message push of it (checked below).
+            Assert.Equal((sent.Seq, EventTypes.Navigate, target, (string?)null), (pushed.Event!.Seq, pushed.Event.Type, pushed.Event.Url, pushed.Event.To));
             await customer.Hub.InvokeAsync("ReportPage", new PageReportInput(target, "Toaster", sent.Seq, true));
         }
         foreach (var (_, sessionId) in everyone)
@@ -101,6 +103,9 @@ public sealed class SeveralCustomersHubTests(GatewayFixture gateway) : IClassFix
         Assert.Equal(new Participant(Roles.Customer, "Eve", eveJoin.SessionId.ToString()), atFinn.From);
         await group.First.Hub.Messages.WaitAsync(e => e.Seq == said.Seq);
         await group.Agent.Messages.WaitAsync(m => m.Item2.Seq == said.Seq);
+        Assert.False(finn.Messages.Received(e => e.Seq == sent.Seq) || group.First.Hub.Messages.Received(e => e.Seq == sent.Seq),
+            "a customer got the broadcast's navigate event twice (in the command and as a Message)");
+        Assert.True(group.Agent.Messages.Received(m => m.Item2.Seq == sent.Seq), "the agent's console logs the navigate event");
 
         // A reload: the joined customer resumes the same session with its token.
         await eve.Hub.StopAsync();
@@ -118,7 +123,9 @@ public sealed class SeveralCustomersHubTests(GatewayFixture gateway) : IClassFix
         var (eve, eveJoin) = await JoinAsync(group.Code.Code, "Eve");
 
         var one = await group.Agent.Hub.InvokeAsync<SendResult>("NavigateCustomer", group.ChannelId, eveJoin.SessionId, Page("/demo/checkout.html"));
-        Assert.Equal(one.Seq, (await eve.Navigations.WaitAsync()).Seq);
+        var toEve = await eve.Navigations.WaitAsync();
+        Assert.Equal((one.Seq, (ChannelEvent?)null), (toEve.Seq, toEve.Event)); // everyone logs this one: it comes as a Message
+        Assert.Equal(one.Seq, (await eve.Messages.WaitAsync(e => e.Seq == one.Seq)).Seq);
         var all = await group.Agent.Hub.InvokeAsync<SendResult>("NavigateCustomers", group.ChannelId, Page("/demo/index.html"));
         // The first navigation the first customer is told of is the broadcast: the one for Eve never reached them.
         Assert.Equal(all.Seq, (await group.First.Hub.Navigations.WaitAsync()).Seq);

@@ -1391,9 +1391,12 @@ class ChatWidget {
     if (nav.follow === true && target && !this.store.followOrigins.includes(target.origin)) {
       this.store.followOrigins.push(target.origin); // the server said this origin is one of the site's
     }
+    // A navigation of every customer carries its event: log it first (applyNavigation then puts a suggested link
+    // under it). Otherwise the event arrives as a Message push, or comes back from Resume (after the reload when the
+    // page was followed), and is then only rendered; lastSeq is never moved past events we have not seen.
+    const carried = nav.event && Number(nav.event.seq) === seq && !gap;
+    if (carried) this.applyEvents([nav.event]);
     const left = this.applyNavigation(String(nav.url ?? ""), seq, nav.follow === true);
-    // lastSeq is not moved past events we have not seen: the navigate event itself arrives as a Message push,
-    // or comes back from Resume (after the reload when the page was followed), and is then only rendered.
     if (!left && gap) this.catchUp();
   }
 
