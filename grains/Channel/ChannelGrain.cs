@@ -69,6 +69,8 @@ public sealed class ChannelGrain(
             S.ClientMessageIds = [];
             await SaveAsync(header: true);
         }
+        if (_events.LastOrDefault(e => e.Type == EventTypes.Navigate && e.To is null) is { Url: { } current })
+            S.CurrentUrl = current; // NavigateAsync does not write the channel's record for it
         if (S.Ended)
             LingerThenDeactivate(); // woken to read an ended chat's transcript
     }
@@ -119,8 +121,10 @@ public sealed class ChannelGrain(
         var target = InputRules.RequireNavigableUrl(url);
         RequireOpen();
         var navigate = Append(EventTypes.Navigate, member.AsParticipant(), null, target.AbsoluteUri);
+        // Only the event is written: the current page is the last navigation of everyone (read back at activation),
+        // so a broadcast costs one storage write before it goes out.
         S.CurrentUrl = target.AbsoluteUri;
-        await SaveAsync(header: true);
+        await SaveAsync(header: false);
         foreach (var customer in Customers())
             MarkPending(customer, navigate);
         await PublishAsync(navigate);

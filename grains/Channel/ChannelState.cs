@@ -15,6 +15,8 @@ public sealed class ChannelState
 
     /// <summary>Message keys as the first version stored them; moved to pages with the events.</summary>
     [Id(4)] public Dictionary<string, long> ClientMessageIds { get; set; } = [];
+    /// <summary>The page customers are on: the opening page, then the last navigation of everyone. A navigation does not
+    /// write this record (activation reads it back from the last such event), so the stored value may be older.</summary>
     [Id(5)] public string? CurrentUrl { get; set; }
     [Id(6)] public bool Ended { get; set; }
 

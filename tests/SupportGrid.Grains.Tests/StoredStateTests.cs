@@ -87,6 +87,29 @@ public sealed class StoredStateTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task TheChannelsCurrentPageIsItsLastNavigationOfEveryoneAfterReactivation()
+    {
+        var agentId = $"{_site}-guide";
+        var agent = _client.GetGrain<IAgentGrain>(agentId);
+        await agent.ConnectAsync("conn-g", new AgentProfile(agentId, "Gus", 2, [QueueKey.For(_site, "sales")]), GatewayRef());
+        await agent.SetStatusAsync(AgentStatus.Available);
+        var sessionId = Guid.NewGuid();
+        await _client.GetGrain<ICustomerGrain>(sessionId).StartAsync(
+            new ChatRequest(_site, "sales", "Dana", null, null, "https://shop.example/start", null, null, false, null), GatewayRef(), "conn-d");
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.SessionId == sessionId);
+        var accepted = await agent.AcceptOfferAsync(sessionId);
+        var channel = _client.GetGrain<IChannelGrain>(accepted.ChannelId);
+        var me = new MemberRef(Roles.Agent, agentId, "Gus");
+        await channel.NavigateAsync(me, "https://shop.example/toaster");
+        await channel.NavigateCustomerAsync(me, sessionId, "https://shop.example/only-for-dana"); // one customer: not the channel's page
+
+        await DeactivateEverythingIdleAsync();
+
+        var code = await channel.CreateJoinCodeAsync(me, TimeSpan.FromMinutes(5));
+        Assert.StartsWith("https://shop.example/toaster?sg-join=", code.Url);
+    }
+
+    [Fact]
     public async Task AClaimThatOutlivesAQueueReactivationStaysOutOfTheServingOrderAndItsCompletionForgetsTheCustomer()
     {
         var agentId = $"{_site}-claimer";
