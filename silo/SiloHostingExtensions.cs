@@ -34,7 +34,7 @@ public static class SiloHostingExtensions
                     new SqliteGrainStorage(storage.SqliteConnectionString, sp.GetRequiredService<Orleans.Serialization.Serializer>()));
                 break;
             case "memory":
-                silo.AddMemoryGrainStorage(GrainStorage.Name);
+                AddMemoryGrainStorage(silo, GrainStorage.Name);
                 break;
             case "redis":
                 AddRedisGrainStorage(silo, GrainStorage.Name, RequireRedis(cluster, "SupportGrid:Storage:Provider=redis"));
@@ -50,7 +50,7 @@ public static class SiloHostingExtensions
         }
         else
         {
-            silo.AddMemoryGrainStorage("PubSubStore");
+            AddMemoryGrainStorage(silo, "PubSubStore");
         }
         // Channel broadcasts: Orleans persistent streams over in-memory queues read by long poll (grains/Streams/ChannelQueue.cs).
         silo.AddPersistentStreams(StreamNames.Provider, ChannelQueueAdapterFactory.Create, streams =>
@@ -149,6 +149,12 @@ public static class SiloHostingExtensions
 
     /// <summary>True inside a Kubernetes pod (the variable every pod gets).</summary>
     public static bool IsKubernetes => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"));
+
+    /// <summary>Memory storage copies state through a serializer; its default is Newtonsoft JSON, which the route profile
+    /// showed at 8% of all allocation (every stream subscription writes the pub-sub state): the binary format instead.</summary>
+    private static void AddMemoryGrainStorage(ISiloBuilder silo, string name) =>
+        silo.AddMemoryGrainStorage(name, ob => ob.Configure<Orleans.Serialization.Serializer>((o, serializer) =>
+            o.GrainStorageSerializer = new BinaryGrainStorageSerializer(serializer)));
 
     private static void AddRedisGrainStorage(ISiloBuilder silo, string name, string redis) =>
         silo.AddRedisGrainStorage(name, ob => ob.Configure<Orleans.Serialization.Serializer>((o, serializer) =>

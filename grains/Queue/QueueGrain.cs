@@ -333,16 +333,7 @@ public sealed partial class QueueGrain(
                 break;
             if (S.OpenOffers.ContainsKey(entry.SessionId) || _overflowing.ContainsKey(entry.SessionId))
                 continue;
-            S.Excluded.TryGetValue(entry.SessionId, out var excluded);
-            IReadOnlyList<AgentCandidate> eligible = excluded is null ? open : open.Where(c => !excluded.Contains(c.AgentId)).ToList();
-            if (entry.PreferredAgentId is { } preferred && now < entry.PreferUntil && excluded?.Contains(preferred) != true)
-                eligible = eligible.Where(c => c.AgentId == preferred).ToList(); // waiting for their own agent a while
-            var chosen = new List<string>();
-            while (chosen.Count < _routing.OfferToAgents && _policy.Choose(entry, eligible, now) is { } agentId)
-            {
-                chosen.Add(agentId);
-                eligible = eligible.Where(c => c.AgentId != agentId).ToList();
-            }
+            var chosen = ChooseAgents(entry, open, now);
             if (chosen.Count == 0)
                 continue;
             offered = true;
@@ -372,6 +363,40 @@ public sealed partial class QueueGrain(
             }
         }
         return offered;
+    }
+
+    /// <summary>
+    /// The agents (up to <see cref="QueueRouting.OfferToAgents"/>) the policy picks for <paramref name="entry"/> among
+    /// <paramref name="open"/>, leaving out those excluded for it and, while it waits for its own agent, everyone else.
+    /// </summary>
+    /// <remarks>Its own method, without lambdas: <see cref="Dispatch"/> walks every waiting customer, and a closure over
+    /// the loop's variables was allocated for each of them on every call (28% of all allocation in the route benchmark
+    /// with a backlog).</remarks>
+    private List<string> ChooseAgents(QueueEntry entry, List<AgentCandidate> open, DateTimeOffset now)
+    {
+        S.Excluded.TryGetValue(entry.SessionId, out var excluded);
+        var preferred = entry.PreferredAgentId is { } p && now < entry.PreferUntil && excluded?.Contains(p) != true ? p : null;
+        List<AgentCandidate>? eligible = null;
+        if (excluded is not null || preferred is not null)
+        {
+            eligible = new List<AgentCandidate>(open.Count);
+            foreach (var candidate in open)
+            {
+                if (excluded?.Contains(candidate.AgentId) == true || (preferred is not null && candidate.AgentId != preferred))
+                    continue; // waiting for their own agent a while
+                eligible.Add(candidate);
+            }
+        }
+        var chosen = new List<string>(1);
+        while (chosen.Count < _routing.OfferToAgents && _policy.Choose(entry, eligible ?? open, now) is { } agentId)
+        {
+            chosen.Add(agentId);
+            if (chosen.Count == _routing.OfferToAgents)
+                break;
+            eligible ??= [.. open];
+            eligible.RemoveAll(c => c.AgentId == agentId);
+        }
+        return chosen;
     }
 
     private void ArmOfferTimer(Guid sessionId, DateTimeOffset expiresAt)
