@@ -7,7 +7,10 @@
 # Environment: BENCH_PORT (HTTP, default 5090), BENCH_SILO_PORT / BENCH_GATEWAY_PORT (default 21111 / 40000),
 # BENCH_AGENTS (bench agents configured, default 40, capacity 50 each: enough for 2,000 chats),
 # BENCH_TARGET_DIR (a checkout whose gateway is built and measured, default this one; e.g. a `git archive` of a commit),
-# BENCH_RAW_PORT / BENCH_SOCKETIO_PORT (default 5091 / 5092), BENCH_BASELINES=0 to measure SupportGrid alone.
+# BENCH_RAW_PORT / BENCH_SOCKETIO_PORT (default 5091 / 5092), BENCH_BASELINES=0 to measure SupportGrid alone,
+# BENCH_AGENT_CAPACITY (chats per bench agent, default 50),
+# BENCH_LIMITS=production to keep the gateway's abuse limits at their defaults and believe X-Forwarded-For from the bench
+# (the under-attack run of issue 8: `chat --attack`, where every connection claims an address of its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${BENCH_PORT:-5090}
@@ -30,7 +33,8 @@ if [ "$baselines" = 1 ]; then
 fi
 bench="dotnet $PWD/bench/SupportGrid.Bench/bin/Release/net10.0/SupportGrid.Bench.dll"
 
-eval "$($bench agents-env --count "${BENCH_AGENTS:-40}" --capacity 50 --queue demo/sales)"
+capacity=${BENCH_AGENT_CAPACITY:-50}
+eval "$($bench agents-env --count "${BENCH_AGENTS:-40}" --capacity "$capacity" --queue demo/sales)"
 export Urls="http://127.0.0.1:$port"
 export SupportGrid__Mode=standalone SupportGrid__Silo__SiloPort="$silo_port" SupportGrid__Silo__GatewayPort="$gateway_port"
 # Fresh SQLite files (session records, grain state) for every invocation, removed at the end.
@@ -44,9 +48,13 @@ export Logging__LogLevel__Default=Warning DOTNET_ENVIRONMENT=Production ASPNETCO
 # chats on one connection (a person serves a few): lift the per-address and per-connection abuse limits
 # (docs/security.md) and accept the bench deployment's demo signing key, which production mode otherwise refuses.
 export SupportGrid__Security__EnforceProductionSettings=false
-export SupportGrid__Security__ConnectionsPerAddress=1000000 SupportGrid__Security__ChatsPerAddressPerMinute=100000
-export SupportGrid__Security__CallBurstPerAddress=1000000 SupportGrid__Security__CallsPerSecondPerAddress=1000000
-export SupportGrid__Security__CallBurstPerConnection=100000 SupportGrid__Security__CallsPerSecondPerConnection=100000
+if [ "${BENCH_LIMITS:-lifted}" = production ]; then
+  export SupportGrid__Gateway__KnownProxies__0=127.0.0.1
+else
+  export SupportGrid__Security__ConnectionsPerAddress=1000000 SupportGrid__Security__ChatsPerAddressPerMinute=100000
+  export SupportGrid__Security__CallBurstPerAddress=1000000 SupportGrid__Security__CallsPerSecondPerAddress=1000000
+  export SupportGrid__Security__CallBurstPerConnection=100000 SupportGrid__Security__CallsPerSecondPerConnection=100000
+fi
 (cd "$target_dir/gateway" && exec dotnet bin/Release/net10.0/SupportGrid.Gateway.dll) &
 target=$!
 pids=$target
@@ -84,5 +92,5 @@ fi
 
 scenario=$1; shift
 extra=()
-case "$scenario" in chat|route) extra=(--agent-capacity 50) ;; esac
+case "$scenario" in chat|route) extra=(--agent-capacity "$capacity") ;; esac
 $bench "$scenario" --url "http://127.0.0.1:$port" --target-pid "$target" "${extra[@]}" "${baseline_args[@]}" "$@"

@@ -42,6 +42,16 @@ public sealed record ChatOptions
 
     /// <summary>How long to wait, after the last send, for every message to arrive.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Every connection and agent sign-in comes from an address of its own (<c>X-Forwarded-For</c>; the target must
+    /// have the bench's address as its known proxy), so that per-address limits treat them as separate shoppers.</summary>
+    public bool DistinctAddresses { get; init; }
+
+    /// <summary>Issue 8's attackers (<see cref="Attackers"/>) run from the first message sent until every message arrived.</summary>
+    public bool Attack { get; init; }
+
+    /// <summary>The target's process, for the RSS sampled during an attack.</summary>
+    public int? TargetPid { get; init; }
 }
 
 /// <summary>Outcome of one <c>chat</c> run. Latencies are sender to receiver (the send call starts -> the peer's client
@@ -63,7 +73,8 @@ public sealed record ChatResult(
     double SendSeconds,
     double MaxSendLagMs,
     int MissedJoins,
-    string? FirstError)
+    string? FirstError,
+    AttackResult? Attack = null)
 {
     /// <summary>Every message sent arrived exactly once, at the right peer, and every send succeeded.</summary>
     public bool ExactlyOnce => SendErrors == 0 && Lost == 0 && Duplicates == 0 && Misrouted == 0 && Delivered == Sent;
@@ -107,7 +118,7 @@ public sealed class ChatScenario
         _options = options;
         _log = log ?? (_ => { });
         _status = status;
-        _wire = ChatWire.For(options.Protocol, options.Target);
+        _wire = ChatWire.For(options.Protocol, options.Target, options.DistinctAddresses);
         _chats = new Chat[options.Chats];
         _total = options.WarmupMessages + options.Messages;
         _received = new int[_total];
@@ -190,17 +201,24 @@ public sealed class ChatScenario
         setup.Stop();
         _log($"{_options.Chats} chats connected in {setup.Elapsed.TotalSeconds:F1} s; sending {_total} messages at {_options.Rate} msg/s");
 
+        await using var attackers = _options.Attack ? Attackers.Start(_options.Target, _options.TargetPid) : null;
         var (sendSeconds, maxLag, sends) = await SendAllAsync(cancellationToken);
         await Task.WhenAll(sends);
         var drained = await Task.WhenAny(_allDelivered.Task, Task.Delay(_options.DrainTimeout, cancellationToken)) == _allDelivered.Task;
         if (!drained)
             _log($"not every message arrived within {_options.DrainTimeout.TotalSeconds} s");
+        var attack = attackers is null ? null : await attackers.StopAsync();
+        if (attack is not null)
+        {
+            _log(string.Create(CultureInfo.InvariantCulture,
+                $"attackers: {attack.CallsSent} flood calls ({attack.CallsRefused} refused, {attack.FlooderDisconnects} disconnects), {attack.ConnectionsOpened} connections opened ({attack.ConnectionsRefused} refused, at most {attack.ConnectionsHeldMax} held), target RSS max {attack.TargetRssMaxMb} MB"));
+        }
 
         var delivered = Volatile.Read(ref _delivered);
         return new ChatResult(
             _options.Chats, agentCount, _options.Rate, Math.Round(_total / sendSeconds, 1), _total, _sendErrors, delivered,
             _duplicates, _misrouted, _total - delivered, _latency.Summary(), _ack.Summary(),
-            Math.Round(setup.Elapsed.TotalSeconds, 2), Math.Round(sendSeconds, 2), Math.Round(maxLag, 3), missedJoins, _firstError);
+            Math.Round(setup.Elapsed.TotalSeconds, 2), Math.Round(sendSeconds, 2), Math.Round(maxLag, 3), missedJoins, _firstError, attack);
     }
 
     private async Task SignInAgentsAsync(int count, CancellationToken cancellationToken)

@@ -50,12 +50,26 @@ internal interface IChatWire : IDisposable
     Task<IChatAgent> ConnectAgentAsync(string agentId, string password, AgentEvents events, CancellationToken cancellationToken);
 }
 
+/// <summary>Addresses for <c>X-Forwarded-For</c>, one per connection: 10.0.0.1, 10.0.0.2, ... (never an attacker's).</summary>
+internal static class ForwardedAddresses
+{
+    private static int s_next;
+
+    public static string Next()
+    {
+        var n = Interlocked.Increment(ref s_next);
+        return $"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}";
+    }
+}
+
 internal static class ChatWire
 {
-    public static IChatWire For(ChatProtocol protocol, Uri target) => protocol switch
+    /// <summary>The wire for <paramref name="protocol"/> to <paramref name="target"/>; with <paramref name="distinctAddresses"/>,
+    /// each SignalR connection and sign-in claims an address of its own (X-Forwarded-For).</summary>
+    public static IChatWire For(ChatProtocol protocol, Uri target, bool distinctAddresses = false) => protocol switch
     {
         ChatProtocol.SocketIo => new SocketIoChatWire(target),
-        _ => new SignalRChatWire(target),
+        _ => new SignalRChatWire(target, distinctAddresses ? ForwardedAddresses.Next : null),
     };
 
     /// <summary>The protocol a target speaks: socket.io for the socket.io baseline, SignalR for the others.</summary>

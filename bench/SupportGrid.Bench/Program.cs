@@ -143,7 +143,8 @@ internal static class Program
         var duration = Opt("--duration", "Seconds of measured sending.", 20.0);
         var warmup = Opt("--warmup", "Seconds of sending first, left out of the latency figures.", 3.0);
         var p99 = Opt("--p99-ms", "A rate is held when its median p99 is at most this (and every message arrived once, the rate was kept).", 25.0);
-        var command = new Command("chat", "C concurrent chats exchanging messages at a fixed total rate; sender -> receiver latency.") { chats, rate, duration, warmup, p99 };
+        var attack = Opt("--attack", "Issue 8's under-load run: SupportGrid measured twice per run, with two attackers (one flooding the customer hub, one opening connections) and without; every connection from an address of its own (the target must believe X-Forwarded-For from the bench: bench/run.sh with BENCH_LIMITS=production).", false);
+        var command = new Command("chat", "C concurrent chats exchanging messages at a fixed total rate; sender -> receiver latency.") { chats, rate, duration, warmup, p99, attack };
         var common = new Common(command);
         var agentOptions = new AgentOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -151,7 +152,15 @@ internal static class Program
             var c = parse.GetValue(chats);
             var agents = agentOptions.Read(parse, c);
             var machine = MachineInfo.Current("bench " + string.Join(' ', args));
-            var points = await common.SweepAsync(parse, "chat", parse.GetValue(rate)!, common.Targets(parse), async (r, target, log, status) =>
+            var attacked = parse.GetValue(attack);
+            var targets = common.Targets(parse);
+            if (attacked)
+            {
+                // The attacked run first, so that the tables' ratios read "attacked / plain".
+                var plain = targets.Single(t => t.Name == Target.SupportGrid);
+                targets = [plain with { Name = Target.SupportGridAttacked }, plain];
+            }
+            var points = await common.SweepAsync(parse, "chat", parse.GetValue(rate)!, targets, async (r, target, log, status) =>
             {
                 var options = new ChatOptions
                 {
@@ -164,6 +173,9 @@ internal static class Program
                     Site = parse.GetValue(agentOptions.Site)!,
                     Queue = parse.GetValue(agentOptions.Queue)!,
                     Agents = agents,
+                    DistinctAddresses = attacked,
+                    Attack = target.Name == Target.SupportGridAttacked,
+                    TargetPid = target.Pid,
                 };
                 var before = MachineInfo.RssMb(target.Pid);
                 var result = await ChatScenario.RunAsync(options, log, cancellationToken, status);
@@ -171,8 +183,9 @@ internal static class Program
             }, x => string.Create(CultureInfo.InvariantCulture,
                 $"delivered {x.Result.Delivered}/{x.Result.Sent}, p50 {x.Result.Latency.P50} ms, p99 {x.Result.Latency.P99} ms{(x.Result.FirstError is { } e ? ", first error: " + e : "")}"));
             points = [.. points.Select(p => p with { Targets = [.. p.Targets.Select(t => t with { Runs = [.. t.Runs.Select((r, i) => r with { Run = i + 1 })] })] })];
-            var tables = SweepReport.ChatSweepTable(points, parse.GetValue(p99)) + Sections(points, "msg/s", Report.ChatTables);
-            common.Finish(parse, $"chat-{c}c-{SweepReport.Range(points)}r", $"chat: {c} chats, {SweepReport.Range(points)} msg/s", machine, "chat", points, tables,
+            var tables = SweepReport.ChatSweepTable(points, parse.GetValue(p99)) + Sections(points, "msg/s", Report.ChatTables)
+                + (attacked ? Report.AttackTable(points) : "");
+            common.Finish(parse, $"chat-{c}c-{SweepReport.Range(points)}r{(attacked ? "-attack" : "")}", $"chat: {c} chats, {SweepReport.Range(points)} msg/s", machine, "chat", points, tables,
                 dir => Plots.Chat(dir, points));
             return points.All(p => p.Targets.All(t => t.Runs.All(x => x.Result.ExactlyOnce))) ? 0 : 2;
         });

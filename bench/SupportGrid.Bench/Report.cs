@@ -96,6 +96,38 @@ public static class Report
         return Save(directory, name, $"chat: {first.Chats} chats, {first.TargetRate} msg/s", machine, new { scenario = "chat", machine, targets, runs = targets[0].Runs }, ChatTables(targets));
     }
 
+    /// <summary>
+    /// <c>chat --attack</c>: per rate, each attacked run beside the plain run after it, what the attackers did, and the
+    /// issue-8 verdict: the ordinary chats' p99 within 2x of the plain run's (medians), nothing lost, the target's memory
+    /// bounded (its largest RSS during the attack against its RSS after the plain runs).
+    /// </summary>
+    public static string AttackTable(IReadOnlyList<SweepPoint<ChatRun>> points)
+    {
+        var text = new StringBuilder("\n## Under attack (issue 8)\n\n");
+        text.AppendLine("| rate | run | p99 ms attacked | p99 ms plain | lost attacked | flood calls | refused | other errors | flooder disconnects | connections opened | refused | most held | target RSS max MB during attack |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var point in points)
+        {
+            var attacked = point.Targets.FirstOrDefault(t => t.Target == Target.SupportGridAttacked)?.Runs ?? [];
+            var plain = point.Targets.FirstOrDefault(t => t.Target == Target.SupportGrid)?.Runs ?? [];
+            for (var i = 0; i < attacked.Count; i++)
+            {
+                var r = attacked[i].Result;
+                var a = r.Attack;
+                object?[] cells = [point.Value, i + 1, r.Latency.P99, i < plain.Count ? plain[i].Result.Latency.P99 : null, r.Lost + r.SendErrors,
+                    a?.CallsSent, a?.CallsRefused, a?.CallsOtherErrors, a?.FlooderDisconnects, a?.ConnectionsOpened, a?.ConnectionsRefused, a?.ConnectionsHeldMax, a?.TargetRssMaxMb];
+                text.AppendLine("| " + string.Join(" | ", cells.Select(c => c is null ? "-" : string.Format(CultureInfo.InvariantCulture, "{0}", c))) + " |");
+            }
+            if (attacked.Count == 0 || plain.Count == 0)
+                continue;
+            var ratio = Median(attacked, x => x.Result.Latency.P99) / Median(plain, x => x.Result.Latency.P99);
+            var lost = attacked.Sum(x => x.Result.Lost + x.Result.SendErrors + x.Result.Duplicates);
+            text.AppendLine().AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"- {point.Value} msg/s: attacked p99 / plain p99 (medians) = **{ratio:F2}x** (target at most 2x: {(ratio <= 2 ? "met" : "missed")}); messages lost, duplicated or refused in the attacked runs: **{lost}**; target RSS at most {attacked.Max(x => x.Result.Attack?.TargetRssMaxMb)} MB during the attacks, {plain.Max(x => x.TargetRssMbAfter)} MB after the plain runs"));
+        }
+        return text.ToString();
+    }
+
     public static string ChatTables(IReadOnlyList<TargetRuns<ChatRun>> targets)
     {
         if (targets.Count == 1)

@@ -7,13 +7,13 @@ namespace SupportGrid.Bench;
 
 /// <summary>The chat protocol over SignalR (docs/protocol.md): SupportGrid and the raw SignalR baseline. Agents sign in
 /// with <c>POST /api/auth/token</c>; every connection is a real WebSocket with the JSON hub protocol.</summary>
-internal sealed class SignalRChatWire(Uri target) : IChatWire
+internal sealed class SignalRChatWire(Uri target, Func<string>? nextAddress = null) : IChatWire
 {
     private readonly HttpClient _http = new() { BaseAddress = target };
 
     public async Task<IChatCustomer> ConnectCustomerAsync(CustomerEvents events, CancellationToken cancellationToken)
     {
-        var hub = Connect(target, "/hubs/customer", null);
+        var hub = Connect(target, "/hubs/customer", null, nextAddress?.Invoke());
         hub.On<string>("AgentJoined", _ => events.OnAgentJoined());
         hub.On<ChannelEvent>("Message", events.OnMessage);
         await StartOrDisposeAsync(hub, cancellationToken);
@@ -22,8 +22,9 @@ internal sealed class SignalRChatWire(Uri target) : IChatWire
 
     public async Task<IChatAgent> ConnectAgentAsync(string agentId, string password, AgentEvents events, CancellationToken cancellationToken)
     {
-        var token = await SignInAsync(_http, agentId, password, cancellationToken);
-        var hub = Connect(target, "/hubs/agent", token);
+        var address = nextAddress?.Invoke();
+        var token = await SignInAsync(_http, agentId, password, cancellationToken, address);
+        var hub = Connect(target, "/hubs/agent", token, address);
         hub.On<ChatOffer>("Offer", offer => events.OnOffer(offer.SessionId));
         hub.On<Guid, ChannelEvent>("Message", events.OnMessage);
         await StartOrDisposeAsync(hub, cancellationToken);
@@ -33,9 +34,12 @@ internal sealed class SignalRChatWire(Uri target) : IChatWire
     public void Dispose() => _http.Dispose();
 
     /// <summary>Signs a bench agent in with <c>POST /api/auth/token</c>; returns the access token for <c>/hubs/agent</c>.</summary>
-    internal static async Task<string> SignInAsync(HttpClient http, string agentId, string password, CancellationToken cancellationToken)
+    internal static async Task<string> SignInAsync(HttpClient http, string agentId, string password, CancellationToken cancellationToken, string? address = null)
     {
-        var response = await http.PostAsJsonAsync("/api/auth/token", new TokenRequest(agentId, password), cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/token") { Content = JsonContent.Create(new TokenRequest(agentId, password)) };
+        if (address is not null)
+            request.Headers.Add("X-Forwarded-For", address);
+        var response = await http.SendAsync(request, cancellationToken);
         if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"Agent {agentId} could not sign in ({(int)response.StatusCode}). Was the deployment started with the bench agents (bench agents-env)?");
         return (await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken))!.AccessToken;
@@ -54,7 +58,7 @@ internal sealed class SignalRChatWire(Uri target) : IChatWire
         }
     }
 
-    internal static HubConnection Connect(Uri target, string path, string? token) => new HubConnectionBuilder()
+    internal static HubConnection Connect(Uri target, string path, string? token, string? address = null) => new HubConnectionBuilder()
         .WithUrl(new Uri(target, path), o =>
         {
             // Real WebSockets straight away, as the widget and console do after negotiation.
@@ -62,6 +66,8 @@ internal sealed class SignalRChatWire(Uri target) : IChatWire
             o.SkipNegotiation = true;
             if (token is not null)
                 o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+            if (address is not null)
+                o.Headers["X-Forwarded-For"] = address;
         })
         .Build();
 

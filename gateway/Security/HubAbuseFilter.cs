@@ -38,8 +38,13 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
 
     private const string StateKey = "sg.abuse";
 
-    public HubAbuseFilter(IOptions<SecurityOptions> options, SiteDirectory sites, AgentDirectory agents, AgentConnectionRevoker revoker, ILogger<HubAbuseFilter> logger)
+    private readonly AddressPenalties _penalties;
+    private readonly LogSampler _rateLimitLog = new(TimeSpan.FromSeconds(10));
+
+    public HubAbuseFilter(IOptions<SecurityOptions> options, SiteDirectory sites, AgentDirectory agents, AgentConnectionRevoker revoker,
+        AddressPenalties penalties, ILogger<HubAbuseFilter> logger)
     {
+        _penalties = penalties;
         _options = options.Value;
         _sites = sites;
         _agents = agents;
@@ -99,7 +104,9 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocation, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         var context = invocation.Context;
-        if (context.Items[StateKey] is not ConnectionState state)
+        // TryGetValue: a call still being dispatched as the connection closes finds the state already gone (the indexer
+        // threw KeyNotFoundException, which reached the caller as "an unexpected error").
+        if (!context.Items.TryGetValue(StateKey, out var value) || value is not ConnectionState state)
             throw new HubException($"{SecurityErrorCodes.RateLimited}: The connection is closing.");
         if (invocation.Hub is AgentHub && context.UserIdentifier is { } agentId && _agents.Find(agentId) is null)
         {
@@ -126,12 +133,14 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
         if (refusal is not null)
         {
             var strikes = Interlocked.Increment(ref state.Refusals);
-            LogRateLimited(_logger, method, state.Address, strikes);
+            if (_rateLimitLog.ShouldLog(state.Address, out var unlogged))
+                LogRateLimited(_logger, method, state.Address, strikes, unlogged);
             if (strikes >= _options.RefusalsBeforeDisconnect)
             {
-                LogDisconnected(_logger, state.Address, strikes);
+                var cooldown = _penalties.Punish(state.Address);
+                LogDisconnected(_logger, state.Address, strikes, cooldown);
                 context.Abort();
-                throw new HubException($"{SecurityErrorCodes.RateLimited}: {refusal} The connection is closed after {strikes} refused calls.");
+                throw new HubException($"{SecurityErrorCodes.RateLimited}: {refusal} The connection is closed after {strikes} refused calls; this address may connect again in {Math.Ceiling(cooldown.TotalSeconds):F0} s.");
             }
             throw new HubException($"{SecurityErrorCodes.RateLimited}: {refusal} Slow down and try again.");
         }
@@ -167,7 +176,7 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
     }
 
     /// <summary>IPv4 addresses mapped into IPv6 count as the IPv4 address; an IPv6 client is limited by its /64.</summary>
-    private static string Canonical(IPAddress ip)
+    internal static string Canonical(IPAddress ip)
     {
         if (ip.IsIPv4MappedToIPv6)
             return ip.MapToIPv4().ToString();
@@ -213,11 +222,11 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
     [LoggerMessage(EventId = 8002, Level = LogLevel.Warning, Message = "Refused a connection from {Address}: it has {Limit} open connections")]
     private static partial void LogTooManyConnections(ILogger logger, string address, int limit);
 
-    [LoggerMessage(EventId = 8003, Level = LogLevel.Information, Message = "Refused hub call {Method} from {Address} past a rate limit ({Refusals} in a row)")]
-    private static partial void LogRateLimited(ILogger logger, string method, string address, int refusals);
+    [LoggerMessage(EventId = 8003, Level = LogLevel.Information, Message = "Refused hub call {Method} from {Address} past a rate limit ({Refusals} in a row; {Unlogged} more refusals of this address since the last such line)")]
+    private static partial void LogRateLimited(ILogger logger, string method, string address, int refusals, int unlogged);
 
-    [LoggerMessage(EventId = 8004, Level = LogLevel.Warning, Message = "Closed a connection from {Address} after {Refusals} refused calls in a row")]
-    private static partial void LogDisconnected(ILogger logger, string address, int refusals);
+    [LoggerMessage(EventId = 8004, Level = LogLevel.Warning, Message = "Closed a connection from {Address} after {Refusals} refused calls in a row; the address may not connect for {Cooldown}")]
+    private static partial void LogDisconnected(ILogger logger, string address, int refusals, TimeSpan cooldown);
 
     [LoggerMessage(EventId = 8005, Level = LogLevel.Warning, Message = "Refused a chat call from origin {Origin} for site {Site} (address {Address})")]
     private static partial void LogForeignSite(ILogger logger, string origin, string site, string address);

@@ -16,6 +16,7 @@ public static class SecurityHostingExtensions
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<SecurityOptions>, ProductionSettingsValidation>();
         services.AddSingleton<HubAbuseFilter>();
+        services.AddSingleton<AddressPenalties>();
         services.AddSingleton<AgentConnectionRevoker>();
         services.AddSingleton<SignInThrottle>();
         // A hub uses its own HubOptions<THub> only when AddHubOptions<THub> registered SignalR's setup for it (which copies
@@ -59,6 +60,7 @@ public static class SecurityHostingExtensions
         if (security.EnforceProductionSettings ?? app.Environment.IsProduction())
             app.UseHsts();
         app.UseMiddleware<OriginCheckMiddleware>();
+        app.UseMiddleware<ConnectionGateMiddleware>();
         app.UseMiddleware<AccessTokenQueryMiddleware>();
         return app;
     }

@@ -36,6 +36,13 @@ public sealed class SecurityOptions
     [Range(1, 10_000)]
     public int RefusalsBeforeDisconnect { get; set; } = 20;
 
+    /// <summary>After a connection is closed for <see cref="RefusalsBeforeDisconnect"/> refused calls, its address may not
+    /// open hub connections for this long (refused with 429 before the upgrade); doubled for each repeat.</summary>
+    public TimeSpan AbuseCooldown { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest abuse cool-down; strikes are forgotten this long after a cool-down ends.</summary>
+    public TimeSpan AbuseCooldownMax { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>New chats (<c>StartChat</c>, <c>JoinChat</c>, <c>LeaveMessage</c>) one address may open per minute.</summary>
     [Range(1, 100_000)]
     public int ChatsPerAddressPerMinute { get; set; } = 60;
