@@ -10,6 +10,7 @@ namespace SupportGrid.Bench;
 /// <param name="CallsRefused">Of those, refused by the gateway's rate limits (<c>rate_limited</c>).</param>
 /// <param name="CallsOtherErrors">Of those, answered with the method's own error (the flooder has no chat: <c>unknown_session</c>).</param>
 /// <param name="FlooderDisconnects">Times the gateway closed the flooder's connection (it reconnects at once).</param>
+/// <param name="FlooderRefusedConnects">The flooder's reconnects the gateway turned away (its address cooling down).</param>
 /// <param name="ConnectionsOpened">Connections the connection opener got open.</param>
 /// <param name="ConnectionsRefused">Connections the gateway refused or closed at once (the per-address cap).</param>
 /// <param name="ConnectionsHeldMax">Most of the opener's connections open at one time.</param>
@@ -21,6 +22,7 @@ public sealed record AttackResult(
     long CallsRefused,
     long CallsOtherErrors,
     int FlooderDisconnects,
+    int FlooderRefusedConnects,
     int ConnectionsOpened,
     int ConnectionsRefused,
     int ConnectionsHeldMax,
@@ -51,7 +53,7 @@ internal sealed class Attackers : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<Task> _loops = [];
     private long _sent, _refused, _otherErrors;
-    private int _disconnects, _opened, _openRefused, _heldMax;
+    private int _disconnects, _opened, _openRefused, _heldMax, _flooderRefusedConnects;
     private double? _rssMax;
     private string? _firstError;
 
@@ -80,7 +82,7 @@ internal sealed class Attackers : IAsyncDisposable
         await Parallel.ForEachAsync(_all, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (hub, _) => await hub.DisposeAsync());
         _held.Clear();
         _all.Clear();
-        return new AttackResult(_sent, _refused, _otherErrors, _disconnects, _opened, _openRefused, _heldMax,
+        return new AttackResult(_sent, _refused, _otherErrors, _disconnects, _flooderRefusedConnects, _opened, _openRefused, _heldMax,
             _rssMax is { } rss ? Math.Round(rss, 1) : null, Math.Round(seconds, 1), _firstError);
     }
 
@@ -109,14 +111,14 @@ internal sealed class Attackers : IAsyncDisposable
             {
                 await hub.StartAsync(stop);
             }
-            catch (Exception ex) when (!stop.IsCancellationRequested)
+            catch (Exception ex)
             {
-                Note($"flooder connect: {ex.Message}");
+                if (stop.IsCancellationRequested)
+                    return;
+                if (!ex.Message.Contains("429", StringComparison.Ordinal))
+                    Note($"flooder connect: {ex.Message}");
+                Interlocked.Increment(ref _flooderRefusedConnects); // turned away (429): an attacker tries again at once
                 continue;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
             }
             // 32 callers on one connection, each calling again as soon as the last call returned.
             var callers = Enumerable.Range(0, 32).Select(async i =>
@@ -194,7 +196,8 @@ internal sealed class Attackers : IAsyncDisposable
                 catch (Exception ex)
                 {
                     Interlocked.Increment(ref _openRefused);
-                    Note($"connection opener: {ex.Message}");
+                    if (!ex.Message.Contains("429", StringComparison.Ordinal))
+                        Note($"connection opener: {ex.Message}");
                 }
             }
         });

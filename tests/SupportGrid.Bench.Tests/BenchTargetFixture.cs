@@ -34,6 +34,8 @@ public sealed class BenchTargetFixture : WebApplicationFactory<Program>, IAsyncL
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         // As bench/run.sh: a queue takes customers while no agent is signed in (connect --start-chat queues them).
         builder.UseSetting("SupportGrid:Routing:OfflineWhenNoAgents", "false");
+        // As bench/run.sh with BENCH_LIMITS=production: the bench is the proxy, so chat --attack's addresses count.
+        builder.UseSetting("SupportGrid:Gateway:KnownProxies:0", "127.0.0.1");
         builder.UseSetting("SupportGrid:Records:SqliteConnectionString", $"Data Source={Path.Combine(_data.FullName, "records.db")}");
         builder.UseSetting("SupportGrid:Storage:SqliteConnectionString", $"Data Source={Path.Combine(_data.FullName, "state.db")}");
         foreach (var (key, value) in Agents.Settings())

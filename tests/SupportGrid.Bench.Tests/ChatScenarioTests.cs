@@ -32,6 +32,22 @@ public sealed class ChatScenarioTests(BenchTargetFixture target)
     }
 
     [Fact]
+    public async Task UnderAttackEveryMessageStillArrivesOnceAndTheAttackersAreTurnedAway()
+    {
+        // Three seconds of chat beside the two attackers, every connection from an address of its own; the gateway runs
+        // with its production limits (200 connections per address, 20 calls a second per connection).
+        // 40 msg/s over 4 chats and 2 agents keeps every ordinary connection well under its own limit.
+        var result = await ChatScenario.RunAsync(Tiny(messages: 120, warmup: 0) with { Rate = 40, DistinctAddresses = true, Attack = true });
+
+        Assert.True(result.ExactlyOnce, $"sent {result.Sent}, delivered {result.Delivered}, lost {result.Lost}, send errors {result.SendErrors}, first error {result.FirstError}");
+        var attack = result.Attack!;
+        Assert.True(attack.CallsRefused > 0 && attack.FlooderDisconnects > 0 && attack.FlooderRefusedConnects > 0,
+            $"the flood was refused, disconnected and kept out: {attack}");
+        Assert.True(attack.ConnectionsRefused > 0 && attack.ConnectionsHeldMax <= 200 + 8, $"the opener met the per-address cap: {attack}");
+        Assert.Null(attack.FirstError);
+    }
+
+    [Fact]
     public async Task RunsBackToBackAgainstTheSameDeploymentBecauseEachRunEndsItsChats()
     {
         // Two agents of capacity 3 hold six chats: a second run of four only fits if the first one freed its chats.
