@@ -18,17 +18,26 @@ public sealed class CustomerHub(
 {
     private const string SessionKey = "sg.session";
 
+    /// <summary>The session a failed StartChat on this connection asked for (reused by its retry).</summary>
+    private const string StartingKey = "sg.starting";
+
     public async Task<StartChatResult> StartChat(StartChatInput input)
     {
         if (Context.Items.ContainsKey(SessionKey))
             throw new HubException($"{ErrorCodes.InvalidState}: This connection already has a chat; end it before starting another.");
         var request = Validate(input);
-        var sessionId = Guid.NewGuid();
+        // A retry on this connection after a failed StartChat (`unavailable` while a silo joins or leaves) asks for the
+        // same session: the failed call may have queued it before its answer was lost, and the queue answers a session it
+        // already holds with its place instead of queueing it twice.
+        var sessionId = Context.Items.TryGetValue(StartingKey, out var starting) && starting is Guid earlier ? earlier : Guid.NewGuid();
+        Context.Items[StartingKey] = sessionId;
         // Bind before the grain call: an agent may accept (and the grain push AgentJoined here) before the call returns.
         await BindAsync(sessionId);
         try
         {
-            return await grains.GetGrain<ICustomerGrain>(sessionId).StartAsync(request, endpoint.Reference, Context.ConnectionId);
+            var started = await grains.GetGrain<ICustomerGrain>(sessionId).StartAsync(request, endpoint.Reference, Context.ConnectionId);
+            Context.Items.Remove(StartingKey);
+            return started;
         }
         catch
         {

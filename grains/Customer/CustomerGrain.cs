@@ -56,6 +56,17 @@ public sealed class CustomerGrain(
 
     public async Task<StartChatResult> StartAsync(ChatRequest request, IGatewayObserver gateway, string connectionId)
     {
+        if (S.Status == SessionStatus.Queued && S.Request == request && S.Connections.Contains(connectionId))
+        {
+            // The same connection asks again: its first call queued the session but failed after (its state write, or the
+            // answer, was lost). The queue answers a session it holds with its place; the answer carries a new secret,
+            // since the first one never reached the client.
+            var again = NewSecret();
+            S.SecretHash = Hash(again);
+            var place = await Queue().EnqueueAsync(new QueueEntry(SessionId, CustomerOf(request), request.PageUrl, request.PageTitle, S.CreatedAt));
+            await state.WriteStateAsync();
+            return new StartChatResult(SessionId, $"{SessionId:N}.{again}", place);
+        }
         if (S.Status != SessionStatus.New)
             throw new SupportGridException(ErrorCodes.InvalidState, "This session has already started.");
         var secretText = NewSecret();
@@ -83,6 +94,9 @@ public sealed class CustomerGrain(
             state.State = new CustomerState();
             if (e is SupportGridException { Code: ErrorCodes.Offline } refused)
                 records.Record(new SessionClosed(SessionId, time.GetUtcNow(), SessionOutcome.RefusedOffline, refused.Message));
+            // Anything else (a silo lost or joining) may have queued it before the answer was lost: a retry with this
+            // session id (the hub reuses it on the same connection) finds its place; an abandoned one is never assigned
+            // (AssignAsync refuses a session that is not waiting, and the agent is told the customer left).
             throw;
         }
         await state.WriteStateAsync();

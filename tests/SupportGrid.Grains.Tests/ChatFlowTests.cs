@@ -43,6 +43,29 @@ public sealed class ChatFlowTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AStartAskedAgainByTheSameConnectionKeepsTheSessionsPlaceAndIsQueuedOnce()
+    {
+        // The first call's answer was lost (a silo joining or leaving): the hub asks again for the same session.
+        var sessionId = Guid.NewGuid();
+        var customer = _client.GetGrain<ICustomerGrain>(sessionId);
+        var request = new ChatRequest(_site, "sales", "Dana", null, null, "https://shop.example/", null, null, false, null);
+        var gateway = GatewayRef();
+        var first = await customer.StartAsync(request, gateway, "conn-1");
+        var (other, _) = await StartAsync("Eve");
+
+        var again = await customer.StartAsync(request, gateway, "conn-1");
+
+        Assert.Equal((sessionId, 1), (again.SessionId, again.Position));
+        Assert.NotEqual(first.ResumeToken, again.ResumeToken);
+        Assert.Equal([sessionId, other], (await _client.GetGrain<IQueueGrain>(QueueKeyName).GetSnapshotAsync()).Waiting);
+        // Anyone else (another connection, or another request) is still refused: a session starts once.
+        var elsewhere = await Assert.ThrowsAsync<SupportGridException>(() => customer.StartAsync(request, gateway, "conn-2"));
+        Assert.Equal(ErrorCodes.InvalidState, elsewhere.Code);
+        var changed = await Assert.ThrowsAsync<SupportGridException>(() => customer.StartAsync(request with { Name = "Mallory" }, gateway, "conn-1"));
+        Assert.Equal(ErrorCodes.InvalidState, changed.Code);
+    }
+
+    [Fact]
     public async Task OffersChatToTheAgentIdleLongest()
     {
         var first = await AvailableAgentAsync("First");
