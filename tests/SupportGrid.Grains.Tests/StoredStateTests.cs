@@ -20,6 +20,20 @@ public sealed class StoredStateTests(ClusterFixture fixture)
     private Task DeactivateEverythingIdleAsync() =>
         _client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
 
+    /// <summary>An agent of this test's site accepts Dana, who asked from <paramref name="pageUrl"/>.</summary>
+    private async Task<(string AgentId, Guid SessionId, AcceptResult Accepted)> AcceptedChatAsync(string agent, string name, string pageUrl)
+    {
+        var agentId = $"{_site}-{agent}";
+        var grain = _client.GetGrain<IAgentGrain>(agentId);
+        await grain.ConnectAsync("conn-" + agent, new AgentProfile(agentId, name, 2, [QueueKey.For(_site, "sales")]), GatewayRef());
+        await grain.SetStatusAsync(AgentStatus.Available);
+        var sessionId = Guid.NewGuid();
+        await _client.GetGrain<ICustomerGrain>(sessionId).StartAsync(
+            new ChatRequest(_site, "sales", "Dana", null, null, pageUrl, null, null, false, null), GatewayRef(), "conn-" + sessionId);
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.SessionId == sessionId);
+        return (agentId, sessionId, await grain.AcceptOfferAsync(sessionId));
+    }
+
     [Fact]
     public async Task AQueueOfSixHundredKeepsItsServingOrderAcrossReactivationAndWritesSmallRecords()
     {
@@ -56,15 +70,8 @@ public sealed class StoredStateTests(ClusterFixture fixture)
     [Fact]
     public async Task AChatOfTwoHundredMessagesComesBackWholeAfterReactivationAndStillRefusesARetriedMessage()
     {
-        var agentId = $"{_site}-agent";
-        var agent = _client.GetGrain<IAgentGrain>(agentId);
-        await agent.ConnectAsync("conn-a", new AgentProfile(agentId, "Alice", 1, [QueueKey.For(_site, "sales")]), GatewayRef());
-        await agent.SetStatusAsync(AgentStatus.Available);
-        var sessionId = Guid.NewGuid();
+        var (agentId, sessionId, accepted) = await AcceptedChatAsync("agent", "Alice", "https://shop.example/");
         var customer = _client.GetGrain<ICustomerGrain>(sessionId);
-        await customer.StartAsync(new ChatRequest(_site, "sales", "Dana", null, null, "https://shop.example/", null, null, false, null), GatewayRef(), "conn-c");
-        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.SessionId == sessionId);
-        var accepted = await agent.AcceptOfferAsync(sessionId);
         for (var i = 0; i < 200; i++)
             await customer.SendMessageAsync($"message {i}", $"m{i}");
 
@@ -89,15 +96,7 @@ public sealed class StoredStateTests(ClusterFixture fixture)
     [Fact]
     public async Task TheChannelsCurrentPageIsItsLastNavigationOfEveryoneAfterReactivation()
     {
-        var agentId = $"{_site}-guide";
-        var agent = _client.GetGrain<IAgentGrain>(agentId);
-        await agent.ConnectAsync("conn-g", new AgentProfile(agentId, "Gus", 2, [QueueKey.For(_site, "sales")]), GatewayRef());
-        await agent.SetStatusAsync(AgentStatus.Available);
-        var sessionId = Guid.NewGuid();
-        await _client.GetGrain<ICustomerGrain>(sessionId).StartAsync(
-            new ChatRequest(_site, "sales", "Dana", null, null, "https://shop.example/start", null, null, false, null), GatewayRef(), "conn-d");
-        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.SessionId == sessionId);
-        var accepted = await agent.AcceptOfferAsync(sessionId);
+        var (agentId, sessionId, accepted) = await AcceptedChatAsync("guide", "Gus", "https://shop.example/start");
         var channel = _client.GetGrain<IChannelGrain>(accepted.ChannelId);
         var me = new MemberRef(Roles.Agent, agentId, "Gus");
         await channel.NavigateAsync(me, "https://shop.example/toaster");

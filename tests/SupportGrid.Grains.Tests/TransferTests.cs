@@ -114,16 +114,23 @@ public sealed class TransferTests(ClusterFixture fixture)
         return sessionId;
     }
 
+    /// <summary>Sally (sales) chats with Dana, who opened the chat, and Eve, accepted into it; Sam serves support.</summary>
+    private async Task<(string Sales, string Support, Guid Dana, AcceptResult Chat, Guid Eve)> FamilyChatAsync()
+    {
+        var sales = await AgentAsync("Sally", "sales");
+        var support = await AgentAsync("Sam", "support");
+        var (dana, chat) = await ChatWithAsync(sales);
+        var eve = await JoinedCustomerAsync(sales, chat.ChannelId, "Eve");
+        return (sales, support, dana, chat, eve);
+    }
+
     private async Task<IReadOnlyList<string>> MembersAsync(Guid channelId, string agentId) =>
         (await _client.GetGrain<IChannelGrain>(channelId).GetMembersAsync(new MemberRef(Roles.Agent, agentId, ""))).Select(m => m.Id).ToList();
 
     [Fact]
     public async Task AChatWithSeveralCustomersIsTransferredWholeEvenAfterTheCustomerWhoOpenedItLeft()
     {
-        var sales = await AgentAsync("Sally", "sales");
-        var support = await AgentAsync("Sam", "support");
-        var (dana, chat) = await ChatWithAsync(sales);
-        var eve = await JoinedCustomerAsync(sales, chat.ChannelId, "Eve");
+        var (sales, support, dana, chat, eve) = await FamilyChatAsync();
         var finn = await JoinedCustomerAsync(sales, chat.ChannelId, "Finn");
         await _client.GetGrain<ICustomerGrain>(dana).EndAsync(); // the others chat on
 
@@ -151,10 +158,7 @@ public sealed class TransferTests(ClusterFixture fixture)
     [Fact]
     public async Task WhenTheCustomerWaitingForAChannelLeavesAnotherOfItsCustomersTakesTheirPlace()
     {
-        var sales = await AgentAsync("Sally", "sales");
-        var support = await AgentAsync("Sam", "support");
-        var (dana, chat) = await ChatWithAsync(sales);
-        var eve = await JoinedCustomerAsync(sales, chat.ChannelId, "Eve");
+        var (sales, support, dana, chat, eve) = await FamilyChatAsync();
         await _client.GetGrain<IAgentGrain>(sales).TransferAsync(chat.ChannelId, [Q("support")], null, "family order");
         Assert.Equal(SessionStatus.Queued, await _client.GetGrain<ICustomerGrain>(dana).GetStatusAsync());
         await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == support && p.SessionId == dana);
@@ -175,10 +179,7 @@ public sealed class TransferTests(ClusterFixture fixture)
     [Fact]
     public async Task ACustomerLeavingAChannelThatWaitsForTheNextAgentDoesNotEndItForTheOthers()
     {
-        var sales = await AgentAsync("Sally", "sales");
-        var support = await AgentAsync("Sam", "support");
-        var (dana, chat) = await ChatWithAsync(sales);
-        var eve = await JoinedCustomerAsync(sales, chat.ChannelId, "Eve");
+        var (sales, support, dana, chat, eve) = await FamilyChatAsync();
         await _client.GetGrain<IAgentGrain>(sales).TransferAsync(chat.ChannelId, [Q("support")], null, null);
 
         await _client.GetGrain<ICustomerGrain>(eve).EndAsync(); // no agent in the channel now; Dana waits for one
