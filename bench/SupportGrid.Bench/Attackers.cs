@@ -37,7 +37,7 @@ public sealed record AttackResult(
 /// when the bench's address is its known proxy), as real attackers would, so the per-address limits apply to them and
 /// not to the ordinary shoppers.
 /// </summary>
-internal sealed class Attackers : IAsyncDisposable
+internal sealed class Attackers : IAttack
 {
     public const string FlooderAddress = "198.51.100.66";
     public const string OpenerAddress = "198.51.100.77";

@@ -52,6 +52,9 @@ public sealed record ChatOptions
 
     /// <summary>The target's process, for the RSS sampled during an attack.</summary>
     public int? TargetPid { get; init; }
+
+    /// <summary>Run the attackers in a process of their own under <c>nice -n</c> this value (null: in this process).</summary>
+    public int? AttackNice { get; init; }
 }
 
 /// <summary>Outcome of one <c>chat</c> run. Latencies are sender to receiver (the send call starts -> the peer's client
@@ -201,7 +204,9 @@ public sealed class ChatScenario
         setup.Stop();
         _log($"{_options.Chats} chats connected in {setup.Elapsed.TotalSeconds:F1} s; sending {_total} messages at {_options.Rate} msg/s");
 
-        await using var attackers = _options.Attack ? Attackers.Start(_options.Target, _options.TargetPid) : null;
+        await using IAttack? attackers = !_options.Attack ? null
+            : _options.AttackNice is { } nice ? AttackerProcess.Start(_options.Target, _options.TargetPid, nice)
+            : Attackers.Start(_options.Target, _options.TargetPid);
         var (sendSeconds, maxLag, sends) = await SendAllAsync(cancellationToken);
         await Task.WhenAll(sends);
         var drained = await Task.WhenAny(_allDelivered.Task, Task.Delay(_options.DrainTimeout, cancellationToken)) == _allDelivered.Task;

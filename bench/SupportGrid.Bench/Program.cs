@@ -16,6 +16,7 @@ internal static class Program
         root.Subcommands.Add(BroadcastCommand(args));
         root.Subcommands.Add(ConnectCommand(args));
         root.Subcommands.Add(AgentsEnvCommand());
+        root.Subcommands.Add(AttackCommand());
         return await root.Parse(args).InvokeAsync();
     }
 
@@ -144,7 +145,8 @@ internal static class Program
         var warmup = Opt("--warmup", "Seconds of sending first, left out of the latency figures.", 3.0);
         var p99 = Opt("--p99-ms", "A rate is held when its median p99 is at most this (and every message arrived once, the rate was kept).", 25.0);
         var attack = Opt("--attack", "Issue 8's under-load run: SupportGrid measured twice per run, with two attackers (one flooding the customer hub, one opening connections) and without; every connection from an address of its own (the target must believe X-Forwarded-For from the bench: bench/run.sh with BENCH_LIMITS=production).", false);
-        var command = new Command("chat", "C concurrent chats exchanging messages at a fixed total rate; sender -> receiver latency.") { chats, rate, duration, warmup, p99, attack };
+        var attackNice = new Option<int?>("--attack-nice") { Description = "With --attack: run the attackers in a process of their own under `nice -n` this value (as if on another machine: they get the CPU the target and the tool leave idle)." };
+        var command = new Command("chat", "C concurrent chats exchanging messages at a fixed total rate; sender -> receiver latency.") { chats, rate, duration, warmup, p99, attack, attackNice };
         var common = new Common(command);
         var agentOptions = new AgentOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -175,6 +177,7 @@ internal static class Program
                     Agents = agents,
                     DistinctAddresses = attacked,
                     Attack = target.Name == Target.SupportGridAttacked,
+                    AttackNice = parse.GetValue(attackNice),
                     TargetPid = target.Pid,
                 };
                 var before = MachineInfo.RssMb(target.Pid);
@@ -313,6 +316,15 @@ internal static class Program
                 dir => Plots.Connect(dir, points));
             return points.All(p => p.Targets.All(t => t.Runs.All(x => x.Errors == 0))) ? 0 : 2;
         });
+        return command;
+    }
+
+    private static Command AttackCommand()
+    {
+        var url = Opt("--url", "Base address of the SupportGrid deployment.", "http://127.0.0.1:5090");
+        var pid = new Option<int?>("--target-pid") { Description = "Process id of the target (its RSS is sampled)." };
+        var command = new Command("attack", "Issue 8's two attackers until standard input closes; prints what they did as JSON (used by chat --attack --attack-nice).") { url, pid };
+        command.SetAction(async (parse, _) => await AttackerProcess.RunAsync(new Uri(parse.GetValue(url)!), parse.GetValue(pid)));
         return command;
     }
 
