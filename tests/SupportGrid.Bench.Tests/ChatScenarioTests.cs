@@ -31,17 +31,21 @@ public sealed class ChatScenarioTests(BenchTargetFixture target)
         Assert.InRange(result.Latency.P99, result.Latency.P50, result.Latency.Max);
     }
 
-    [Fact]
-    public async Task UnderAttackEveryMessageStillArrivesOnceAndTheAttackersAreTurnedAway()
+    [Theory]
+    [InlineData(null)] // the attackers in this process
+    [InlineData(10)] // in a process of their own under nice (bench attack)
+    public async Task UnderAttackEveryMessageStillArrivesOnceAndTheAttackersAreTurnedAway(int? nice)
     {
         // Three seconds of chat beside the two attackers, every connection from an address of its own; the gateway runs
         // with its production limits (200 connections per address, 20 calls a second per connection).
         // 40 msg/s over 4 chats and 2 agents keeps every ordinary connection well under its own limit.
-        var result = await ChatScenario.RunAsync(Tiny(messages: 120, warmup: 0) with { Rate = 40, DistinctAddresses = true, Attack = true });
+        var result = await ChatScenario.RunAsync(Tiny(messages: 120, warmup: 0) with { Rate = 40, DistinctAddresses = true, Attack = true, AttackNice = nice });
 
         Assert.True(result.ExactlyOnce, $"sent {result.Sent}, delivered {result.Delivered}, lost {result.Lost}, send errors {result.SendErrors}, first error {result.FirstError}");
         var attack = result.Attack!;
-        Assert.True(attack.CallsRefused > 0 && attack.FlooderDisconnects > 0 && attack.FlooderRefusedConnects > 0,
+        // The flooder is refused, disconnected and then kept out; or, when an earlier run against this deployment already
+        // put its address in its cool-down, kept out from the start (no call gets through).
+        Assert.True(attack.FlooderRefusedConnects > 0 && (attack.CallsSent == 0 || (attack.CallsRefused > 0 && attack.FlooderDisconnects > 0)),
             $"the flood was refused, disconnected and kept out: {attack}");
         Assert.True(attack.ConnectionsRefused > 0 && attack.ConnectionsHeldMax <= 200 + 8, $"the opener met the per-address cap: {attack}");
         Assert.Null(attack.FirstError);
