@@ -36,6 +36,10 @@ public sealed class BenchTargetFixture : WebApplicationFactory<Program>, IAsyncL
         builder.UseSetting("SupportGrid:Routing:OfflineWhenNoAgents", "false");
         // As bench/run.sh with BENCH_LIMITS=production: the bench is the proxy, so chat --attack's addresses count.
         builder.UseSetting("SupportGrid:Gateway:KnownProxies:0", "127.0.0.1");
+        // Small enough that chat --attack's attackers meet them within a tiny run even on a loaded machine (no test here
+        // holds more than about 20 connections or has a call refused).
+        builder.UseSetting("SupportGrid:Security:ConnectionsPerAddress", "40");
+        builder.UseSetting("SupportGrid:Security:RefusalsBeforeDisconnect", "5");
         builder.UseSetting("SupportGrid:Records:SqliteConnectionString", $"Data Source={Path.Combine(_data.FullName, "records.db")}");
         builder.UseSetting("SupportGrid:Storage:SqliteConnectionString", $"Data Source={Path.Combine(_data.FullName, "state.db")}");
         foreach (var (key, value) in Agents.Settings())
