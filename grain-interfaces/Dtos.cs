@@ -76,6 +76,10 @@ public sealed record MemberRef(
     [property: Id(2)] string Name)
 {
     public Participant AsParticipant() => new(Role, Name, Role == Roles.Customer ? Id : null);
+
+    /// <summary>The session ids of the customers among <paramref name="members"/> (a customer's id is their session id).</summary>
+    public static List<Guid> CustomerSessions(IEnumerable<MemberRef> members) =>
+        [.. members.Where(m => m.Role == Roles.Customer).Select(m => Guid.TryParse(m.Id, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty)];
 }
 
 /// <summary>A waiting customer's new place in its queue (see <see cref="IGatewayObserver.QueuePositionsAsync"/>).</summary>

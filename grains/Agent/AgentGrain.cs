@@ -304,8 +304,7 @@ public sealed partial class AgentGrain(
         // join): the one who opened the chat if still in it, else another. A channel has several customers when the agent
         // accepted more into it or shared a join code.
         var channel = GrainFactory.GetGrain<IChannelGrain>(channelId);
-        var customers = (await channel.GetMembersAsync(Me)).Where(m => m.Role == Roles.Customer)
-            .Select(m => Guid.TryParse(m.Id, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).ToList();
+        var customers = MemberRef.CustomerSessions(await channel.GetMembersAsync(Me));
         if (customers.Count == 0)
             throw new SupportGridException(ErrorCodes.InvalidState, "No customer is left in this chat to transfer.");
         var waiting = customers.Contains(chat.SessionId) ? chat.SessionId : customers[0];

@@ -206,8 +206,7 @@ public sealed class ChannelGrain(
         if (S.Ended)
             return [];
         var member = S.Members.FirstOrDefault(m => m.Role == Roles.Customer && m.Id == customer.Id);
-        var others = Customers().Where(c => c.Id != customer.Id).Select(c => Guid.TryParse(c.Id, out var id) ? id : Guid.Empty)
-            .Where(id => id != Guid.Empty).ToList();
+        var others = MemberRef.CustomerSessions(Customers().Where(c => c.Id != customer.Id));
         if (others.Count == 0)
             await EndAsync(new MemberRef(Roles.System, "system", "SupportGrid"), reason);
         else if (member is not null) // absent: a retry after it was removed
