@@ -16,8 +16,9 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("Enqueue")]
     Task<int> EnqueueAsync(QueueEntry entry);
 
-    /// <summary>Removes a waiting customer (they ended the chat) and withdraws any offer of them. Returns their entry, or
-    /// null if they were not waiting here.</summary>
+    /// <summary>Removes a waiting customer (they ended the chat) and withdraws any offer of them, or ends an agent's claim
+    /// of them (the customer grain then refuses that agent). Returns their entry, or null if they were neither waiting
+    /// nor claimed here.</summary>
     [Alias("Leave")]
     Task<QueueEntry?> LeaveAsync(Guid sessionId);
 

@@ -195,7 +195,7 @@ public sealed class CustomerGrain(
         var queueKey = QueueKey.For(S.Request!.Site, S.Request.Queue);
         var others = await Channel().HandOverWaitAsync(Me, reason);
         if (others.Count == 0 || entry is null)
-            return; // ended, or no place to hand over (it was being claimed: the claiming agent joins the channel)
+            return; // ended, or no place to hand over (not in the queue any more: a retry; leaving ends a claim too)
         foreach (var next in others)
         {
             try

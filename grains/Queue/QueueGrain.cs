@@ -157,6 +157,19 @@ public sealed partial class QueueGrain(
 
     public async Task<QueueEntry?> LeaveAsync(Guid sessionId)
     {
+        if (S.Claimed.Remove(sessionId, out var claim))
+        {
+            // An agent is starting the chat: the claim ends here, and the customer grain, which takes one agent only,
+            // refuses that agent. The entry goes back to the caller, so that a customer who waited for a whole channel
+            // (after a transfer) can hand the place on to another customer of it rather than leave them with no one.
+            if (_claimTimers.Remove(sessionId, out var timer))
+                timer.Dispose();
+            _waiting.Release(sessionId);
+            records.Record(new SessionStepped(sessionId, time.GetUtcNow(), StepKinds.OfferWithdrawn, claim.AgentId, "customer left"));
+            _softChanges = true;
+            await SaveAsync();
+            return claim.Entry;
+        }
         if (_waiting.Remove(sessionId) is not { } entry)
             return null;
         S.Excluded.Remove(sessionId);

@@ -190,4 +190,57 @@ public sealed class TransferTests(ClusterFixture fixture)
         Assert.Equal(new[] { dana.ToString(), support }.Order(), (await MembersAsync(chat.ChannelId, support)).Order());
         Assert.DoesNotContain(taken.Events, e => e.Type == EventTypes.Ended);
     }
+    [Fact]
+    public async Task WhenTheCustomerWaitingForAChannelLeavesWhileAnAgentClaimsThemAnotherTakesTheirPlace()
+    {
+        var (sales, support, dana, chat, eve) = await FamilyChatAsync();
+        await _client.GetGrain<IAgentGrain>(sales).TransferAsync(chat.ChannelId, [Q("support")], null, "family order");
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == support && p.SessionId == dana);
+        // Sam's accept has claimed Dana (its first step, made here directly) when Dana leaves.
+        await _client.GetGrain<IQueueGrain>(Q("support")).ClaimOfferAsync(dana, support);
+
+        await _client.GetGrain<ICustomerGrain>(dana).EndAsync();
+
+        // Leaving ended the claim and handed the wait on: Eve waits for the next agent, the chat did not end.
+        Assert.Equal(SessionStatus.Queued, await _client.GetGrain<ICustomerGrain>(eve).GetStatusAsync());
+        Assert.Equal([eve], (await _client.GetGrain<IQueueGrain>(Q("support")).GetSnapshotAsync()).Waiting);
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == support && p.SessionId == eve);
+        var taken = await _client.GetGrain<IAgentGrain>(support).AcceptOfferAsync(eve);
+        Assert.Equal(chat.ChannelId, taken.ChannelId);
+        Assert.DoesNotContain(taken.Events, e => e.Type == EventTypes.Ended);
+        Assert.Equal(new[] { eve.ToString(), support }.Order(), (await MembersAsync(chat.ChannelId, support)).Order());
+    }
+
+    [Fact]
+    public async Task AnAgentAcceptingAsTheCustomerWaitingForAChannelLeavesNeverEndsItForTheOthers()
+    {
+        // The accept and the leaving race; whichever wins, Eve is never dropped: either Sam took the chat (Dana then
+        // left it) or Sam stepped back and Eve waits in Dana's place.
+        for (var round = 0; round < 6; round++)
+        {
+            var (sales, support, dana, chat, eve) = await FamilyChatAsync();
+            await _client.GetGrain<IAgentGrain>(sales).TransferAsync(chat.ChannelId, [Q("support")], null, null);
+            await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == support && p.SessionId == dana);
+
+            var accepting = _client.GetGrain<IAgentGrain>(support).AcceptOfferAsync(dana);
+            var leaving = _client.GetGrain<ICustomerGrain>(dana).EndAsync();
+            await leaving;
+            var refused = await Record.ExceptionAsync(() => accepting);
+            var accepted = refused is null;
+            if (refused is not null) // too late for the offer, or the customer left during the accept
+                Assert.Contains(Assert.IsType<SupportGridException>(refused).Code, new[] { ErrorCodes.OfferNotFound, ErrorCodes.InvalidState });
+
+            var eveStatus = await _client.GetGrain<ICustomerGrain>(eve).GetStatusAsync();
+            var members = (await _client.GetGrain<IChannelGrain>(chat.ChannelId).GetMembersAsync(new MemberRef(Roles.Customer, eve.ToString(), "Eve")))
+                .Select(m => m.Id).ToList();
+            Assert.NotEqual(SessionStatus.Ended, eveStatus);
+            Assert.Contains(eve.ToString(), members);
+            Assert.DoesNotContain(dana.ToString(), members);
+            if (accepted)
+                Assert.Equal((SessionStatus.Connected, true), (eveStatus, members.Contains(support)));
+            else
+                Assert.Equal((SessionStatus.Queued, false), (eveStatus, members.Contains(support)));
+            await _client.GetGrain<ICustomerGrain>(eve).EndAsync(); // frees Sam for the next round
+        }
+    }
 }
