@@ -232,7 +232,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>A port the kernel just handed out and nobody in this test run got before (two silos on one port are not
     /// detected on Linux).</summary>
-    private static int FreePort()
+    public static int FreePort()
     {
         while (true)
         {

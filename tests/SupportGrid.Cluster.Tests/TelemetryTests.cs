@@ -67,6 +67,38 @@ public sealed partial class TelemetryTests
         Assert.Empty(handler.CookieContainer.GetCookies(new Uri(gateway.Http, "/api/")));
     }
 
+    [SkippableFact]
+    public async Task AHubCallIsTracedThroughTheGrainCallsItMakesOnTheSilo()
+    {
+        TestStores.Require();
+        await using var collector = await OtlpCollector.StartAsync();
+        await using var cluster = await LocalCluster.StartAsync(silos: 1, gateways: 1, collector.Settings());
+        var gateway = cluster.Gateways[0];
+
+        await using var chat = await ChatParties.ConnectAsync(gateway, gateway); // StartChat, then AcceptOffer
+
+        // The agent's AcceptOffer: one trace from the hub invocation on the gateway through every grain call it makes on
+        // the silo (the agent grain, which claims from the queue, opens the channel, assigns the customer).
+        var accept = await collector.WaitForTraceAsync("SupportGrid.Gateway.Hubs.AgentHub/AcceptOffer",
+            "IAgentGrain/AcceptOfferAsync", "IQueueGrain/ClaimOfferAsync", "IChannelGrain/OpenAsync", "ICustomerGrain/AssignAsync");
+        Assert.Equal("supportgrid-gateway", accept.Root.Service);
+        foreach (var name in new[] { "IAgentGrain/AcceptOfferAsync", "IQueueGrain/ClaimOfferAsync", "IChannelGrain/OpenAsync", "ICustomerGrain/AssignAsync" })
+        {
+            var handled = accept.Spans.Single(s => s.Name == name && s.Kind == OtlpCollector.ServerKind);
+            Assert.Equal("supportgrid-silo", handled.Service);
+            Assert.True(accept.Descends(handled), $"{name} on the silo is not under the hub call");
+        }
+
+        // The customer's StartChat: traced through the queue to the agent grain and back to the gateway that pushes the
+        // offer to the agent's console.
+        var start = await collector.WaitForTraceAsync("SupportGrid.Gateway.Hubs.CustomerHub/StartChat",
+            "ICustomerGrain/StartAsync", "IQueueGrain/EnqueueAsync", "IAgentGrain/ReceiveOfferAsync", "IGatewayObserver/OfferAsync");
+        var offerPush = start.Spans.Single(s => s.Name == "IGatewayObserver/OfferAsync" && s.Kind == OtlpCollector.ServerKind);
+        Assert.Equal("supportgrid-gateway", offerPush.Service);
+        Assert.True(start.Descends(offerPush));
+        Assert.NotEqual(start.Root.TraceId, accept.Root.TraceId);
+    }
+
     private static Task<HttpResponseMessage> Get(HttpClient http, string path, string token)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);
