@@ -9,6 +9,7 @@
 # BENCH_TARGET_DIR (a checkout whose gateway is built and measured, default this one; e.g. a `git archive` of a commit),
 # BENCH_RAW_PORT / BENCH_SOCKETIO_PORT (default 5091 / 5092), BENCH_BASELINES=0 to measure SupportGrid alone,
 # BENCH_AGENT_CAPACITY (chats per bench agent, default 50),
+# BENCH_WAITING (configure that many backlog customers for `route --waiting N`, default 0),
 # BENCH_LIMITS=production to keep the gateway's abuse limits at their defaults and believe X-Forwarded-For from the bench
 # (the under-attack run of issue 8: `chat --attack`, where every connection claims an address of its own).
 set -euo pipefail
@@ -34,7 +35,7 @@ fi
 bench="dotnet $PWD/bench/SupportGrid.Bench/bin/Release/net10.0/SupportGrid.Bench.dll"
 
 capacity=${BENCH_AGENT_CAPACITY:-50}
-eval "$($bench agents-env --count "${BENCH_AGENTS:-40}" --capacity "$capacity" --queue demo/sales)"
+eval "$($bench agents-env --count "${BENCH_AGENTS:-40}" --capacity "$capacity" --queue demo/sales --waiting "${BENCH_WAITING:-0}")"
 export Urls="http://127.0.0.1:$port"
 export SupportGrid__Mode=standalone SupportGrid__Silo__SiloPort="$silo_port" SupportGrid__Silo__GatewayPort="$gateway_port"
 # Fresh SQLite files (session records, grain state) for every invocation, removed at the end.

@@ -202,7 +202,9 @@ internal static class Program
         var warmup = Opt("--warmup", "Seconds of arrivals first, left out of the latency figures.", 2.0);
         var signedIn = Opt("--agents", "Bench agents signed in and accepting (each chat ends as soon as it connects, so few are needed).", 4);
         var p99 = Opt("--p99-ms", "A rate is held when its median p99 request -> connected is at most this (and every customer connected, the rate was kept).", 50.0);
-        var command = new Command("route", "Customers arrive at rate R, agents accept at once: request -> offer and request -> connected latency.") { rate, duration, warmup, signedIn, p99 };
+        var waiting = Opt("--waiting", "Customers already waiting in the queue, each for an account manager who never signs in (SupportGrid only; the deployment must know them: agents-env --waiting, BENCH_WAITING).", 0);
+        var secret = Opt("--identity-secret", "The site's identity secret, to sign the waiting customers' ids.", Backlog.DemoSecret);
+        var command = new Command("route", "Customers arrive at rate R, agents accept at once: request -> offer and request -> connected latency.") { rate, duration, warmup, signedIn, p99, waiting, secret };
         var common = new Common(command);
         var agentOptions = new AgentOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -223,6 +225,8 @@ internal static class Program
                     Queue = parse.GetValue(agentOptions.Queue)!,
                     Agents = agents,
                     AgentsSignedIn = parse.GetValue(signedIn),
+                    Waiting = target.Name == Target.SupportGrid ? parse.GetValue(waiting) : 0, // the baselines have no account managers
+                    IdentitySecret = parse.GetValue(secret)!,
                 }, log, cancellationToken, status),
                 x => string.Create(CultureInfo.InvariantCulture,
                     $"connected {x.Connected}/{x.Arrived}, to offer p99 {x.ToOffer.P99} ms, to connected p50 {x.ToConnected.P50} ms, p99 {x.ToConnected.P99} ms{(x.FirstError is { } e ? ", first error: " + e : "")}"));
@@ -335,14 +339,16 @@ internal static class Program
         var password = Opt("--password", "Their password.", "bench");
         var queue = Opt("--queue", "The queue they serve (site/queue).", "demo/sales");
         var prefix = Opt("--prefix", "Agent ids are {prefix}0, {prefix}1, ...", "bench");
+        var waiting = Opt("--waiting", "Also configure this many backlog customers (route --waiting): their account manager, and an hour's wait for one.", 0);
         var command = new Command("agents-env", "Prints `export` lines that configure the bench agents in a deployment (eval them before starting it).")
         {
-            count, capacity, password, queue, prefix,
+            count, capacity, password, queue, prefix, waiting,
         };
         command.SetAction(parse =>
         {
             var agents = new BenchAgents(parse.GetValue(prefix)!, parse.GetValue(count), parse.GetValue(capacity), parse.GetValue(password)!, parse.GetValue(queue)!);
-            foreach (var (key, value) in agents.Settings())
+            var site = parse.GetValue(queue)!.Split('/')[0];
+            foreach (var (key, value) in agents.Settings().Concat(Backlog.Settings(site, parse.GetValue(waiting))))
                 Console.WriteLine($"export {key.Replace(":", "__", StringComparison.Ordinal)}='{value}'");
             return 0;
         });

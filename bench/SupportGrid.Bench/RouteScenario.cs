@@ -36,6 +36,14 @@ public sealed record RouteOptions
 
     public int ConnectConcurrency { get; init; } = 32;
 
+    /// <summary>Customers already waiting in the queue before the first arrival (<see cref="Backlog"/>): each waits for an
+    /// account manager who never signs in, so the arrivals are routed past them. SupportGrid only; the deployment must
+    /// know them (<c>bench agents-env --waiting</c>, <c>BENCH_WAITING</c> in <c>bench/run.sh</c>).</summary>
+    public int Waiting { get; init; }
+
+    /// <summary>The site's identity secret, to sign the backlog's customer ids.</summary>
+    public string IdentitySecret { get; init; } = Backlog.DemoSecret;
+
     /// <summary>How long after its arrival a customer may wait for <c>AgentJoined</c> before it counts as failed.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
@@ -56,10 +64,12 @@ public sealed record RouteResult(
     LatencySummary StartAnswer,
     double MaxArrivalLagMs,
     double Seconds,
-    string? FirstError)
+    string? FirstError,
+    int Waiting = 0,
+    int OffersOutsideArrivals = 0)
 {
     /// <summary>Every arrival was offered to an agent and connected.</summary>
-    public bool AllConnected => Failed == 0 && Connected == Arrived && Offered == Arrived;
+    public bool AllConnected => Failed == 0 && Connected == Arrived && Offered == Arrived && OffersOutsideArrivals == 0;
 }
 
 /// <summary>
@@ -81,6 +91,7 @@ public sealed class RouteScenario
     private readonly Guid[] _sessions;
     private readonly ConcurrentDictionary<Guid, long> _offerAt = new();
     private readonly List<IChatAgent> _agents = [];
+    private IReadOnlyList<IChatCustomer> _backlog = [];
     private readonly SemaphoreSlim _ahead, _connecting;
     private readonly TaskCompletionSource _allDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _arrived, _connected, _failed, _done;
@@ -125,6 +136,8 @@ public sealed class RouteScenario
     private async Task<RouteResult> RunAsync(CancellationToken cancellationToken)
     {
         var agentCount = _options.AgentsSignedIn > 0 ? Math.Min(_options.AgentsSignedIn, _options.Agents.Count) : _options.Agents.Count;
+        if (_options.Waiting > 0)
+            _backlog = await Backlog.FillAsync(_wire, _options.Site, _options.Queue, _options.Waiting, _options.IdentitySecret, _options.ConnectConcurrency, _log, cancellationToken);
         for (var n = 0; n < agentCount; n++)
             await SignInAgentAsync(n, cancellationToken);
         _log($"{agentCount} agents available (capacity {_options.Agents.Capacity}); {_total} customers arriving at {_options.Rate}/s");
@@ -173,7 +186,7 @@ public sealed class RouteScenario
         var arrived = Volatile.Read(ref _arrived);
         return new RouteResult(_options.Rate, Math.Round(arrivalSeconds > 0 ? (_total - 1) / arrivalSeconds : _options.Rate, 1), agentCount,
             arrived, offered, connected, arrived - connected, toOffer.Summary(), toConnected.Summary(), answer.Summary(),
-            Math.Round(maxLag * 1000.0 / Stopwatch.Frequency, 3), Math.Round(seconds, 2), _firstError);
+            Math.Round(maxLag * 1000.0 / Stopwatch.Frequency, 3), Math.Round(seconds, 2), _firstError, _backlog.Count, _offerAt.Count - offered);
     }
 
     private async Task SignInAgentAsync(int n, CancellationToken cancellationToken)
@@ -320,5 +333,6 @@ public sealed class RouteScenario
         });
         foreach (var agent in _agents)
             await agent.DisposeAsync();
+        await Backlog.DisposeAsync(_backlog, _options.ConnectConcurrency);
     }
 }

@@ -2,7 +2,8 @@ namespace SupportGrid.Bench;
 
 // The few shapes of the public protocol (docs/protocol.md) the load generator reads. JSON hub protocol, camelCase.
 
-internal sealed record StartChatInput(string Site, string Queue, string Name, string? Phone, string? Email, string PageUrl, string? PageTitle);
+internal sealed record StartChatInput(string Site, string Queue, string Name, string? Phone, string? Email, string PageUrl, string? PageTitle,
+    string? CustomerId = null, string? CustomerIdSignature = null);
 
 internal sealed record StartChatResult(Guid SessionId, string ResumeToken, int Position);
 

@@ -21,6 +21,9 @@ public sealed class BenchTargetFixture : WebApplicationFactory<Program>, IAsyncL
 
     public BenchAgents Agents { get; } = new("bench", Count: 2, Capacity: 3, Password: "bench-password", Queue: "demo/sales");
 
+    /// <summary>Backlog customers configured (<c>route --waiting</c>), as <c>bench agents-env --waiting</c> does.</summary>
+    public int WaitingCustomers => 6;
+
     public Uri BaseAddress { get; private set; } = null!;
 
     /// <summary>The deployment's SQLite files (session records, grain state): fresh for every test run.</summary>
@@ -42,7 +45,7 @@ public sealed class BenchTargetFixture : WebApplicationFactory<Program>, IAsyncL
         builder.UseSetting("SupportGrid:Security:RefusalsBeforeDisconnect", "5");
         builder.UseSetting("SupportGrid:Records:SqliteConnectionString", $"Data Source={Path.Combine(_data.FullName, "records.db")}");
         builder.UseSetting("SupportGrid:Storage:SqliteConnectionString", $"Data Source={Path.Combine(_data.FullName, "state.db")}");
-        foreach (var (key, value) in Agents.Settings())
+        foreach (var (key, value) in Agents.Settings().Concat(Backlog.Settings("demo", WaitingCustomers)))
             builder.UseSetting(key, value);
     }
 

@@ -25,4 +25,21 @@ public sealed class RouteScenarioTests(BenchTargetFixture target)
         Assert.InRange(result.ToOffer.P50, 0.001, result.ToConnected.Max);
         Assert.InRange(result.ToConnected.P99, result.ToConnected.P50, result.ToConnected.Max);
     }
+
+    [Fact]
+    public async Task ArrivalsAreRoutedPastCustomersAlreadyWaitingForTheirOwnAgent()
+    {
+        var result = await RouteScenario.RunAsync(new RouteOptions
+        {
+            Target = target.BaseAddress,
+            Rate = 20,
+            Customers = 8,
+            Waiting = target.WaitingCustomers,
+            Agents = target.Agents,
+        }).WaitAsync(TimeSpan.FromMinutes(2));
+
+        // Every arrival connected; the backlog waited (queued ahead of them) and was never offered to a bench agent.
+        Assert.True(result.AllConnected, result.ToString());
+        Assert.Equal((8, 8, target.WaitingCustomers, 0), (result.Arrived, result.Connected, result.Waiting, result.OffersOutsideArrivals));
+    }
 }

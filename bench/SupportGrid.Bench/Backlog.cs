@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace SupportGrid.Bench;
+
+/// <summary>
+/// Customers already waiting when a <c>route</c> run starts (issue 4: "the same p99 with 10,000 customers already
+/// waiting"), in the same queue as the arrivals. Each is a returning customer whose verified id has an account manager
+/// who is not signed in, and the deployment lets such a customer wait for that manager for an hour
+/// (<see cref="Settings"/>), so they stay in the queue, ahead of every arrival in serving order, while the arrivals are
+/// routed past them to the bench agents. What is measured is whether routing slows down with a long queue.
+/// </summary>
+public static class Backlog
+{
+    /// <summary>The account manager of every backlog customer: configured, never signed in.</summary>
+    public const string Manager = "bench-away";
+
+    /// <summary>The demo site's identity secret (gateway/appsettings.json), which signs the backlog's customer ids.</summary>
+    public const string DemoSecret = "demo-identity-secret-change-me";
+
+    public static string CustomerId(int n) => $"backlog-{n:D6}";
+
+    /// <summary>Configuration keys that give the first <paramref name="count"/> backlog customers of
+    /// <paramref name="site"/> their account manager, and the wait for one.</summary>
+    public static IEnumerable<KeyValuePair<string, string>> Settings(string site, int count)
+    {
+        if (count <= 0)
+            yield break;
+        yield return new("SupportGrid:Routing:AffinityWait", "01:00:00");
+        for (var n = 0; n < count; n++)
+            yield return new($"SupportGrid:Routing:AccountManagers:{site}:{CustomerId(n)}", Manager);
+    }
+
+    /// <summary>The signature a site puts beside a customer id it vouches for: HMAC-SHA256 of the id, hex.</summary>
+    public static string Sign(string secret, string customerId) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(customerId)));
+
+    /// <summary>Connects <paramref name="count"/> backlog customers and starts their chats (at most
+    /// <paramref name="concurrency"/> at once); returns them once every one is queued. Throws if any is not.</summary>
+    internal static async Task<IReadOnlyList<IChatCustomer>> FillAsync(IChatWire wire, string site, string queue, int count, string secret,
+        int concurrency, Action<string> log, CancellationToken cancellationToken)
+    {
+        var customers = new ConcurrentBag<IChatCustomer>();
+        var clock = Stopwatch.StartNew();
+        var lastPosition = 0;
+        try
+        {
+            await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (n, ct) =>
+            {
+                var customer = await wire.ConnectCustomerAsync(new CustomerEvents(() => { }, _ => { }), ct);
+                customers.Add(customer);
+                var id = CustomerId(n);
+                var started = await customer.StartChatAsync(new StartChatInput(site, queue, $"Backlog {n}", null, null,
+                    "http://127.0.0.1/demo/", "bench", id, Sign(secret, id)), ct);
+                InterlockedMax(ref lastPosition, started.Position);
+            });
+        }
+        catch
+        {
+            await DisposeAsync(customers.ToList(), concurrency);
+            throw;
+        }
+        log(string.Create(CultureInfo.InvariantCulture, $"{count} customers waiting for their account manager (last position {lastPosition}) after {clock.Elapsed.TotalSeconds:F1} s"));
+        return customers.ToList();
+    }
+
+    /// <summary>Ends the backlog's chats and closes their connections.</summary>
+    internal static Task DisposeAsync(IReadOnlyList<IChatCustomer> customers, int concurrency) =>
+        Parallel.ForAsync(0, customers.Count, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (k, _) =>
+        {
+            try
+            {
+                if (customers[k].IsConnected)
+                    await customers[k].EndChatAsync();
+            }
+            catch (Exception)
+            {
+                // Closing below ends it too (abandoned after the grace period).
+            }
+            await customers[k].DisposeAsync();
+        });
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current && Interlocked.CompareExchange(ref target, value, current) is var seen && seen != current)
+            current = seen;
+    }
+}
