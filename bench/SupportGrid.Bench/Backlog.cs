@@ -21,7 +21,7 @@ public static class Backlog
     /// <summary>The demo site's identity secret (gateway/appsettings.json), which signs the backlog's customer ids.</summary>
     public const string DemoSecret = "demo-identity-secret-change-me";
 
-    public static string CustomerId(int n) => $"backlog-{n:D6}";
+    public static string CustomerId(int n) => $"backlog{n:D6}"; // no hyphen: it becomes part of an environment variable name
 
     /// <summary>Configuration keys that give the first <paramref name="count"/> backlog customers of
     /// <paramref name="site"/> their account manager, and the wait for one.</summary>

@@ -24,8 +24,10 @@ namespace SupportGrid.Grains.Queue;
  *
  * Order and choice: waiting customers are kept sorted by WaitingOrder (priority from the verified tier, then the original
  * request time); each is offered to the agent the queue's policy picks (longest idle, least busy, or skills with
- * relaxation). A returning verified customer with a preferred agent (previous agent or account manager) is offered only
- * to that agent until PreferUntil; later customers are not held up meanwhile.
+ * relaxation). A returning verified customer with a preferred agent (previous agent or account manager) is held for that
+ * agent until PreferUntil (or until that agent declines or misses them): offered to no one else, and first in line when
+ * that agent has room. Later customers are not held up meanwhile, and held customers cost a dispatch nothing (WaitingList
+ * keeps them in per-agent lists beside the customers anyone may take).
  *
  * Positions are not pushed per dequeue: a timer sends changed positions at most once per PositionUpdateInterval, and the
  * same tick re-runs the dispatch so that time-based eligibility (affinity expiry, skills relaxation) takes effect.
@@ -94,6 +96,8 @@ public sealed partial class QueueGrain(
             _waiting.Claim(sessionId); // still stored in its page until released
             ArmClaimTimer(sessionId, claim);
         }
+        foreach (var entry in _waiting.InOrder.ToList())
+            HoldIfPreferred(entry);
         _positionTimer = this.RegisterGrainTimer(TickAsync, _options.PositionUpdateInterval, _options.PositionUpdateInterval);
         _positionsDirty = _waiting.Count > 0;
         _metrics = SupportGridMetrics.TrackQueue(Key, () => _waiting.Count);
@@ -148,6 +152,7 @@ public sealed partial class QueueGrain(
         if (entry.Transfer is { } transfer)
             Exclude(entry.SessionId, transfer.FromAgentId); // never straight back to the agent who handed it on
         var index = _waiting.Add(entry);
+        HoldIfPreferred(entry);
         _notifiedPositions[entry.SessionId] = index + 1;
         _positionsDirty |= index < _waiting.Count - 1; // someone was passed: their position changed
         Dispatch();
@@ -276,6 +281,7 @@ public sealed partial class QueueGrain(
         if (_waiting.Contains(entry.SessionId) || S.Claimed.ContainsKey(entry.SessionId))
             return;
         _waiting.Add(entry);
+        HoldIfPreferred(entry);
         _positionsDirty = true;
         Dispatch();
         await SaveAsync();
@@ -320,9 +326,13 @@ public sealed partial class QueueGrain(
         S.Agents.ToDictionary(a => a.Key, a => a.Value.FreeSlots)));
 
     /// <summary>
-    /// Offers every waiting customer without an open offer, in serving order, to the agent the policy picks among the
-    /// agents with room and no open offer from this queue. Returns true if it made an offer.
+    /// Offers waiting customers without an open offer to agents with room and no open offer from this queue: first each
+    /// such agent's own customers (held for them: a returning customer's previous agent, an account manager), then the
+    /// others in serving order, each to the agent the policy picks. Returns true if it made an offer.
     /// </summary>
+    /// <remarks>It walks only the lists of agents with room and the customers any agent may take: customers held for
+    /// someone else cost nothing, so ten thousand of them waiting for their account managers do not slow the queue
+    /// down (the route benchmark's <c>--waiting</c>).</remarks>
     private bool Dispatch()
     {
         // An agent may hold as many open offers from this queue as it has free slots; a candidate's FreeSlots is what is
@@ -337,67 +347,86 @@ public sealed partial class QueueGrain(
         }
         if (open.Count == 0)
             return false;
-        var offered = false;
         var offers = 0;
         var now = time.GetUtcNow();
-        foreach (var entry in _waiting.InOrder)
+        foreach (var candidate in open.ToArray())
+        {
+            var own = _waiting.HeldFor(candidate.AgentId);
+            for (var i = 0; i < own.Count && IndexOf(open, candidate.AgentId) >= 0; i++)
+            {
+                if (!S.OpenOffers.ContainsKey(own[i].SessionId) && !_overflowing.ContainsKey(own[i].SessionId))
+                    Offer(own[i], [candidate.AgentId], open, now, now.AddTicks(++offers));
+            }
+        }
+        foreach (var entry in _waiting.Unheld)
         {
             if (open.Count == 0)
                 break;
             if (S.OpenOffers.ContainsKey(entry.SessionId) || _overflowing.ContainsKey(entry.SessionId))
                 continue;
             var chosen = ChooseAgents(entry, open, now);
-            if (chosen.Count == 0)
-                continue;
-            offered = true;
-            var stamp = now.AddTicks(++offers); // distinct, so that agents offered in this round take turns
-            for (var i = open.Count - 1; i >= 0; i--)
-            {
-                if (!chosen.Contains(open[i].AgentId))
-                    continue;
-                _lastOfferedAt[open[i].AgentId] = stamp;
-                if (open[i].FreeSlots > 1)
-                    open[i] = open[i] with { FreeSlots = open[i].FreeSlots - 1, IdleSince = stamp };
-                else
-                    open.RemoveAt(i);
-            }
-            var expiresAt = now + _options.OfferTimeout;
-            S.OpenOffers[entry.SessionId] = chosen.Select(agentId => new PendingOffer(agentId, expiresAt)).ToList();
-            foreach (var agentId in chosen)
-                IndexOffer(entry.SessionId, agentId);
-            ArmOfferTimer(entry.SessionId, expiresAt);
-            var waited = (int)Math.Max(0, (now - entry.EnqueuedAt).TotalSeconds);
-            var chatOffer = new ChatOffer(entry.SessionId, Key, entry.Customer, entry.PageUrl, entry.PageTitle, waited, expiresAt, entry.Transfer);
-            foreach (var agentId in chosen)
-            {
-                this.GetAgent(agentId).ReceiveOfferAsync(Key, chatOffer).Ignore();
-                records.Record(new SessionStepped(entry.SessionId, now, StepKinds.Offered, agentId, null));
-                LogOffered(logger, Key, entry.SessionId, agentId);
-            }
+            if (chosen.Count > 0)
+                Offer(entry, chosen, open, now, now.AddTicks(++offers)); // distinct stamps: agents offered in a round take turns
         }
-        return offered;
+        return offers > 0;
+    }
+
+    private static int IndexOf(List<AgentCandidate> open, string agentId)
+    {
+        for (var i = 0; i < open.Count; i++)
+        {
+            if (open[i].AgentId == agentId)
+                return i;
+        }
+        return -1;
+    }
+
+    /// <summary>Offers <paramref name="entry"/> to <paramref name="chosen"/>, who each have one slot less in
+    /// <paramref name="open"/> (and leave it when none is left) and count as offered at <paramref name="stamp"/>.</summary>
+    private void Offer(QueueEntry entry, List<string> chosen, List<AgentCandidate> open, DateTimeOffset now, DateTimeOffset stamp)
+    {
+        for (var i = open.Count - 1; i >= 0; i--)
+        {
+            if (!chosen.Contains(open[i].AgentId))
+                continue;
+            _lastOfferedAt[open[i].AgentId] = stamp;
+            if (open[i].FreeSlots > 1)
+                open[i] = open[i] with { FreeSlots = open[i].FreeSlots - 1, IdleSince = stamp };
+            else
+                open.RemoveAt(i);
+        }
+        var expiresAt = now + _options.OfferTimeout;
+        S.OpenOffers[entry.SessionId] = chosen.Select(agentId => new PendingOffer(agentId, expiresAt)).ToList();
+        foreach (var agentId in chosen)
+            IndexOffer(entry.SessionId, agentId);
+        ArmOfferTimer(entry.SessionId, expiresAt);
+        var waited = (int)Math.Max(0, (now - entry.EnqueuedAt).TotalSeconds);
+        var chatOffer = new ChatOffer(entry.SessionId, Key, entry.Customer, entry.PageUrl, entry.PageTitle, waited, expiresAt, entry.Transfer);
+        foreach (var agentId in chosen)
+        {
+            this.GetAgent(agentId).ReceiveOfferAsync(Key, chatOffer).Ignore();
+            records.Record(new SessionStepped(entry.SessionId, now, StepKinds.Offered, agentId, null));
+            LogOffered(logger, Key, entry.SessionId, agentId);
+        }
     }
 
     /// <summary>
     /// The agents (up to <see cref="QueueRouting.OfferToAgents"/>) the policy picks for <paramref name="entry"/> among
-    /// <paramref name="open"/>, leaving out those excluded for it and, while it waits for its own agent, everyone else.
+    /// <paramref name="open"/>, leaving out those excluded for it.
     /// </summary>
     /// <remarks>Its own method, without lambdas: <see cref="Dispatch"/> walks every waiting customer, and a closure over
     /// the loop's variables was allocated for each of them on every call (28% of all allocation in the route benchmark
     /// with a backlog).</remarks>
     private List<string> ChooseAgents(QueueEntry entry, List<AgentCandidate> open, DateTimeOffset now)
     {
-        S.Excluded.TryGetValue(entry.SessionId, out var excluded);
-        var preferred = entry.PreferredAgentId is { } p && now < entry.PreferUntil && excluded?.Contains(p) != true ? p : null;
         List<AgentCandidate>? eligible = null;
-        if (excluded is not null || preferred is not null)
+        if (S.Excluded.TryGetValue(entry.SessionId, out var excluded))
         {
             eligible = new List<AgentCandidate>(open.Count);
             foreach (var candidate in open)
             {
-                if (excluded?.Contains(candidate.AgentId) == true || (preferred is not null && candidate.AgentId != preferred))
-                    continue; // waiting for their own agent a while
-                eligible.Add(candidate);
+                if (!excluded.Contains(candidate.AgentId))
+                    eligible.Add(candidate);
             }
         }
         var chosen = new List<string>(1);
@@ -410,6 +439,31 @@ public sealed partial class QueueGrain(
             eligible.RemoveAll(c => c.AgentId == agentId);
         }
         return chosen;
+    }
+
+    /// <summary>
+    /// A returning verified customer with a preferred agent (their previous agent, or their account manager) is held for
+    /// that agent until <see cref="QueueEntry.PreferUntil"/>, unless that agent already declined or missed them.
+    /// </summary>
+    private void HoldIfPreferred(QueueEntry entry)
+    {
+        if (entry.PreferredAgentId is { } agentId && time.GetUtcNow() < entry.PreferUntil
+            && !(S.Excluded.TryGetValue(entry.SessionId, out var excluded) && excluded.Contains(agentId)))
+            _waiting.Hold(entry.SessionId, agentId);
+    }
+
+    /// <summary>Held customers whose wait for their own agent is over: any agent may take them now.</summary>
+    private void ReleaseExpiredHolds()
+    {
+        var now = time.GetUtcNow();
+        List<Guid>? expired = null;
+        foreach (var (entry, _) in _waiting.Held)
+        {
+            if (entry.PreferUntil is not { } until || now >= until)
+                (expired ??= []).Add(entry.SessionId);
+        }
+        foreach (var sessionId in expired ?? [])
+            _waiting.Unhold(sessionId);
     }
 
     private void ArmOfferTimer(Guid sessionId, DateTimeOffset expiresAt)
@@ -492,6 +546,8 @@ public sealed partial class QueueGrain(
         if (!S.Excluded.TryGetValue(sessionId, out var set))
             S.Excluded[sessionId] = set = [];
         set.Add(agentId);
+        if (_waiting.HolderOf(sessionId) == agentId)
+            _waiting.Unhold(sessionId); // their own agent declined or missed them: anyone may take them now
     }
 
     private void UpdateDequeueRate()
@@ -508,6 +564,7 @@ public sealed partial class QueueGrain(
     private async Task TickAsync(CancellationToken cancellationToken)
     {
         // Time-based eligibility (affinity expiry, skills relaxation) changes without any call: re-run the dispatch.
+        ReleaseExpiredHolds();
         if (_waiting.Count > S.OpenOffers.Count && Dispatch())
             _softChanges = true;
         Overflow();

@@ -20,6 +20,12 @@ public sealed class WaitingList(IPersistentState<QueueState> state, StatePages<W
     private readonly List<QueueEntry> _ordered = [];
     private readonly Dictionary<Guid, (QueueEntry Entry, long Arrival)> _bySession = [];
     private readonly Dictionary<Guid, long> _claimed = [];
+    // The same customers split by who may take them: those held for one agent (a returning customer waiting for their
+    // own agent a while), by that agent, and everyone else, each in serving order. Dispatching walks only the lists of
+    // agents with room and the unheld customers, so a long queue of customers waiting for someone else costs nothing.
+    private readonly List<QueueEntry> _unheld = [];
+    private readonly Dictionary<string, List<QueueEntry>> _heldFor = [];
+    private readonly Dictionary<Guid, string> _holder = [];
 
     private QueueState S => state.State;
 
@@ -27,6 +33,42 @@ public sealed class WaitingList(IPersistentState<QueueState> state, StatePages<W
 
     /// <summary>Waiting customers in serving order.</summary>
     public IReadOnlyList<QueueEntry> InOrder => _ordered;
+
+    /// <summary>Waiting customers any agent may take, in serving order.</summary>
+    public IReadOnlyList<QueueEntry> Unheld => _unheld;
+
+    /// <summary>Customers held for <paramref name="agentId"/>, in serving order.</summary>
+    public IReadOnlyList<QueueEntry> HeldFor(string agentId) => _heldFor.TryGetValue(agentId, out var held) ? held : [];
+
+    /// <summary>Every customer held for an agent, with that agent.</summary>
+    public IEnumerable<(QueueEntry Entry, string AgentId)> Held =>
+        _heldFor.SelectMany(pair => pair.Value.Select(entry => (entry, pair.Key)));
+
+    /// <summary>The agent a waiting customer is held for, if any.</summary>
+    public string? HolderOf(Guid sessionId) => _holder.GetValueOrDefault(sessionId);
+
+    /// <summary>Keeps a waiting customer for <paramref name="agentId"/> only, until <see cref="Unhold"/>.</summary>
+    public void Hold(Guid sessionId, string agentId)
+    {
+        if (!_bySession.TryGetValue(sessionId, out var held) || _holder.ContainsKey(sessionId))
+            return;
+        _unheld.RemoveAt(_unheld.BinarySearch(held.Entry, order));
+        if (!_heldFor.TryGetValue(agentId, out var list))
+            _heldFor[agentId] = list = [];
+        list.Insert(order.InsertionIndex(list, held.Entry), held.Entry);
+        _holder[sessionId] = agentId;
+    }
+
+    /// <summary>Lets any agent take a held customer again. Returns false if it was not held.</summary>
+    public bool Unhold(Guid sessionId)
+    {
+        if (!_holder.ContainsKey(sessionId))
+            return false;
+        var entry = _bySession[sessionId].Entry;
+        TakeOut(entry);
+        _unheld.Insert(order.InsertionIndex(_unheld, entry), entry);
+        return true;
+    }
 
     public bool Contains(Guid sessionId) => _bySession.ContainsKey(sessionId);
 
@@ -49,8 +91,23 @@ public sealed class WaitingList(IPersistentState<QueueState> state, StatePages<W
         if (!_bySession.Remove(sessionId, out var held))
             return null;
         _ordered.RemoveAt(_ordered.BinarySearch(held.Entry, order));
+        TakeOut(held.Entry);
         pages.Change(held.Arrival / WaitingPage.Size).Entries.Remove(sessionId);
         return held.Entry;
+    }
+
+    /// <summary>Removes a customer from the unheld list or from their agent's list.</summary>
+    private void TakeOut(QueueEntry entry)
+    {
+        if (!_holder.Remove(entry.SessionId, out var agentId))
+        {
+            _unheld.RemoveAt(_unheld.BinarySearch(entry, order));
+            return;
+        }
+        var list = _heldFor[agentId];
+        list.RemoveAt(list.BinarySearch(entry, order));
+        if (list.Count == 0)
+            _heldFor.Remove(agentId);
     }
 
     /// <summary>Takes a waiting customer out of the serving order, keeping it stored until <see cref="Release"/>.</summary>
@@ -59,6 +116,7 @@ public sealed class WaitingList(IPersistentState<QueueState> state, StatePages<W
         if (!_bySession.Remove(sessionId, out var held))
             return null;
         _ordered.RemoveAt(_ordered.BinarySearch(held.Entry, order));
+        TakeOut(held.Entry);
         _claimed[sessionId] = held.Arrival;
         return held.Entry;
     }
@@ -110,6 +168,7 @@ public sealed class WaitingList(IPersistentState<QueueState> state, StatePages<W
         _bySession[entry.SessionId] = (entry, arrival);
         var index = order.InsertionIndex(_ordered, entry);
         _ordered.Insert(index, entry);
+        _unheld.Insert(order.InsertionIndex(_unheld, entry), entry);
         return index;
     }
 }

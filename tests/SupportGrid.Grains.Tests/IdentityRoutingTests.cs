@@ -72,6 +72,37 @@ public sealed class IdentityRoutingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ACustomerHeldForTheirAgentIsThatAgentsFirstChatAndIsFreedWhenTheAgentDeclines()
+    {
+        var site = NewSite("held");
+        var previous = $"{site}-Previous";
+        await _client.GetGrain<IAgentGrain>(previous).ConnectAsync("conn-" + previous,
+            new AgentProfile(previous, "Previous", 1, [QueueKey.For(site, "sales")]), GatewayRef());
+        await _client.GetGrain<IAgentGrain>(previous).SetStatusAsync(AgentStatus.Available);
+        var (firstVisit, _) = await StartAsync(site, "Rhea", "cust-9", verified: true);
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == previous && p.SessionId == firstVisit);
+        await _client.GetGrain<IAgentGrain>(previous).AcceptOfferAsync(firstVisit);
+        await _client.GetGrain<ICustomerGrain>(firstVisit).EndAsync();
+        await _client.GetGrain<IAgentGrain>(previous).SetStatusAsync(AgentStatus.Away);
+
+        // Stan comes first, then Rhea returns: both wait, Stan ahead.
+        var (stan, _) = await StartAsync(site, "Stan");
+        var (secondVisit, position) = await StartAsync(site, "Rhea", "cust-9", verified: true);
+        Assert.Equal(2, position);
+
+        // Her agent is back with one free slot: she is their first chat, ahead of Stan, who waits for anyone.
+        await _client.GetGrain<IAgentGrain>(previous).SetStatusAsync(AgentStatus.Available);
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == previous && p.SessionId == secondVisit);
+        Assert.DoesNotContain(_gateway.Seen(), p => p.Kind == "offer" && p.SessionId == stan);
+
+        // The agent declines her: she is no longer held for them, and the slot goes to Stan, the oldest.
+        await _client.GetGrain<IAgentGrain>(previous).DeclineOfferAsync(secondVisit);
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == previous && p.SessionId == stan);
+        var other = await AgentAsync(site, "Other");
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == other && p.SessionId == secondVisit);
+    }
+
+    [Fact]
     public async Task AnAccountManagersCustomerWaitsForThemThenFallsBackToTheQueue()
     {
         // The fixture names "managed-Manager" as the account manager of customer "cust-7" on site "managed".
