@@ -55,7 +55,17 @@ public static class SiloHostingExtensions
         // Channel broadcasts: Orleans persistent streams over in-memory queues read by long poll (grains/Streams/ChannelQueue.cs).
         silo.AddPersistentStreams(StreamNames.Provider, ChannelQueueAdapterFactory.Create, streams =>
         {
-            streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = options.StreamPollPeriod));
+            streams.ConfigurePullingAgent(agent => agent.Configure(o =>
+            {
+                o.GetQueueMsgsTimerPeriod = options.StreamPollPeriod;
+                // How long a pulling agent keeps retrying a handshake or a delivery to one subscriber (Orleans' default: a
+                // minute). A gateway that died leaves its subscriptions behind until the cluster drops it as a client;
+                // while a moved queue's agent retries the handshake with it, the stream is not registered and nothing on
+                // it is delivered, to the live gateways either (ClusterScenarioTests: a minute of silence after a gateway
+                // kill and then a silo stop). A channel event given up is not lost: it is stored, and clients fetch what
+                // a later push shows they missed.
+                o.MaxEventDeliveryTime = options.StreamDeliveryTimeout;
+            }));
             streams.Configure<HashRingStreamQueueMapperOptions>(mapper => mapper.Configure(o => o.TotalQueueCount = options.StreamQueues));
         });
         silo.Services.AddOptions<FlowOptions>().BindConfiguration(FlowOptions.Section);
@@ -162,6 +172,10 @@ public static class SiloHostingExtensions
             o.ConfigurationOptions = RedisOptions(redis);
             // The Orleans binary format, as the SQLite store uses: version-tolerant through the [Id] attributes of the state records.
             o.GrainStorageSerializer = new BinaryGrainStorageSerializer(serializer);
+            // A cleared record is deleted, as in the SQLite store. Kept (the provider's default), it stays behind with an
+            // ETag, and a state record created afresh under the same name (an emptied queue page that fills again:
+            // StatePages) is refused as a version conflict; seen in ClusterScenarioTests as the second StartChat failing.
+            o.DeleteStateOnClear = true;
         }));
 
     private static ConfigurationOptions RedisOptions(string connectionString)

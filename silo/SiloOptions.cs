@@ -26,6 +26,11 @@ public sealed class SiloOptions
     /// is not the latency of a broadcast; it matters only after an idle long poll or while a new stream registers).</summary>
     public TimeSpan StreamPollPeriod { get; set; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>How long a pulling agent retries a handshake or a delivery to one gateway before giving that event up
+    /// (Orleans' default is a minute). Short, because a dead gateway's subscriptions hold a moved stream up for this long;
+    /// a gateway that misses an event fetches it when the next one shows the gap.</summary>
+    public TimeSpan StreamDeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Number of stream queues the channel streams are spread over (each read by one pulling agent, balanced over the silos).</summary>
     public int StreamQueues { get; set; } = 8;
 }

@@ -2,11 +2,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using SupportGrid.GrainInterfaces;
 using SupportGrid.Silo;
 
 namespace SupportGrid.Cluster.Tests;
@@ -157,6 +159,34 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>The end of every process's log, for assertion messages.</summary>
     public string Logs() => string.Join("\n", _processes.Select(p => p.Tail(25)));
+
+    /// <summary>Until the cluster has noticed a dead silo (or while one is still joining), a call that reaches it fails
+    /// with <c>unavailable</c> (and says so): retries that, and only that, until <paramref name="deadline"/>, as the widget
+    /// and the console do. Any other failure is thrown, with the processes' logs written to <paramref name="log"/>.</summary>
+    public async Task<T> UntilAvailableAsync<T>(Func<Task<T>> call, TimeSpan deadline, Action<string> log)
+    {
+        var until = DateTime.UtcNow + deadline;
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (HubException e) when (DateTime.UtcNow < until && e.Message.Contains(ErrorCodes.Unavailable + ": ", StringComparison.Ordinal))
+            {
+                log($"{DateTime.UtcNow:HH:mm:ss.fff} refused while the cluster recovers: {e.Message}");
+                await Task.Delay(500); // a retry interval, not a wait for an event: the next attempt is the check
+            }
+            catch
+            {
+                log(Logs());
+                throw;
+            }
+        }
+    }
+
+    public Task UntilAvailableAsync(Func<Task> call, TimeSpan deadline, Action<string> log) =>
+        UntilAvailableAsync(async () => { await call(); return true; }, deadline, log);
 
     public async ValueTask DisposeAsync()
     {

@@ -75,30 +75,7 @@ public sealed class QueueFailoverTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Until the cluster has noticed the dead silo, a call that reaches it fails with <c>unavailable</c> (and says
-    /// so): retry that, and only that, until the deadline.</summary>
-    private async Task UntilAvailableAsync(Func<Task> call, LocalCluster cluster) =>
-        await UntilAvailableAsync(async () => { await call(); return true; }, cluster);
+    private Task UntilAvailableAsync(Func<Task> call, LocalCluster cluster) => cluster.UntilAvailableAsync(call, Recovery, output.WriteLine);
 
-    private async Task<T> UntilAvailableAsync<T>(Func<Task<T>> call, LocalCluster cluster)
-    {
-        var deadline = DateTime.UtcNow + Recovery;
-        while (true)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (HubException e) when (DateTime.UtcNow < deadline && e.Message.Contains(ErrorCodes.Unavailable + ": ", StringComparison.Ordinal))
-            {
-                output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} refused while the cluster recovers: {e.Message}");
-                await Task.Delay(500); // a retry interval, not a wait for an event: the next attempt is the check
-            }
-            catch
-            {
-                output.WriteLine(cluster.Logs());
-                throw;
-            }
-        }
-    }
+    private Task<T> UntilAvailableAsync<T>(Func<Task<T>> call, LocalCluster cluster) => cluster.UntilAvailableAsync(call, Recovery, output.WriteLine);
 }
