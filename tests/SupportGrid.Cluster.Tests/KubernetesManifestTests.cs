@@ -39,6 +39,36 @@ public sealed class KubernetesManifestTests
         }
     }
 
+    /// <summary>The images the Deployments run (<c>k8s/images</c>; Docker does not run here, so they are read, not built).</summary>
+    [SkippableTheory]
+    [InlineData("silo.Dockerfile", "supportgrid-silo", typeof(SiloOptions))]
+    [InlineData("gateway.Dockerfile", "supportgrid-gateway", typeof(DrainOptions))]
+    public void EachImageIsMultiStageRunsAsNonRootAndExposesThePortsItsPodDeclares(string file, string app, Type fromAssembly)
+    {
+        var lines = File.ReadAllLines(Path.Combine(Repository.Root, "k8s", "images", file))
+            .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        var stages = lines.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)).ToList();
+        Assert.True(stages.Count >= 2, $"{file}: not multi-stage");
+        Assert.Contains("/dotnet/sdk:", stages[0]);
+        Assert.Contains("/dotnet/aspnet:", stages[^1]); // the runtime image, without the SDK
+        var user = lines.Last(l => l.StartsWith("USER ", StringComparison.Ordinal))["USER ".Length..];
+        Assert.True(user is "$APP_UID" or "app" || (int.TryParse(user, out var uid) && uid != 0), $"{file} runs as {user}");
+        Assert.True(lines.IndexOf(lines.Last(l => l.StartsWith("USER ", StringComparison.Ordinal))) > lines.IndexOf(stages[^1]), "USER belongs to the final stage");
+
+        var exposed = lines.Where(l => l.StartsWith("EXPOSE ", StringComparison.Ordinal))
+            .SelectMany(l => l["EXPOSE ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToHashSet();
+        foreach (var overlay in new[] { "dev", "production" })
+        {
+            foreach (var port in Render(overlay).Container(app).Seq("ports"))
+                Assert.Contains(int.Parse(port.Str("containerPort"), CultureInfo.InvariantCulture), exposed);
+        }
+        Assert.Contains($"\"{fromAssembly.Assembly.GetName().Name}.dll\"", lines.Last(l => l.StartsWith("ENTRYPOINT ", StringComparison.Ordinal)));
+
+        // The build context leaves out the host's build output and packages (see .dockerignore).
+        var ignored = File.ReadAllLines(Path.Combine(Repository.Root, ".dockerignore"));
+        Assert.All(new[] { "**/bin/", "**/obj/", "**/node_modules/" }, pattern => Assert.Contains(pattern, ignored));
+    }
+
     [SkippableTheory]
     [MemberData(nameof(Overlays))]
     public void TheSiloGetsWhatOrleansKubernetesHostingReads(string overlay)
