@@ -39,11 +39,13 @@ public static class Backlog
         Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(customerId)));
 
     /// <summary>Connects <paramref name="count"/> backlog customers and starts their chats (at most
-    /// <paramref name="concurrency"/> at once); returns them once every one is queued. Throws if any is not.</summary>
-    internal static async Task<IReadOnlyList<IChatCustomer>> FillAsync(IChatWire wire, string site, string queue, int count, string secret,
+    /// <paramref name="concurrency"/> at once); returns them and their session ids once every one is queued. Throws if
+    /// any is not.</summary>
+    internal static async Task<(IReadOnlyList<IChatCustomer> Customers, IReadOnlySet<Guid> Sessions)> FillAsync(IChatWire wire, string site, string queue, int count, string secret,
         int concurrency, Action<string> log, CancellationToken cancellationToken)
     {
         var customers = new ConcurrentBag<IChatCustomer>();
+        var sessions = new ConcurrentDictionary<Guid, bool>();
         var clock = Stopwatch.StartNew();
         var lastPosition = 0;
         try
@@ -55,6 +57,7 @@ public static class Backlog
                 var id = CustomerId(n);
                 var started = await customer.StartChatAsync(new StartChatInput(site, queue, $"Backlog {n}", null, null,
                     "http://127.0.0.1/demo/", "bench", id, Sign(secret, id)), ct);
+                sessions[started.SessionId] = true;
                 InterlockedMax(ref lastPosition, started.Position);
             });
         }
@@ -64,7 +67,7 @@ public static class Backlog
             throw;
         }
         log(string.Create(CultureInfo.InvariantCulture, $"{count} customers waiting for their account manager (last position {lastPosition}) after {clock.Elapsed.TotalSeconds:F1} s"));
-        return customers.ToList();
+        return (customers.ToList(), sessions.Keys.ToHashSet());
     }
 
     /// <summary>Ends the backlog's chats and closes their connections.</summary>

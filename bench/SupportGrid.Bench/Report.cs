@@ -271,7 +271,7 @@ public static class SweepReport
     public static string RouteTable(IReadOnlyList<TargetRuns<RouteResult>> targets)
     {
         var text = new StringBuilder()
-            .AppendLine("| target | run | rate | rate kept | agents | waiting before | arrived | offered | connected | failed | offer p50 ms | offer p99 ms | connected p50 ms | connected p99 ms | connected max ms | StartChat answer p99 ms | max arrival lag ms | other offers |")
+            .AppendLine("| target | run | rate | rate kept | agents | waiting before | arrived | offered | connected | failed | offer p50 ms | offer p99 ms | connected p50 ms | connected p99 ms | connected max ms | StartChat answer p99 ms | max arrival lag ms | waiting offered |")
             .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var target in targets)
         {
@@ -279,7 +279,7 @@ public static class SweepReport
             {
                 var r = target.Runs[i];
                 text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {target.Target} | {i + 1} | {r.TargetRate} | {r.AchievedRate} | {r.Agents} | {r.Waiting} | {r.Arrived} | {r.Offered} | {r.Connected} | {r.Failed} | {r.ToOffer.P50:F2} | {r.ToOffer.P99:F2} | {r.ToConnected.P50:F2} | {r.ToConnected.P99:F2} | {r.ToConnected.Max:F2} | {r.StartAnswer.P99:F2} | {r.MaxArrivalLagMs:F1} | {r.OffersOutsideArrivals} |"));
+                    $"| {target.Target} | {i + 1} | {r.TargetRate} | {r.AchievedRate} | {r.Agents} | {r.Waiting} | {r.Arrived} | {r.Offered} | {r.Connected} | {r.Failed} | {r.ToOffer.P50:F2} | {r.ToOffer.P99:F2} | {r.ToConnected.P50:F2} | {r.ToConnected.P99:F2} | {r.ToConnected.Max:F2} | {r.StartAnswer.P99:F2} | {r.MaxArrivalLagMs:F1} | {r.BacklogOffered} |"));
             }
         }
         return text.ToString();

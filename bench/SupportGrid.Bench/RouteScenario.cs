@@ -66,10 +66,10 @@ public sealed record RouteResult(
     double Seconds,
     string? FirstError,
     int Waiting = 0,
-    int OffersOutsideArrivals = 0)
+    int BacklogOffered = 0)
 {
     /// <summary>Every arrival was offered to an agent and connected.</summary>
-    public bool AllConnected => Failed == 0 && Connected == Arrived && Offered == Arrived && OffersOutsideArrivals == 0;
+    public bool AllConnected => Failed == 0 && Connected == Arrived && Offered == Arrived && BacklogOffered == 0;
 }
 
 /// <summary>
@@ -92,6 +92,7 @@ public sealed class RouteScenario
     private readonly ConcurrentDictionary<Guid, long> _offerAt = new();
     private readonly List<IChatAgent> _agents = [];
     private IReadOnlyList<IChatCustomer> _backlog = [];
+    private IReadOnlySet<Guid> _backlogSessions = new HashSet<Guid>();
     private readonly SemaphoreSlim _ahead, _connecting;
     private readonly TaskCompletionSource _allDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _arrived, _connected, _failed, _done;
@@ -137,7 +138,7 @@ public sealed class RouteScenario
     {
         var agentCount = _options.AgentsSignedIn > 0 ? Math.Min(_options.AgentsSignedIn, _options.Agents.Count) : _options.Agents.Count;
         if (_options.Waiting > 0)
-            _backlog = await Backlog.FillAsync(_wire, _options.Site, _options.Queue, _options.Waiting, _options.IdentitySecret, _options.ConnectConcurrency, _log, cancellationToken);
+            (_backlog, _backlogSessions) = await Backlog.FillAsync(_wire, _options.Site, _options.Queue, _options.Waiting, _options.IdentitySecret, _options.ConnectConcurrency, _log, cancellationToken);
         for (var n = 0; n < agentCount; n++)
             await SignInAgentAsync(n, cancellationToken);
         _log($"{agentCount} agents available (capacity {_options.Agents.Capacity}); {_total} customers arriving at {_options.Rate}/s");
@@ -186,7 +187,7 @@ public sealed class RouteScenario
         var arrived = Volatile.Read(ref _arrived);
         return new RouteResult(_options.Rate, Math.Round(arrivalSeconds > 0 ? (_total - 1) / arrivalSeconds : _options.Rate, 1), agentCount,
             arrived, offered, connected, arrived - connected, toOffer.Summary(), toConnected.Summary(), answer.Summary(),
-            Math.Round(maxLag * 1000.0 / Stopwatch.Frequency, 3), Math.Round(seconds, 2), _firstError, _backlog.Count, _offerAt.Count - offered);
+            Math.Round(maxLag * 1000.0 / Stopwatch.Frequency, 3), Math.Round(seconds, 2), _firstError, _backlog.Count, _backlogSessions.Count(_offerAt.ContainsKey));
     }
 
     private async Task SignInAgentAsync(int n, CancellationToken cancellationToken)

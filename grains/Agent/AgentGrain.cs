@@ -215,11 +215,17 @@ public sealed partial class AgentGrain(
             // A transferred chat whose waiting customer left while this accept was under way: leaving took them out of
             // the queue, claim and all, and handed the wait to another customer of the channel (or ended it when none was
             // left). The chat is not this agent's to end: step back out; the next agent comes from the queue.
-            await channel.LeaveAsync(Me, $"{Profile.DisplayName} could not take the chat: the customer waiting for it left. Please wait for the next agent.");
-            S.Chats.Remove(channelId);
-            await state.WriteStateAsync();
-            await ReportAvailabilityAsync();
-            throw new SupportGridException(ErrorCodes.InvalidState, "The customer waiting for this chat left before it started; any others in it wait for the next agent.");
+            try
+            {
+                await channel.LeaveAsync(Me, $"{Profile.DisplayName} could not take the chat after all. Please wait for the next agent.");
+            }
+            finally
+            {
+                S.Chats.Remove(channelId);
+                await state.WriteStateAsync();
+                await ReportAvailabilityAsync();
+            }
+            throw new SupportGridException(ErrorCodes.InvalidState, "This chat is no longer waiting for you (the customer waiting for it left, or another agent took it).");
         }
         records.Record(new SessionAccepted(sessionId, time.GetUtcNow(), AgentId, channelId));
         if (entry.Customer is { CustomerIdVerified: true, CustomerId: { } customerId })

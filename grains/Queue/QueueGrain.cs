@@ -299,6 +299,7 @@ public sealed partial class QueueGrain(
             return Task.CompletedTask;
         S.Claimed.Remove(sessionId);
         _waiting.Release(sessionId); // written with the next save; the customer grain returns them if the chat did not start
+        Exclude(sessionId, lapsed.AgentId); // if they come back, not to the agent who let the claim lapse (nor held for them)
         _softChanges = true;
         LogClaimLapsed(logger, Key, sessionId, lapsed.AgentId);
         // The customer grain knows whether the chat started; if not, it comes back through ReturnAsync.
@@ -349,13 +350,30 @@ public sealed partial class QueueGrain(
             return false;
         var offers = 0;
         var now = time.GetUtcNow();
+        // The priority of the first customer anyone may take: a held customer of lower priority waits (a VIP is served
+        // first whoever they wait for); the unheld walk below offers that customer first.
+        var topPriority = int.MinValue;
+        foreach (var entry in _waiting.Unheld)
+        {
+            if (S.OpenOffers.ContainsKey(entry.SessionId) || _overflowing.ContainsKey(entry.SessionId))
+                continue;
+            topPriority = routing.Value.PriorityOf(entry.Customer.Tier);
+            break;
+        }
         foreach (var candidate in open.ToArray())
         {
             var own = _waiting.HeldFor(candidate.AgentId);
-            for (var i = 0; i < own.Count && IndexOf(open, candidate.AgentId) >= 0; i++)
+            for (var i = 0; i < own.Count && IndexOf(open, candidate.AgentId) is var at and >= 0; i++)
             {
-                if (!S.OpenOffers.ContainsKey(own[i].SessionId) && !_overflowing.ContainsKey(own[i].SessionId))
-                    Offer(own[i], [candidate.AgentId], open, now, now.AddTicks(++offers));
+                var entry = own[i];
+                if (S.OpenOffers.ContainsKey(entry.SessionId) || _overflowing.ContainsKey(entry.SessionId))
+                    continue;
+                if (routing.Value.PriorityOf(entry.Customer.Tier) < topPriority)
+                    break; // the rest are of this priority or lower
+                // Their own agent still has to meet the queue's policy (a skills queue's required skills).
+                if (_policy.Choose(entry, [open[at]], now) is null)
+                    continue;
+                Offer(entry, [candidate.AgentId], open, now, now.AddTicks(++offers));
             }
         }
         foreach (var entry in _waiting.Unheld)

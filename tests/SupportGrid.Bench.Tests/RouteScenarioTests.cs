@@ -40,6 +40,6 @@ public sealed class RouteScenarioTests(BenchTargetFixture target)
 
         // Every arrival connected; the backlog waited (queued ahead of them) and was never offered to a bench agent.
         Assert.True(result.AllConnected, result.ToString());
-        Assert.Equal((8, 8, target.WaitingCustomers, 0), (result.Arrived, result.Connected, result.Waiting, result.OffersOutsideArrivals));
+        Assert.Equal((8, 8, target.WaitingCustomers, 0), (result.Arrived, result.Connected, result.Waiting, result.BacklogOffered));
     }
 }

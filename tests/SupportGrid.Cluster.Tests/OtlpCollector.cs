@@ -86,8 +86,9 @@ public sealed class OtlpCollector : IAsyncDisposable
     public const int ServerKind = 2;
 
     /// <summary>
-    /// Waits (up to 30 s) until a span named <paramref name="root"/> has been exported together with
-    /// spans of every name in <paramref name="names"/> in its trace, and returns that trace.
+    /// Waits (up to 30 s) until a span named <paramref name="root"/> has been exported together with, for every name in
+    /// <paramref name="names"/>, a span of that name handling the call (server kind) with every span between it and the
+    /// root (processes export in batches of their own, so a trace arrives in pieces); returns that trace.
     /// </summary>
     public async Task<ExportedTrace> WaitForTraceAsync(string root, params string[] names)
     {
@@ -98,7 +99,7 @@ public sealed class OtlpCollector : IAsyncDisposable
             foreach (var top in spans.Where(s => s.Name == root))
             {
                 var trace = new ExportedTrace(top, spans.Where(s => s.TraceId == top.TraceId).ToList());
-                if (names.All(name => trace.Spans.Any(s => s.Name == name)))
+                if (names.All(name => trace.Spans.Any(s => s.Name == name && s.Kind == ServerKind && trace.Descends(s))))
                     return trace;
             }
             if (DateTime.UtcNow > deadline)

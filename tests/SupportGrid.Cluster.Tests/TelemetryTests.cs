@@ -80,9 +80,9 @@ public sealed partial class TelemetryTests
         // The agent's AcceptOffer: one trace from the hub invocation on the gateway through every grain call it makes on
         // the silo (the agent grain, which claims from the queue, opens the channel, assigns the customer).
         var accept = await collector.WaitForTraceAsync("SupportGrid.Gateway.Hubs.AgentHub/AcceptOffer",
-            "IAgentGrain/AcceptOfferAsync", "IQueueGrain/ClaimOfferAsync", "IChannelGrain/OpenAsync", "ICustomerGrain/AssignAsync");
+            "IAgentGrain/AcceptOfferAsync", "IQueueGrain/ClaimOfferAsync", "IChannelGrain/OpenAsync", "ICustomerGrain/AssignAsync", "IQueueGrain/CompleteClaimAsync");
         Assert.Equal("supportgrid-gateway", accept.Root.Service);
-        foreach (var name in new[] { "IAgentGrain/AcceptOfferAsync", "IQueueGrain/ClaimOfferAsync", "IChannelGrain/OpenAsync", "ICustomerGrain/AssignAsync" })
+        foreach (var name in new[] { "IAgentGrain/AcceptOfferAsync", "IQueueGrain/ClaimOfferAsync", "IChannelGrain/OpenAsync", "ICustomerGrain/AssignAsync", "IQueueGrain/CompleteClaimAsync" })
         {
             var handled = accept.Spans.Single(s => s.Name == name && s.Kind == OtlpCollector.ServerKind);
             Assert.Equal("supportgrid-silo", handled.Service);

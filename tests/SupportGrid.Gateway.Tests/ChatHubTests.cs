@@ -257,13 +257,21 @@ public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<Gateway
     [Fact]
     public async Task AnAgentCannotActOnAChannelTheyAreNotIn()
     {
-        var (_, _, _, accepted) = await ConnectedChatAsync();
+        var (agent, _, _, accepted) = await ConnectedChatAsync();
         var bob = await AgentAsync(gateway.NextSlot());
 
         var send = await Assert.ThrowsAsync<HubException>(() => bob.Hub.InvokeAsync<SendResult>("SendMessage", accepted.ChannelId, "hijack", "b-1"));
         Assert.Contains(ErrorCodes.NotMember, send.Message);
         var read = await Assert.ThrowsAsync<HubException>(() => bob.Hub.InvokeAsync<IReadOnlyList<ChannelEvent>>("GetEvents", accepted.ChannelId, 0L));
         Assert.Contains(ErrorCodes.NotMember, read.Message);
+        // Nor end it, nor leave it (the two methods the hub fuzzing leaves out, since they would end its own chat).
+        foreach (var method in new[] { "EndChat", "LeaveChat" })
+        {
+            var refused = await Assert.ThrowsAsync<HubException>(() => bob.Hub.InvokeAsync(method, accepted.ChannelId));
+            Assert.Contains(ErrorCodes.NotMember, refused.Message);
+        }
+        var events = await agent.Hub.InvokeAsync<IReadOnlyList<ChannelEvent>>("GetEvents", accepted.ChannelId, 0L);
+        Assert.DoesNotContain(events, e => e.Type == EventTypes.Ended);
     }
 
     [Fact]
