@@ -15,6 +15,7 @@ internal static class Program
         root.Subcommands.Add(RouteCommand(args));
         root.Subcommands.Add(BroadcastCommand(args));
         root.Subcommands.Add(ConnectCommand(args));
+        root.Subcommands.Add(PageViewCommand(args));
         root.Subcommands.Add(AgentsEnvCommand());
         root.Subcommands.Add(AttackCommand());
         return await root.Parse(args).InvokeAsync();
@@ -319,6 +320,48 @@ internal static class Program
                 $"connect: {SweepReport.Range(points)} customers{(parse.GetValue(startChat) ? ", each queued (StartChat)" : ", idle")}", machine, "connect", points, tables,
                 dir => Plots.Connect(dir, points));
             return points.All(p => p.Targets.All(t => t.Runs.All(x => x.Errors == 0))) ? 0 : 2;
+        });
+        return command;
+    }
+
+    private static Command PageViewCommand(string[] args)
+    {
+        var url = Opt("--url", "Base address of the SupportGrid deployment.", "http://127.0.0.1:5090");
+        var pid = new Option<int?>("--target-pid") { Description = "Process id of the target (unused here; bench/run.sh passes it)." };
+        var page = Opt("--page", "The demo page the shopper is on.", "/demo/checkout.html");
+        var seconds = Opt("--seconds", "Seconds measured idle, then as many active.", 10.0);
+        var runs = Opt("--runs", "Runs; the table shows each and their median.", 3);
+        var output = Opt("--out", "Folder for the markdown result.", "bench/results");
+        var chromium = Opt("--chromium", "Chromium to drive (Debian's by default).", "/usr/bin/chromium");
+        var command = new Command("pageview", "A shopper in Chromium, an agent watching the live page view: what the view costs per second.")
+        {
+            url, pid, page, seconds, runs, output, chromium,
+        };
+        var agentOptions = new AgentOptions(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var machine = MachineInfo.Current("bench " + string.Join(' ', args));
+            var results = new List<PageViewResult>();
+            for (var run = 1; run <= parse.GetValue(runs); run++)
+            {
+                results.Add(await PageViewScenario.RunAsync(new PageViewOptions
+                {
+                    Target = new Uri(parse.GetValue(url)!),
+                    Page = parse.GetValue(page)!,
+                    Agents = agentOptions.Read(parse, 1),
+                    Idle = TimeSpan.FromSeconds(parse.GetValue(seconds)),
+                    Active = TimeSpan.FromSeconds(parse.GetValue(seconds)),
+                    ChromiumPath = parse.GetValue(chromium)!,
+                }, line => Console.Error.WriteLine($"[pageview run {run}] {line}"), cancellationToken));
+            }
+            var table = SweepReport.PageViewTable(results);
+            Console.WriteLine(table);
+            Directory.CreateDirectory(parse.GetValue(output)!);
+            var file = Path.Combine(parse.GetValue(output)!, $"pageview-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
+            await File.WriteAllTextAsync(file, string.Create(CultureInfo.InvariantCulture,
+                $"# pageview: {parse.GetValue(page)}\n\n- machine: {machine.Cores} cores ({machine.Cpu}), {machine.MemoryMb} MB, {machine.Os}, {machine.Runtime}\n- command: `{machine.Command}`\n- at: {machine.At:u}\n\n{table}"), cancellationToken);
+            Console.Error.WriteLine($"saved {file}");
+            return results.All(r => r.Degraded == 0) ? 0 : 2;
         });
         return command;
     }

@@ -285,6 +285,22 @@ public static class SweepReport
         return text.ToString();
     }
 
+    public static string PageViewTable(IReadOnlyList<PageViewResult> runs)
+    {
+        var text = new StringBuilder()
+            .AppendLine("| run | page | snapshot chars | snapshot s | idle bytes/s | idle kbit/s | active bytes/s | active kbit/s | pieces | degraded |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var r = runs[i];
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {i + 1} | {r.Page} | {r.SnapshotChars} | {r.SnapshotSeconds} | {r.IdleBytesPerSecond} | {r.IdleKbitPerSecond} | {r.ActiveBytesPerSecond} | {r.ActiveKbitPerSecond} | {r.Pieces} | {r.Degraded} |"));
+        }
+        double Median(Func<PageViewResult, double> of) => runs.Select(of).Order().ElementAt(runs.Count / 2);
+        return text.AppendLine().AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"Medians of {runs.Count}: snapshot {Median(r => r.SnapshotChars)} characters, idle {Median(r => r.IdleKbitPerSecond)} kbit/s, active {Median(r => r.ActiveKbitPerSecond)} kbit/s (Glance publishes about 50 kbit/s for its co-browse).")).ToString();
+    }
+
     public static string RouteSweepTable(IReadOnlyList<SweepPoint<RouteResult>> points, double p99Ms)
     {
         var text = new StringBuilder()

@@ -30,3 +30,7 @@ internal sealed record JoinCodeResult(string Code, Guid ChannelId, DateTimeOffse
 internal sealed record JoinChatInput(string Site, string Code, string Name, string PageUrl, string? PageTitle);
 
 internal sealed record JoinChatResult(Guid SessionId, string ResumeToken, Guid ChannelId, string AgentName);
+
+internal sealed record PageViewChunk(string State, long Seq, int Part, int Parts, string? Encoding, string? Data, string? Reason);
+
+internal sealed record CustomerPageView(Guid SessionId, string Name, PageViewChunk Chunk);
