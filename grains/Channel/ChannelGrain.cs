@@ -40,9 +40,8 @@ public sealed class ChannelGrain(
     // The latest page activity of each kind per customer (in memory, never stored): an agent who joins, or whose console
     // opens or reloads, starts with where the customer is on the page rather than waiting for them to move.
     private readonly Dictionary<string, Dictionary<string, CustomerActivity>> _activity = [];
-    // Who watches each customer's live page view (agent ids). In memory only: after a reactivation nobody is known to
-    // watch, so the next agent who closes the view stops the recording (see docs/cobrowse.md, "Not built yet").
-    private readonly Dictionary<Guid, HashSet<string>> _viewers = [];
+    // Who watches each customer's live page view (agent ids): in the channel's record, written when it changes (rarely).
+    private Dictionary<Guid, HashSet<string>> _viewers => S.Viewers;
 
     /// <summary>Most customers in one channel (a guided tour or a product demo for a large audience).</summary>
     public const int MaxCustomers = 5000;
@@ -299,7 +298,7 @@ public sealed class ChannelGrain(
         return Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, null, null, false, PageView: relayed));
     }
 
-    public Task RequestPageViewAsync(MemberRef agent, Guid sessionId, bool on)
+    public async Task RequestPageViewAsync(MemberRef agent, Guid sessionId, bool on)
     {
         var member = RequireMember(agent);
         if (member.Role != Roles.Agent)
@@ -311,21 +310,41 @@ public sealed class ChannelGrain(
         {
             if (!_viewers.TryGetValue(sessionId, out var viewers))
                 _viewers[sessionId] = viewers = [];
-            viewers.Add(member.Id);
+            if (viewers.Add(member.Id))
+                await SaveAsync(header: true);
         }
-        else if (!Unwatch(sessionId, member.Id))
+        else
         {
-            return Task.CompletedTask; // another agent still watches: the recording goes on
+            var known = _viewers.ContainsKey(sessionId);
+            var stop = Unwatch(sessionId, member.Id);
+            if (known)
+                await SaveAsync(header: true);
+            if (!stop)
+                return; // another agent still watches: the recording goes on
         }
         // On: the widget starts recording, or restarts with a fresh full snapshot that the new viewer needs.
-        return PublishViewRequestAsync(sessionId, on, member);
+        await PublishViewRequestAsync(sessionId, on, member);
     }
 
     public async Task StopWatchingAsync(MemberRef agent)
     {
+        var changed = false;
+        var stopped = new List<Guid>();
         foreach (var sessionId in _viewers.Keys.ToList())
-            if (Unwatch(sessionId, agent.Id) && !S.Ended)
-                await PublishViewRequestAsync(sessionId, false, agent);
+        {
+            if (!_viewers[sessionId].Contains(agent.Id))
+                continue;
+            changed = true;
+            if (Unwatch(sessionId, agent.Id))
+                stopped.Add(sessionId);
+        }
+        if (!changed)
+            return;
+        await SaveAsync(header: true);
+        if (S.Ended)
+            return;
+        foreach (var sessionId in stopped)
+            await PublishViewRequestAsync(sessionId, false, agent);
     }
 
     /// <summary>Removes one viewer of a customer's page; true if nobody watches it any more (and somebody did).</summary>

@@ -26,6 +26,10 @@ public sealed class ChannelState
     /// <summary>Events per page of this channel, fixed when it opens (0: a channel opened before the size was recorded,
     /// whose pages hold <see cref="ChannelEventPage.LegacySize"/>).</summary>
     [Id(8)] public int PageSize { get; set; }
+
+    /// <summary>Who watches each customer's live page view (agent ids), so that a reactivated channel still knows when the
+    /// last viewer closes it and the customer's widget may stop recording.</summary>
+    [Id(9)] public Dictionary<Guid, HashSet<string>> Viewers { get; set; } = [];
 }
 
 /// <summary>

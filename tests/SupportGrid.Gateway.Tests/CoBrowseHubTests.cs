@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using SupportGrid.Gateway.Hubs;
@@ -284,6 +285,22 @@ public sealed class CoBrowseHubTests(GatewayFixture gateway) : IClassFixture<Gat
 
         // The colleague closes the console without closing the view: nobody watches, the recording stops.
         await colleague.StopAsync();
+        Assert.False(await asked.WaitAsync());
+    }
+
+    [Fact]
+    public async Task ClosingTheConsoleStopsTheRecordingEvenAfterTheChannelWasReactivated()
+    {
+        var chat = await ChatAsync();
+        var asked = chat.First.Hub.Inbox<bool>("PageViewRequested");
+        await chat.Agent.InvokeAsync("WatchPage", chat.ChannelId, chat.First.SessionId, true);
+        Assert.True(await asked.WaitAsync());
+
+        // The channel grain is deactivated, as when its silo is lost, and comes back from storage when next called.
+        await gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        // The agent closes the console without closing the view: the channel still knows who watched, and stops it.
+        await chat.Agent.StopAsync();
         Assert.False(await asked.WaitAsync());
     }
 
