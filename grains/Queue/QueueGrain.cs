@@ -350,16 +350,6 @@ public sealed partial class QueueGrain(
             return false;
         var offers = 0;
         var now = time.GetUtcNow();
-        // The priority of the first customer anyone may take: a held customer of lower priority waits (a VIP is served
-        // first whoever they wait for); the unheld walk below offers that customer first.
-        var topPriority = int.MinValue;
-        foreach (var entry in _waiting.Unheld)
-        {
-            if (S.OpenOffers.ContainsKey(entry.SessionId) || _overflowing.ContainsKey(entry.SessionId))
-                continue;
-            topPriority = routing.Value.PriorityOf(entry.Customer.Tier);
-            break;
-        }
         foreach (var candidate in open.ToArray())
         {
             var own = _waiting.HeldFor(candidate.AgentId);
@@ -368,8 +358,8 @@ public sealed partial class QueueGrain(
                 var entry = own[i];
                 if (S.OpenOffers.ContainsKey(entry.SessionId) || _overflowing.ContainsKey(entry.SessionId))
                     continue;
-                if (routing.Value.PriorityOf(entry.Customer.Tier) < topPriority)
-                    break; // the rest are of this priority or lower
+                if (HigherPriorityWaitsFor(open[at], routing.Value.PriorityOf(entry.Customer.Tier), now))
+                    break; // a VIP this agent could take comes first (the rest of the list is of this priority or lower)
                 // Their own agent still has to meet the queue's policy (a skills queue's required skills).
                 if (_policy.Choose(entry, [open[at]], now) is null)
                     continue;
@@ -387,6 +377,24 @@ public sealed partial class QueueGrain(
                 Offer(entry, chosen, open, now, now.AddTicks(++offers)); // distinct stamps: agents offered in a round take turns
         }
         return offers > 0;
+    }
+
+    /// <summary>Whether a customer anyone may take, of higher priority than <paramref name="priority"/> and without an
+    /// open offer, could go to <paramref name="candidate"/>. Walks only the higher-priority head of the serving order.</summary>
+    private bool HigherPriorityWaitsFor(AgentCandidate candidate, int priority, DateTimeOffset now)
+    {
+        foreach (var entry in _waiting.Unheld)
+        {
+            if (routing.Value.PriorityOf(entry.Customer.Tier) <= priority)
+                return false; // the serving order is by priority first
+            if (S.OpenOffers.ContainsKey(entry.SessionId) || _overflowing.ContainsKey(entry.SessionId))
+                continue;
+            if (S.Excluded.TryGetValue(entry.SessionId, out var excluded) && excluded.Contains(candidate.AgentId))
+                continue;
+            if (_policy.Choose(entry, [candidate], now) is not null)
+                return true;
+        }
+        return false;
     }
 
     private static int IndexOf(List<AgentCandidate> open, string agentId)

@@ -71,10 +71,9 @@ public sealed class IdentityRoutingTests(ClusterFixture fixture)
         await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == other && p.SessionId == stranger);
     }
 
-    [Fact]
-    public async Task ACustomerHeldForTheirAgentIsThatAgentsFirstChatAndIsFreedWhenTheAgentDeclines()
+    /// <summary>Agent "Previous" (one chat at a time) served Rhea (verified "cust-9") once and is now away.</summary>
+    private async Task<string> RheasPreviousAgentNowAwayAsync(string site)
     {
-        var site = NewSite("held");
         var previous = $"{site}-Previous";
         await _client.GetGrain<IAgentGrain>(previous).ConnectAsync("conn-" + previous,
             new AgentProfile(previous, "Previous", 1, [QueueKey.For(site, "sales")]), GatewayRef());
@@ -84,6 +83,28 @@ public sealed class IdentityRoutingTests(ClusterFixture fixture)
         await _client.GetGrain<IAgentGrain>(previous).AcceptOfferAsync(firstVisit);
         await _client.GetGrain<ICustomerGrain>(firstVisit).EndAsync();
         await _client.GetGrain<IAgentGrain>(previous).SetStatusAsync(AgentStatus.Away);
+        return previous;
+    }
+
+    [Fact]
+    public async Task AVipAnyoneMayTakeComesBeforeACustomerHeldForTheirAgent()
+    {
+        var site = NewSite("heldvip");
+        var previous = await RheasPreviousAgentNowAwayAsync(site);
+        var (rhea, _) = await StartAsync(site, "Rhea", "cust-9", verified: true);
+        var (vera, _) = await StartAsync(site, "Vera", "cust-vip", verified: true, tier: "vip");
+
+        await _client.GetGrain<IAgentGrain>(previous).SetStatusAsync(AgentStatus.Available);
+
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == previous && p.SessionId == vera);
+        Assert.DoesNotContain(_gateway.Seen(), p => p.Kind == "offer" && p.SessionId == rhea);
+    }
+
+    [Fact]
+    public async Task ACustomerHeldForTheirAgentIsThatAgentsFirstChatAndIsFreedWhenTheAgentDeclines()
+    {
+        var site = NewSite("held");
+        var previous = await RheasPreviousAgentNowAwayAsync(site);
 
         // Stan comes first, then Rhea returns: both wait, Stan ahead.
         var (stan, _) = await StartAsync(site, "Stan");
