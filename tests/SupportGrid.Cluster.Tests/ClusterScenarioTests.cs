@@ -61,7 +61,7 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
 
             // 1. SIGKILL the silo holding the chat's channel, as a lost node would.
             phase = "silo killed";
-            var killed = await HolderOfAsync(cluster, chat.ChannelId);
+            var killed = await cluster.SiloHoldingAsync(c => c.GetGrain<IChannelGrain>(chat.ChannelId));
             var clock = Stopwatch.StartNew();
             killed.Process.Kill();
             log($"killed silo :{killed.Port}, which held the channel");
@@ -98,7 +98,7 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
             log("added a silo");
             await WaitForTrafficAsync(chat, traffic);
             phase = "silo stopping";
-            var leaving = await HolderOfAsync(cluster, chat.ChannelId);
+            var leaving = await cluster.SiloHoldingAsync(c => c.GetGrain<IChannelGrain>(chat.ChannelId));
             leaving.Process.Terminate();
             Assert.True(await leaving.Process.WaitForExitAsync(TimeSpan.FromSeconds(40)), leaving.Process.Tail());
             log($"silo :{leaving.Port} stopped gracefully");
@@ -156,14 +156,6 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
             foreach (var connection in queuedConnections)
                 await connection.DisposeAsync();
         }
-    }
-
-    private static async Task<LocalCluster.Member> HolderOfAsync(LocalCluster cluster, Guid channelId)
-    {
-        var client = await cluster.ClientAsync();
-        var holder = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(client.GetGrain<IChannelGrain>(channelId));
-        Assert.NotNull(holder);
-        return cluster.Silos.Single(s => s.Port == holder.Endpoint.Port);
     }
 
     /// <summary>Waits until a few more messages of the traffic have gone both ways (the traffic runs on its own).</summary>

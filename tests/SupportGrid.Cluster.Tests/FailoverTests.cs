@@ -26,10 +26,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         Assert.Equal("Hello Dana", (await chat.CustomerMessages.WaitAsync(e => e.Seq == reply.Seq)).Text);
 
         // Kill the silo that holds the chat's channel grain, as a lost node would.
-        var client = await cluster.ClientAsync();
-        var holder = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(client.GetGrain<IChannelGrain>(chat.ChannelId));
-        Assert.NotNull(holder);
-        var victim = cluster.Silos.Single(s => s.Port == holder.Endpoint.Port);
+        var victim = await cluster.SiloHoldingAsync(c => c.GetGrain<IChannelGrain>(chat.ChannelId));
         var killedAt = Stopwatch.StartNew();
         victim.Process.Kill();
 

@@ -23,9 +23,7 @@ public sealed class GracefulStopTests(ITestOutputHelper output)
         var traffic = Task.Run(() => TalkAsync(chat, stop.Token));
 
         await cluster.AddSiloAsync();
-        var client = await cluster.ClientAsync();
-        var holder = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(client.GetGrain<IChannelGrain>(chat.ChannelId));
-        var leaving = cluster.Silos.Single(s => s.Port == holder!.Endpoint.Port);
+        var leaving = await cluster.SiloHoldingAsync(c => c.GetGrain<IChannelGrain>(chat.ChannelId));
         var clock = Stopwatch.StartNew();
         leaving.Process.Terminate();
         Assert.True(await leaving.Process.WaitForExitAsync(TimeSpan.FromSeconds(40)), leaving.Process.Tail());

@@ -160,6 +160,16 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The end of every process's log, for assertion messages.</summary>
     public string Logs() => string.Join("\n", _processes.Select(p => p.Tail(25)));
 
+    /// <summary>The silo process where <paramref name="grain"/> is active now (asked of the cluster's management grain).</summary>
+    public async Task<Member> SiloHoldingAsync(Func<IClusterClient, IAddressable> grain)
+    {
+        var client = await ClientAsync();
+        var holder = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(grain(client));
+        Assert.NotNull(holder);
+        lock (Silos)
+            return Silos.Single(s => s.Port == holder.Endpoint.Port);
+    }
+
     /// <summary>Until the cluster has noticed a dead silo (or while one is still joining), a call that reaches it fails
     /// with <c>unavailable</c> (and says so): retries that, and only that, until <paramref name="deadline"/>, as the widget
     /// and the console do. Any other failure is thrown, with the processes' logs written to <paramref name="log"/>.</summary>

@@ -42,10 +42,7 @@ public sealed class QueueFailoverTests(ITestOutputHelper output)
             }
 
             // Kill the silo that holds the queue grain, as a lost node would.
-            var client = await cluster.ClientAsync();
-            var holder = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(client.GetGrain<IQueueGrain>(QueueKey.For("demo", "sales")));
-            Assert.NotNull(holder);
-            var victim = cluster.Silos.Single(s => s.Port == holder.Endpoint.Port);
+            var victim = await cluster.SiloHoldingAsync(c => c.GetGrain<IQueueGrain>(QueueKey.For("demo", "sales")));
             victim.Process.Kill();
             output.WriteLine($"Killed silo on port {victim.Port}, which held the queue.");
 
