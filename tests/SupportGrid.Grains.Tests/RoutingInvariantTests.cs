@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using CsCheck;
 using SupportGrid.GrainInterfaces;
 using Xunit.Abstractions;
 
@@ -8,7 +9,7 @@ namespace SupportGrid.Grains.Tests;
 /// <summary>
 /// Randomized concurrent schedules on three silos sharing a SQLite store, with one silo killed midway, checked against the
 /// routing invariants: nothing assigned twice, nobody over capacity, nobody left waiting while an agent has room, and every
-/// session ends with a complete record. Each seed is a different schedule; a failure names its seed.
+/// session ends with a complete record. CsCheck generates the schedules; a failure names the seed that reproduces it.
 /// </summary>
 [Collection(ThreeSiloCollection.Name)]
 public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITestOutputHelper output)
@@ -32,28 +33,65 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
         public Task SessionEndedAsync(Guid sessionId, string reason, bool offerMessage) => Task.CompletedTask;
     }
 
-    [Theory]
-    [InlineData(1, true)]
-    [InlineData(2, false)]
-    [InlineData(3, false)]
-    public async Task RoutingHoldsItsInvariantsUnderRandomSchedules(int seed, bool killASilo)
+    /// <summary>What one agent does with the offers they get, and with the chats they accept (weights, not percentages).</summary>
+    private sealed record AgentPlan(int Capacity, int Accept, int Decline, int Away, int Ignore, int TransferPercent, int Seed);
+
+    /// <summary>When a customer asks for a chat, and when (if ever) they close the page while still waiting or chatting.</summary>
+    private sealed record CustomerPlan(int ArriveAfterMs, int? LeaveAfterMs);
+
+    /// <summary>One generated schedule: the agents, the customers, and whether (and when) a silo is killed.</summary>
+    private sealed record Schedule(AgentPlan[] Agents, CustomerPlan[] Customers, int? KillAfterMs)
     {
-        var random = new Random(seed);
-        var site = $"chaos{seed}{Guid.NewGuid():N}"[..16];
+        public override string ToString() =>
+            $"agents [{string.Join("; ", Agents.Select(a => $"cap {a.Capacity} accept {a.Accept} decline {a.Decline} away {a.Away} ignore {a.Ignore} transfer {a.TransferPercent}% seed {a.Seed}"))}] " +
+            $"customers [{string.Join("; ", Customers.Select(c => $"{c.ArriveAfterMs}ms{(c.LeaveAfterMs is { } l ? $" leaves +{l}ms" : "")}"))}] " +
+            $"kill {(KillAfterMs is { } k ? $"at {k}ms" : "none")}";
+    }
+
+    private static readonly Gen<AgentPlan> Agent = Gen.Select(Gen.Int[1, 3], Gen.Int[2, 10], Gen.Int[0, 4], Gen.Int[0, 2], Gen.Int[0, 2], Gen.Int[0, 30], Gen.Int,
+        (capacity, accept, decline, away, ignore, transfer, seed) => new AgentPlan(capacity, accept, decline, away, ignore, transfer, seed));
+
+    private static readonly Gen<CustomerPlan> Customer = Gen.Select(Gen.Int[0, 1500], Gen.Int[0, 99], Gen.Int[200, 2000],
+        (arrive, leaveRoll, leaveAfter) => new CustomerPlan(arrive, leaveRoll < 20 ? leaveAfter : null));
+
+    private static readonly Gen<Schedule> Schedules = Gen.Select(Agent.Array[2, 5], Customer.Array[8, 30], Gen.Int[0, 99], Gen.Int[300, 1200],
+        (agents, customers, killRoll, killAt) => new Schedule(agents, customers, killRoll < 50 ? killAt : null));
+
+    /// <summary>
+    /// CsCheck generates the schedules (agents with capacities and habits, customers arriving and leaving, maybe a silo
+    /// killed) and runs each against the cluster; a failure reports the seed that reproduces it (<c>CsCheck_Seed</c>) and
+    /// the schedule. <c>CsCheck_Iter=50</c> in the environment runs a longer soak locally.
+    /// </summary>
+    [Fact]
+    public async Task RoutingHoldsItsInvariantsUnderGeneratedSchedules()
+    {
+        // One schedule is always run with a silo killed: the generated ones may all happen to keep theirs.
+        await RunAsync(new Schedule([new(2, 7, 2, 1, 1, 20, 11), new(1, 7, 2, 1, 1, 0, 12), new(2, 9, 1, 0, 0, 10, 13), new(1, 5, 3, 1, 1, 0, 14)],
+            Enumerable.Range(0, 24).Select(i => new CustomerPlan(i * 60, i % 5 == 0 ? 400 + i * 50 : null)).ToArray(), 800));
+        var iterations = int.TryParse(Environment.GetEnvironmentVariable("CsCheck_Iter"), out var asked) ? asked : 5;
+        await Schedules.SampleAsync(RunAsync, iter: iterations, threads: 1, print: s => s.ToString(), writeLine: output.WriteLine);
+    }
+
+    private async Task RunAsync(Schedule schedule)
+    {
+        var site = $"chaos{Guid.NewGuid():N}"[..16];
+        output.WriteLine($"{site}: {schedule}");
         var queue = QueueKey.For(site, "sales");
-        const int agentCount = 4, customerCount = 24;
         var capacity = new Dictionary<string, int>();
         var consoles = new Dictionary<string, Console>();
-        var assigned = new ConcurrentDictionary<Guid, string>();          // session -> the one agent who got it
+        var plans = new Dictionary<string, AgentPlan>();
+        var assigned = new ConcurrentDictionary<Guid, string>();          // session -> the one agent who holds it now
         var active = new ConcurrentDictionary<string, ConcurrentDictionary<Guid, Guid>>(); // agent -> session -> channel
         var violations = new ConcurrentQueue<string>();
-        var lenient = false; // the final phase: every agent available, accepting everything
+        var transfers = 0;
+        var lenient = false; // the final phase: every agent available, accepting everything, transferring nothing
         using var stop = new CancellationTokenSource();
 
-        for (var i = 0; i < agentCount; i++)
+        for (var i = 0; i < schedule.Agents.Length; i++)
         {
             var agentId = $"{site}-a{i}";
-            capacity[agentId] = 1 + random.Next(2);
+            plans[agentId] = schedule.Agents[i];
+            capacity[agentId] = schedule.Agents[i].Capacity;
             consoles[agentId] = new Console();
             active[agentId] = new();
             await _client.GetGrain<IAgentGrain>(agentId).ConnectAsync("console-" + agentId,
@@ -61,32 +99,34 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
             await _client.GetGrain<IAgentGrain>(agentId).SetStatusAsync(AgentStatus.Available);
         }
 
-        async Task AgentLoopAsync(string agentId, int agentSeed)
+        async Task AgentLoopAsync(string agentId)
         {
-            var rnd = new Random(agentSeed);
+            var plan = plans[agentId];
+            var rnd = new Random(plan.Seed);
             var agent = _client.GetGrain<IAgentGrain>(agentId);
             await foreach (var offer in consoles[agentId].Offers.Reader.ReadAllAsync(stop.Token))
             {
-                var roll = lenient ? 0 : rnd.Next(100);
+                var roll = lenient ? 0 : rnd.Next(plan.Accept + plan.Decline + plan.Away + plan.Ignore);
                 try
                 {
-                    if (roll < 70)
+                    if (roll < plan.Accept)
                     {
                         var chat = await agent.AcceptOfferAsync(offer.SessionId);
                         if (!assigned.TryAdd(offer.SessionId, agentId))
-                            violations.Enqueue($"session {offer.SessionId} assigned to {agentId} and to {assigned[offer.SessionId]}");
+                            violations.Enqueue($"session {offer.SessionId} assigned to {agentId} while {assigned[offer.SessionId]} holds it");
                         active[agentId][offer.SessionId] = chat.ChannelId;
                         // The agent grain's own count: the test's view lags behind a chat that ended one-way.
                         var holding = (await agent.GetSnapshotAsync()).Chats.Count;
                         if (holding > capacity[agentId])
                             violations.Enqueue($"{agentId} holds {holding} chats, capacity {capacity[agentId]}");
-                        _ = EndLaterAsync(agentId, offer.SessionId, chat.ChannelId, rnd.Next(50, 400));
+                        var transfer = !lenient && rnd.Next(100) < plan.TransferPercent;
+                        _ = FinishLaterAsync(agentId, offer.SessionId, chat.ChannelId, rnd.Next(50, 400), transfer);
                     }
-                    else if (roll < 85)
+                    else if (roll < plan.Accept + plan.Decline)
                     {
                         await agent.DeclineOfferAsync(offer.SessionId);
                     }
-                    else if (roll < 92)
+                    else if (roll < plan.Accept + plan.Decline + plan.Away)
                     {
                         await agent.SetStatusAsync(AgentStatus.Away);
                         await agent.SetStatusAsync(AgentStatus.Available);
@@ -104,33 +144,55 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
             }
         }
 
-        async Task EndLaterAsync(string agentId, Guid sessionId, Guid channelId, int afterMs)
+        async Task FinishLaterAsync(string agentId, Guid sessionId, Guid channelId, int afterMs, bool transfer)
         {
             await Task.Delay(afterMs); // the chat lasts a while: a schedule, not synchronisation
             for (var attempt = 0; attempt < 200; attempt++)
             {
                 try
                 {
-                    await _client.GetGrain<IChannelGrain>(channelId).EndAsync(new MemberRef(Roles.Agent, agentId, ""), "done");
+                    if (transfer)
+                    {
+                        // Back to the queue for a colleague: from now on another agent may hold it, never two at once.
+                        assigned.TryRemove(new KeyValuePair<Guid, string>(sessionId, agentId));
+                        try
+                        {
+                            await _client.GetGrain<IAgentGrain>(agentId).TransferAsync(channelId, [queue], null, "generated transfer");
+                            Interlocked.Increment(ref transfers);
+                        }
+                        catch (SupportGridException)
+                        {
+                            if (!assigned.TryAdd(sessionId, agentId) && assigned[sessionId] != agentId)
+                                violations.Enqueue($"session {sessionId}: {agentId}'s transfer failed but {assigned[sessionId]} holds it");
+                            throw;
+                        }
+                    }
+                    else
+                    {
+                        await _client.GetGrain<IChannelGrain>(channelId).EndAsync(new MemberRef(Roles.Agent, agentId, ""), "done");
+                    }
                     active[agentId].TryRemove(sessionId, out _);
                     return;
                 }
-                catch (Exception e) when (e is not SupportGridException)
+                catch (SupportGridException)
+                {
+                    return; // the chat ended or moved under it (the customer left): nothing of this agent's to finish
+                }
+                catch (Exception)
                 {
                     await Task.Delay(200); // the channel's silo died; it comes back on another
                 }
             }
         }
 
-        var agentLoops = consoles.Keys.Select((id, i) => Task.Run(() => AgentLoopAsync(id, seed * 100 + i))).ToList();
+        var agentLoops = consoles.Keys.Select(id => Task.Run(() => AgentLoopAsync(id))).ToList();
         var sessions = new List<Guid>();
         var starts = new List<Task>();
-        for (var c = 0; c < customerCount; c++)
+        foreach (var plan in schedule.Customers)
         {
             var sessionId = Guid.NewGuid();
             sessions.Add(sessionId);
-            var delay = random.Next(0, 1500);
-            var leaves = random.Next(100) < 20 ? random.Next(200, 2000) : -1;
+            var (delay, leaves) = (plan.ArriveAfterMs, plan.LeaveAfterMs ?? -1);
             starts.Add(Task.Run(async () =>
             {
                 await Task.Delay(delay);
@@ -175,12 +237,14 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
             }));
         }
 
-        if (killASilo)
+        if (schedule.KillAfterMs is { } killAfter)
         {
-            await Task.Delay(800); // part of the schedule: the kill lands while customers are still arriving
+            await Task.Delay(killAfter); // part of the schedule: the kill lands while customers are still arriving
             var victim = fixture.Cluster.Silos[^1];
             output.WriteLine($"killing {victim.SiloAddress}");
             await fixture.Cluster.KillSiloAsync(victim);
+            // A replacement joins under the same load (as Kubernetes starts one), so the next schedule has three again.
+            await fixture.Cluster.StartAdditionalSiloAsync();
         }
         await Task.WhenAll(starts);
 
@@ -196,7 +260,8 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
             await _client.GetGrain<IAgentGrain>(closer).ConnectAsync("console-" + closer,
                 new AgentProfile(closer, $"Closer {i}", 5, [queue]), _client.CreateObjectReference<IGatewayObserver>(consoles[closer]));
             await _client.GetGrain<IAgentGrain>(closer).SetStatusAsync(AgentStatus.Available);
-            agentLoops.Add(Task.Run(() => AgentLoopAsync(closer, 0)));
+            plans[closer] = new AgentPlan(5, 1, 0, 0, 0, 0, 0);
+            agentLoops.Add(Task.Run(() => AgentLoopAsync(closer)));
         }
         // A killed silo is declared dead by the membership protocol after some seconds; grains it held come back elsewhere.
         var open = new List<string>();
@@ -248,11 +313,11 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
                     $"offered {string.Join(",", q.OfferedTo.Select(o => $"{o.Key}->{string.Join("+", o.Value)}"))} agents {string.Join(",", q.AvailableAgentFreeSlots.Select(a => $"{a.Key}:{a.Value}"))}");
             }
             return open.Count == 0;
-        }, $"seed {seed}: every session is served and ends while agents have room", seconds: 90);
+        }, $"{site}: every session is served and ends while agents have room", seconds: 90);
         stop.Cancel();
         await Task.WhenAll(agentLoops.Select(t => t.ContinueWith(_ => { })));
 
-        Assert.True(violations.IsEmpty, $"seed {seed}: " + string.Join("; ", violations));
+        Assert.True(violations.IsEmpty, $"{site}: " + string.Join("; ", violations));
         Assert.Empty((await _client.GetGrain<IQueueGrain>(queue).GetSnapshotAsync()).Waiting);
         foreach (var (agentId, cap) in capacity)
             Assert.True((await _client.GetGrain<IAgentGrain>(agentId).GetSnapshotAsync()).Chats.Count <= cap);
@@ -264,9 +329,11 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
             await Eventually.HoldsAsync(async () =>
                 (record = await _client.GetGrain<IRecordsGrain>(0).GetAsync(sessionId)) is { } r
                 && r.Steps.Any(s => s.Kind == StepKinds.Requested) && r.Steps.Any(s => terminal.Contains(s.Kind)),
-                $"seed {seed}: session {sessionId} has a complete record");
-            Assert.True(record!.Steps.Count(s => s.Kind == StepKinds.Accepted) <= 1, $"seed {seed}: {sessionId} accepted twice");
+                $"{site}: session {sessionId} has a complete record");
+            // Accepted once, or once more after each transfer; never by two agents for one offer.
+            Assert.True(record!.Steps.Count(s => s.Kind == StepKinds.Accepted) <= 1 + record.Steps.Count(s => s.Kind == StepKinds.Transferred),
+                $"{site}: {sessionId} accepted more often than it was transferred");
         }
-        output.WriteLine($"seed {seed}: {assigned.Count} of {customerCount} chats served, {customerCount - assigned.Count} left while waiting");
+        output.WriteLine($"{site}: {sessions.Count} sessions ended, {transfers} transfers");
     }
 }
