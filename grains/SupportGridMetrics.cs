@@ -19,6 +19,10 @@ public static class SupportGridMetrics
 
     private static readonly Histogram<double> WaitTime = Meter.CreateHistogram<double>("supportgrid.queue.wait_time", unit: "s",
         description: "How long a customer waited in the queue before an agent took the chat.");
+    private static readonly Histogram<double> StoreDuration = Meter.CreateHistogram<double>("supportgrid.channel.store_duration", unit: "ms",
+        description: "How long a channel took to store an event (a message, a navigation) before publishing it.");
+    private static readonly Histogram<double> PublishDuration = Meter.CreateHistogram<double>("supportgrid.channel.publish_duration", unit: "ms",
+        description: "How long a channel took to hand a stored event to its stream (the stream queue's answer).");
     private static readonly Counter<long> Declined = Meter.CreateCounter<long>("supportgrid.offers.declined", unit: "{offer}",
         description: "Chat offers an agent declined.");
     private static readonly Counter<long> TimedOut = Meter.CreateCounter<long>("supportgrid.offers.timed_out", unit: "{offer}",
@@ -50,6 +54,13 @@ public static class SupportGridMetrics
 
     public static void ChatTaken(string queue, TimeSpan waited) =>
         WaitTime.Record(Math.Max(0, waited.TotalSeconds), new KeyValuePair<string, object?>("queue", queue));
+
+    /// <summary>Records the two steps of a channel event before its sender is answered (timestamps from <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>).</summary>
+    public static void ChannelEventSent(long started, long stored, long published)
+    {
+        StoreDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started, stored).TotalMilliseconds);
+        PublishDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(stored, published).TotalMilliseconds);
+    }
 
     public static void OfferDeclined(string queue) => Declined.Add(1, new KeyValuePair<string, object?>("queue", queue));
 

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.SignalR;
 using Orleans.Streams;
+using SupportGrid.Gateway.Hosting;
 using SupportGrid.Gateway.Hubs;
 using SupportGrid.Gateway.Sites;
 using SupportGrid.GrainInterfaces;
@@ -198,6 +200,7 @@ public sealed partial class ChannelFanout(
         {
             if (item.Event is { } evt)
             {
+                var (arrived, received) = (DateTimeOffset.UtcNow, Stopwatch.GetTimestamp());
                 // The command first: it is what moves the page (the widget renders the event whenever it comes, and
                 // after a followed reload it reads it back with Resume), so a large channel's pages move one send earlier.
                 // A navigation of every customer carries its event in the command: then no Message push follows.
@@ -215,6 +218,7 @@ public sealed partial class ChannelFanout(
                     if (toAgents is not null)
                         await toAgents.ChatEnded(item.ChannelId, reason);
                 }
+                GatewayTelemetry.EventRelayed(evt.At, arrived, received);
             }
             else if (item.Activity is { } activity)
             {

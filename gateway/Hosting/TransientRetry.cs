@@ -12,8 +12,7 @@ namespace SupportGrid.Gateway.Hosting;
 /// </summary>
 public static class TransientRetry
 {
-    private static readonly Meter Meter = new(GatewayTelemetry.MeterName);
-    private static readonly Counter<long> Retries = Meter.CreateCounter<long>("supportgrid.gateway.call_retries", unit: "{call}",
+    private static readonly Counter<long> Retries = GatewayTelemetry.Meter.CreateCounter<long>("supportgrid.gateway.call_retries", unit: "{call}",
         description: "Idempotent grain calls repeated once after a transient cluster failure (silo stopping or gone, timeout).");
 
     /// <summary>Calls <paramref name="call"/>; after a transient cluster failure calls it once more.</summary>

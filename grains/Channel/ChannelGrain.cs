@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using SupportGrid.GrainInterfaces;
@@ -107,8 +108,11 @@ public sealed class ChannelGrain(
             return existing;
         RequireOpen();
         var message = Append(EventTypes.Message, member.AsParticipant(), InputRules.RequireMessageText(text), null, key);
+        var started = Stopwatch.GetTimestamp();
         await SaveAsync(header: false);
+        var stored = Stopwatch.GetTimestamp();
         await PublishAsync(message);
+        SupportGridMetrics.ChannelEventSent(started, stored, Stopwatch.GetTimestamp());
         return message.Seq;
     }
 
@@ -123,10 +127,13 @@ public sealed class ChannelGrain(
         // Only the event is written: the current page is the last navigation of everyone (read back at activation),
         // so a broadcast costs one storage write before it goes out.
         S.CurrentUrl = target.AbsoluteUri;
+        var started = Stopwatch.GetTimestamp();
         await SaveAsync(header: false);
+        var stored = Stopwatch.GetTimestamp();
         foreach (var customer in Customers())
             MarkPending(customer, navigate);
         await PublishAsync(navigate);
+        SupportGridMetrics.ChannelEventSent(started, stored, Stopwatch.GetTimestamp());
         return navigate.Seq;
     }
 

@@ -24,14 +24,21 @@ public sealed partial class TelemetryTests
         // The silo holds the queue and the agent: the wait is recorded when the agent takes the chat, the chat is active.
         var siloMetrics = await ScrapeUntilAsync(silo, text => Value(text, "supportgrid_chats_active") >= 1
             && Value(text, "supportgrid_queue_wait_time_seconds_count") >= 1);
+        // The message's two steps on the silo before its sender is answered: stored, then handed to the stream.
+        Assert.True(Value(siloMetrics, "supportgrid_channel_store_duration_milliseconds_count") >= 1, siloMetrics);
+        Assert.True(Value(siloMetrics, "supportgrid_channel_publish_duration_milliseconds_count") >= 1, siloMetrics);
         Assert.Matches(@"(?m)^orleans_\w+", siloMetrics);
         Assert.Matches(@"(?m)^supportgrid_queue_length\{[^}]*queue=""demo/sales""", siloMetrics);
         Assert.Equal(0, Value(siloMetrics, "supportgrid_queue_length"));
         Assert.Equal(1, Value(siloMetrics, "supportgrid_chats_active"));
 
         // The gateway: the Orleans client's own series and ASP.NET Core's.
-        var gatewayMetrics = await ScrapeUntilAsync(gateway, text => OrleansSeries().IsMatch(text));
+        // The gateway relayed the message (and the agent's join) from the stream: how late, and how long the sends took
+        // (recorded just after the sends the agent already received, so scrape until it is there).
+        var gatewayMetrics = await ScrapeUntilAsync(gateway, text => OrleansSeries().IsMatch(text)
+            && Value(text, "supportgrid_gateway_relay_lag_milliseconds_count") >= 1);
         Assert.Matches(@"(?m)^kestrel_\w+", gatewayMetrics);
+        Assert.True(Value(gatewayMetrics, "supportgrid_gateway_relay_duration_milliseconds_count") >= 1, gatewayMetrics);
 
         // Ending the chat: no chat active any more.
         await chat.Agent.InvokeAsync("EndChat", chat.ChannelId);
