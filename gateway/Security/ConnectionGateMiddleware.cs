@@ -8,7 +8,9 @@ namespace SupportGrid.Gateway.Security;
 /// an address in its abuse cool-down (<see cref="AddressPenalties"/>) or already holding
 /// <see cref="SecurityOptions.ConnectionsPerAddress"/> connections. The answer is 429 with <c>Retry-After</c> and a
 /// ProblemDetails naming the reason. Applies to negotiation and to every transport's connect request of both hubs; the
-/// hub filter still counts connections at connect (this is the cheap early check, that one the exact one).
+/// hub filter still counts connections at connect (this is the cheap early check, that one the exact one). A client that
+/// is its own TCP peer (no proxy) and is cooling down never gets here: <see cref="PeerConnectionGate"/> closed its
+/// connection before HTTP; this answers the clients of a known proxy.
 /// </summary>
 public sealed partial class ConnectionGateMiddleware(RequestDelegate next, HubAbuseFilter abuse, AddressPenalties penalties,
     IOptions<SecurityOptions> options, ILogger<ConnectionGateMiddleware> logger)

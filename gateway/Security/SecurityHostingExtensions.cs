@@ -17,6 +17,7 @@ public static class SecurityHostingExtensions
         services.AddSingleton<IValidateOptions<SecurityOptions>, ProductionSettingsValidation>();
         services.AddSingleton<HubAbuseFilter>();
         services.AddSingleton<AddressPenalties>();
+        services.AddSingleton<PeerConnectionGate>();
         services.AddSingleton<AgentConnectionRevoker>();
         services.AddSingleton<SignInThrottle>();
         // A hub uses its own HubOptions<THub> only when AddHubOptions<THub> registered SignalR's setup for it (which copies
@@ -39,6 +40,11 @@ public static class SecurityHostingExtensions
             limits.MaxConcurrentConnections = security.Value.MaxConcurrentConnections;
             limits.MaxConcurrentUpgradedConnections = security.Value.MaxConcurrentConnections;
         });
+        // Every endpoint the gateway listens on (Urls, ASPNETCORE_URLS, Kestrel:Endpoints): Kestrel runs the endpoint
+        // defaults for each as it binds, before it adds TLS and HTTP. (A ListenOptions made in code before this runs would
+        // miss it; the gateway makes none.)
+        services.AddOptions<KestrelServerOptions>().Configure<PeerConnectionGate>((kestrel, gate) =>
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(gate.Wrap)));
         services.AddOptions<HstsOptions>().Configure<IOptions<SecurityOptions>>((hsts, security) =>
         {
             hsts.MaxAge = security.Value.HstsMaxAge;
