@@ -18,6 +18,19 @@ public static class SecurityHostingExtensions
         services.AddSingleton<HubAbuseFilter>();
         services.AddSingleton<AddressPenalties>();
         services.AddSingleton<PeerConnectionGate>();
+        services.AddOptions<SharedLimitsOptions>().BindConfiguration(SharedLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<LocalAddressLimits>();
+        if (SharesLimits(builder.Configuration))
+        {
+            // Cluster mode: new chats and connections per address counted by all gateways together, through Redis.
+            services.AddSingleton<RedisAddressLimits>();
+            services.AddSingleton<IAddressLimits>(sp => sp.GetRequiredService<RedisAddressLimits>());
+            services.AddHostedService(sp => sp.GetRequiredService<RedisAddressLimits>());
+        }
+        else
+        {
+            services.AddSingleton<IAddressLimits>(sp => sp.GetRequiredService<LocalAddressLimits>());
+        }
         services.AddSingleton<AgentConnectionRevoker>();
         services.AddSingleton<SignInThrottle>();
         // A hub uses its own HubOptions<THub> only when AddHubOptions<THub> registered SignalR's setup for it (which copies
@@ -55,6 +68,14 @@ public static class SecurityHostingExtensions
         // request start/finish lines stay out of the logs at every configured level.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         return builder;
+    }
+
+    /// <summary>Cluster mode with a Redis (the cluster's or <see cref="SharedLimitsOptions.Redis"/>), unless turned off.</summary>
+    private static bool SharesLimits(IConfiguration configuration)
+    {
+        var shared = configuration.GetSection(SharedLimitsOptions.Section).Get<SharedLimitsOptions>() ?? new SharedLimitsOptions();
+        return configuration["SupportGrid:Mode"] == Hosting.GatewayModes.Cluster && shared.Enabled
+            && (Silo.ClusterModeOptions.From(configuration).IsRedis || !string.IsNullOrWhiteSpace(shared.Redis));
     }
 
     /// <summary>Headers, HSTS in production, the origin check and the agent token's move out of the query string.
