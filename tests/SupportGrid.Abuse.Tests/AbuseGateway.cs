@@ -62,6 +62,9 @@ public class AbuseGateway : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>The known proxy whose <c>X-Forwarded-For</c> is believed; null: none, every client is the socket's peer.</summary>
     protected virtual string? KnownProxy => "127.0.0.1";
 
+    /// <summary>A known proxy network in CIDR form; null: none.</summary>
+    protected virtual string? KnownNetwork => null;
+
     /// <summary>A test's own queue of site demo and agent, so tests sharing one gateway never see each other's customers.</summary>
     public sealed record Slot(string Queue, string AgentId, string AgentName);
 
@@ -92,6 +95,8 @@ public class AbuseGateway : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("SupportGrid:Storage:SqliteConnectionString", $"Data Source={Path.Combine(_data, "state.db")}");
         if (KnownProxy is not null)
             builder.UseSetting("SupportGrid:Gateway:KnownProxies:0", KnownProxy);
+        if (KnownNetwork is not null)
+            builder.UseSetting("SupportGrid:Gateway:KnownNetworks:0", KnownNetwork);
         builder.UseSetting("SupportGrid:Sites:demo:IdentitySecret", IdentitySecret);
         builder.UseSetting("SupportGrid:Sites:demo:PreviousIdentitySecret", PreviousIdentitySecret);
         builder.UseSetting("SupportGrid:Sites:shop:Origins:0", ShopOrigin);

@@ -190,6 +190,58 @@ public sealed class ProxyPeerLimitTests(AbuseGateway gateway) : IClassFixture<Ab
     }
 }
 
+/// <summary>The gateway with a known proxy network (all of loopback, 127.0.0.0/8) instead of a known proxy address, as
+/// for an ingress controller's pods: every peer in it is a proxy.</summary>
+public sealed class KnownNetworkGateway : AbuseGateway
+{
+    protected override string? KnownProxy => null;
+
+    protected override string? KnownNetwork => "127.0.0.0/8";
+}
+
+/// <summary>A proxy in a known network (<c>SupportGrid:Gateway:KnownNetworks</c>) is trusted as a known proxy is.</summary>
+public sealed class KnownNetworkTests(KnownNetworkGateway gateway) : IClassFixture<KnownNetworkGateway>, IAsyncLifetime
+{
+    private readonly AbuseGateway.Slot _slot = gateway.NextSlot();
+    private Bystander _bystander = null!;
+
+    public async Task InitializeAsync() => _bystander = await Bystander.StartAsync(gateway, gateway.NextSlot());
+
+    public async Task DisposeAsync() => await _bystander.DisposeAsync();
+
+    [Fact]
+    public async Task APeerInAKnownNetworkIsNotLimitedPerTcpPeerAndItsForwardedAddressesAreBelieved()
+    {
+        var held = new List<Socket>();
+        var hubs = new List<HubConnection>();
+        try
+        {
+            // 127.0.0.2 is in the network: 3x the TCP limit (8), all answered.
+            for (var i = 0; i < 24; i++)
+            {
+                held.Add(await RawPeer.ConnectAsync(gateway, IPAddress.Parse("127.0.0.2")));
+                Assert.Equal("HTTP/1.1 200 OK", await RawPeer.RequestAsync(held[^1], forwardedFor: gateway.NextAddress()));
+            }
+            // Its clients are told apart by X-Forwarded-For: more hub connections than one address may hold (5), each
+            // from an address of its own, all taken.
+            for (var i = 0; i < 7; i++)
+            {
+                hubs.Add(gateway.Customer(gateway.NextAddress()));
+                await hubs[^1].StartAsync();
+                await hubs[^1].InvokeAsync<QueueAvailability>("GetAvailability", "demo", _slot.Queue);
+            }
+            await _bystander.StillChattingAsync();
+        }
+        finally
+        {
+            foreach (var socket in held)
+                socket.Dispose();
+            foreach (var hub in hubs)
+                await hub.DisposeAsync();
+        }
+    }
+}
+
 /// <summary>Raw TCP to the gateway from a chosen loopback address, and one plain HTTP/1.1 request on it.</summary>
 internal static class RawPeer
 {
