@@ -139,13 +139,15 @@ public static class GatewayHostingExtensions
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<GatewayOptions>>((forwarded, gateway) =>
         {
             // Empty known-proxy lists make the middleware trust every peer: with no proxy configured, read no forwarded headers.
-            forwarded.ForwardedHeaders = gateway.Value.KnownProxies.Count > 0
+            forwarded.ForwardedHeaders = gateway.Value.KnownProxies.Count + gateway.Value.KnownNetworks.Count > 0
                 ? ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto
                 : ForwardedHeaders.None;
             forwarded.KnownIPNetworks.Clear();
             forwarded.KnownProxies.Clear();
             foreach (var proxy in gateway.Value.KnownProxies)
                 forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+            foreach (var network in gateway.Value.KnownNetworks)
+                forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
         });
         return builder;
     }

@@ -7,6 +7,10 @@ public sealed class GatewayOptions
 
     /// <summary>Addresses of reverse proxies whose X-Forwarded-For is believed. Empty: the socket's peer address is the customer's IP.</summary>
     public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>Networks of reverse proxies whose X-Forwarded-For is believed, in CIDR form (<c>10.0.0.0/8</c>): for
+    /// proxies without fixed addresses, such as an ingress controller's pods (the cluster's pod network).</summary>
+    public List<string> KnownNetworks { get; set; } = [];
 }
 
 /// <summary>Where the cluster runs.</summary>

@@ -8,9 +8,12 @@ namespace SupportGrid.Gateway.Security;
 /// an address in its abuse cool-down (<see cref="AddressPenalties"/>) or already holding
 /// <see cref="SecurityOptions.ConnectionsPerAddress"/> connections. The answer is 429 with <c>Retry-After</c> and a
 /// ProblemDetails naming the reason. Applies to negotiation and to every transport's connect request of both hubs; the
-/// hub filter still counts connections at connect (this is the cheap early check, that one the exact one).
+/// hub filter still counts connections at connect (this is the cheap early check of this gateway's own count, that one
+/// the exact one, across all gateways in cluster mode: <see cref="IAddressLimits"/>). A client that
+/// is its own TCP peer (no proxy) and is cooling down never gets here: <see cref="PeerConnectionGate"/> closed its
+/// connection before HTTP; this answers the clients of a known proxy.
 /// </summary>
-public sealed partial class ConnectionGateMiddleware(RequestDelegate next, HubAbuseFilter abuse, AddressPenalties penalties,
+public sealed partial class ConnectionGateMiddleware(RequestDelegate next, IAddressLimits limits, AddressPenalties penalties,
     IOptions<SecurityOptions> options, ILogger<ConnectionGateMiddleware> logger)
 {
     private readonly LogSampler _sampler = new(TimeSpan.FromSeconds(10));
@@ -30,7 +33,7 @@ public sealed partial class ConnectionGateMiddleware(RequestDelegate next, HubAb
             (code, detail, retryAfter) = (SecurityErrorCodes.RateLimited,
                 $"This address was disconnected for too many refused calls; it may connect again in {Math.Ceiling(left.TotalSeconds):F0} s.", left);
         }
-        else if (abuse.ConnectionsOf(address) >= options.Value.ConnectionsPerAddress)
+        else if (limits.ConnectionsOf(address) >= options.Value.ConnectionsPerAddress)
         {
             (code, detail, retryAfter) = (SecurityErrorCodes.TooManyConnections,
                 $"This address already has {options.Value.ConnectionsPerAddress} open connections.", TimeSpan.FromSeconds(5));

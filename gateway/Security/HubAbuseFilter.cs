@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.SignalR;
@@ -15,14 +14,15 @@ namespace SupportGrid.Gateway.Security;
 /// opened a connection, so the limits on calls live in this filter:
 /// <list type="bullet">
 /// <item>connections per address (a new one past the cap is refused at connect with a hub error);</item>
-/// <item>a token bucket per connection and one per address for all calls, one per address for new chats per minute
+/// <item>a token bucket per connection and one per address for all calls, and new chats per address per minute
 ///   (past a limit: hub error <c>rate_limited</c>; after <see cref="SecurityOptions.RefusalsBeforeDisconnect"/> refusals in
 ///   a row the connection is closed);</item>
 /// <item>on the customer hub, the site a chat names must accept the page's origin (the middleware only knew it is some site's);</item>
 /// <item>on the agent hub, a disabled or removed agent's connection is closed at its next call, and at once when the
 ///   configuration changes (<see cref="AgentConnectionRevoker"/>).</item>
 /// </list>
-/// The limiters are partitioned by key, so one caller's bucket never drains another's.
+/// The limiters are partitioned by key, so one caller's bucket never drains another's. Connections and new chats per
+/// address are counted by <see cref="IAddressLimits"/>: by this gateway alone, or in cluster mode by all gateways together.
 /// </summary>
 public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
 {
@@ -33,8 +33,7 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
     private readonly ILogger<HubAbuseFilter> _logger;
     private readonly PartitionedRateLimiter<string> _perConnection;
     private readonly PartitionedRateLimiter<string> _perAddress;
-    private readonly PartitionedRateLimiter<string> _chatsPerAddress;
-    private readonly ConcurrentDictionary<string, int> _connections = new();
+    private readonly IAddressLimits _addressLimits;
 
     private const string StateKey = "sg.abuse";
 
@@ -42,8 +41,9 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
     private readonly LogSampler _rateLimitLog = new(TimeSpan.FromSeconds(10));
 
     public HubAbuseFilter(IOptions<SecurityOptions> options, SiteDirectory sites, AgentDirectory agents, AgentConnectionRevoker revoker,
-        AddressPenalties penalties, ILogger<HubAbuseFilter> logger)
+        AddressPenalties penalties, IAddressLimits addressLimits, ILogger<HubAbuseFilter> logger)
     {
+        _addressLimits = addressLimits;
         _penalties = penalties;
         _options = options.Value;
         _sites = sites;
@@ -53,11 +53,7 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
         var o = _options;
         _perConnection = Buckets(o.CallBurstPerConnection, o.CallsPerSecondPerConnection, TimeSpan.FromSeconds(1));
         _perAddress = Buckets(o.CallBurstPerAddress, o.CallsPerSecondPerAddress, TimeSpan.FromSeconds(1));
-        _chatsPerAddress = Buckets(o.ChatsPerAddressPerMinute, o.ChatsPerAddressPerMinute, TimeSpan.FromMinutes(1));
     }
-
-    /// <summary>Open hub connections of <paramref name="address"/> on this gateway.</summary>
-    public int ConnectionsOf(string address) => _connections.TryGetValue(address, out var n) ? n : 0;
 
     public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
     {
@@ -65,10 +61,8 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
         var address = http?.Connection.RemoteIpAddress is { } ip ? Canonical(ip) : "unknown";
         var state = new ConnectionState(address, http?.Request.Headers[HeaderNames.Origin].ToString() ?? "",
             http is null ? "" : OriginCheckMiddleware.GatewayOrigin(http.Request));
-        var count = _connections.AddOrUpdate(address, 1, (_, n) => n + 1);
-        if (count > _options.ConnectionsPerAddress)
+        if (!await _addressLimits.TryConnectAsync(address))
         {
-            Release(address);
             LogTooManyConnections(_logger, address, _options.ConnectionsPerAddress);
             throw new HubException($"{SecurityErrorCodes.TooManyConnections}: This address already has {_options.ConnectionsPerAddress} open connections.");
         }
@@ -80,7 +74,7 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
         catch
         {
             context.Context.Items.Remove(StateKey);
-            Release(address);
+            _addressLimits.Disconnect(address);
             throw;
         }
         if (context.Hub is AgentHub && context.Context.UserIdentifier is { } agentId)
@@ -97,7 +91,7 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
         {
             _revoker.Forget(context.Context.ConnectionId);
             if (context.Context.Items.Remove(StateKey, out var value) && value is ConnectionState state)
-                Release(state.Address);
+                _addressLimits.Disconnect(state.Address);
         }
     }
 
@@ -124,12 +118,8 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
             else if (addressLease?.IsAcquired != true)
                 refusal = $"Too many calls from this address; at most {_options.CallsPerSecondPerAddress} a second.";
         }
-        if (refusal is null && opensChat)
-        {
-            using var chatLease = _chatsPerAddress.AttemptAcquire(state.Address);
-            if (!chatLease.IsAcquired)
-                refusal = $"Too many new chats from this address; at most {_options.ChatsPerAddressPerMinute} a minute.";
-        }
+        if (refusal is null && opensChat && !await _addressLimits.TryOpenChatAsync(state.Address))
+            refusal = $"Too many new chats from this address; at most {_options.ChatsPerAddressPerMinute} a minute.";
         if (refusal is not null)
         {
             var strikes = Interlocked.Increment(ref state.Refusals);
@@ -165,16 +155,6 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
             _ => null,
         };
 
-    private void Release(string address)
-    {
-        while (true)
-        {
-            var n = _connections.GetValueOrDefault(address);
-            if (n <= 1 ? _connections.TryRemove(KeyValuePair.Create(address, n)) : _connections.TryUpdate(address, n - 1, n))
-                return;
-        }
-    }
-
     /// <summary>IPv4 addresses mapped into IPv6 count as the IPv4 address; an IPv6 client is limited by its /64.</summary>
     internal static string Canonical(IPAddress ip)
     {
@@ -208,7 +188,6 @@ public sealed partial class HubAbuseFilter : IHubFilter, IDisposable
     {
         _perConnection.Dispose();
         _perAddress.Dispose();
-        _chatsPerAddress.Dispose();
     }
 
     private sealed class ConnectionState(string address, string origin, string gatewayOrigin)

@@ -17,6 +17,20 @@ public static class SecurityHostingExtensions
         services.AddSingleton<IValidateOptions<SecurityOptions>, ProductionSettingsValidation>();
         services.AddSingleton<HubAbuseFilter>();
         services.AddSingleton<AddressPenalties>();
+        services.AddSingleton<PeerConnectionGate>();
+        services.AddOptions<SharedLimitsOptions>().BindConfiguration(SharedLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<LocalAddressLimits>();
+        if (SharesLimits(builder.Configuration))
+        {
+            // Cluster mode: new chats and connections per address counted by all gateways together, through Redis.
+            services.AddSingleton<RedisAddressLimits>();
+            services.AddSingleton<IAddressLimits>(sp => sp.GetRequiredService<RedisAddressLimits>());
+            services.AddHostedService(sp => sp.GetRequiredService<RedisAddressLimits>());
+        }
+        else
+        {
+            services.AddSingleton<IAddressLimits>(sp => sp.GetRequiredService<LocalAddressLimits>());
+        }
         services.AddSingleton<AgentConnectionRevoker>();
         services.AddSingleton<SignInThrottle>();
         // A hub uses its own HubOptions<THub> only when AddHubOptions<THub> registered SignalR's setup for it (which copies
@@ -39,6 +53,11 @@ public static class SecurityHostingExtensions
             limits.MaxConcurrentConnections = security.Value.MaxConcurrentConnections;
             limits.MaxConcurrentUpgradedConnections = security.Value.MaxConcurrentConnections;
         });
+        // Every endpoint the gateway listens on (Urls, ASPNETCORE_URLS, Kestrel:Endpoints): Kestrel runs the endpoint
+        // defaults for each as it binds, before it adds TLS and HTTP. (A ListenOptions made in code before this runs would
+        // miss it; the gateway makes none.)
+        services.AddOptions<KestrelServerOptions>().Configure<PeerConnectionGate>((kestrel, gate) =>
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(gate.Wrap)));
         services.AddOptions<HstsOptions>().Configure<IOptions<SecurityOptions>>((hsts, security) =>
         {
             hsts.MaxAge = security.Value.HstsMaxAge;
@@ -49,6 +68,14 @@ public static class SecurityHostingExtensions
         // request start/finish lines stay out of the logs at every configured level.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         return builder;
+    }
+
+    /// <summary>Cluster mode with a Redis (the cluster's or <see cref="SharedLimitsOptions.Redis"/>), unless turned off.</summary>
+    private static bool SharesLimits(IConfiguration configuration)
+    {
+        var shared = configuration.GetSection(SharedLimitsOptions.Section).Get<SharedLimitsOptions>() ?? new SharedLimitsOptions();
+        return configuration["SupportGrid:Mode"] == Hosting.GatewayModes.Cluster && shared.Enabled
+            && (Silo.ClusterModeOptions.From(configuration).IsRedis || !string.IsNullOrWhiteSpace(shared.Redis));
     }
 
     /// <summary>Headers, HSTS in production, the origin check and the agent token's move out of the query string.

@@ -51,6 +51,16 @@ public sealed class SecurityOptions
     [Range(1, 1_000_000)]
     public int ConnectionsPerAddress { get; set; } = 200;
 
+    /// <summary>
+    /// Open TCP connections one peer may hold to this gateway (every endpoint, any path). Past it, and while the peer is in
+    /// its abuse cool-down, a new connection is closed before HTTP (<see cref="PeerConnectionGate"/>). Never applied to a
+    /// known proxy (<c>SupportGrid:Gateway:KnownProxies</c>), whose clients are limited by address instead. Well above
+    /// <see cref="ConnectionsPerAddress"/>: each browser behind a shared address also keeps page and negotiation requests'
+    /// connections open (up to 6 per host). 0: no limit.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int TcpConnectionsPerPeer { get; set; } = 1000;
+
     /// <summary>Kestrel: largest request body (bytes); hub traffic over WebSockets is limited by the hub sizes instead.</summary>
     [Range(1024, 1024L * 1024 * 1024)]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;

@@ -49,6 +49,8 @@ public class AbuseGateway : WebApplicationFactory<Program>, IAsyncLifetime
         ["RefusalsBeforeDisconnect"] = "5",
         ["ChatsPerAddressPerMinute"] = "3",
         ["ConnectionsPerAddress"] = "5",
+        // Low, and never reached by the tests' own clients: they all come through 127.0.0.1, the known proxy (PeerLimitTests).
+        ["TcpConnectionsPerPeer"] = "8",
         ["MaxRequestBodyBytes"] = "65536",
         ["MaxRequestHeadersBytes"] = "16384",
         ["SignInFailuresBeforeDelay"] = "2",
@@ -56,6 +58,12 @@ public class AbuseGateway : WebApplicationFactory<Program>, IAsyncLifetime
         ["SignInFailuresPerAddressBeforeLock"] = "6",
         ["SignInLockout"] = "00:10:00",
     };
+
+    /// <summary>The known proxy whose <c>X-Forwarded-For</c> is believed; null: none, every client is the socket's peer.</summary>
+    protected virtual string? KnownProxy => "127.0.0.1";
+
+    /// <summary>A known proxy network in CIDR form; null: none.</summary>
+    protected virtual string? KnownNetwork => null;
 
     /// <summary>A test's own queue of site demo and agent, so tests sharing one gateway never see each other's customers.</summary>
     public sealed record Slot(string Queue, string AgentId, string AgentName);
@@ -85,7 +93,10 @@ public class AbuseGateway : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("SupportGrid:Flow:EndedSessionGrace", "00:00:02");
         builder.UseSetting("SupportGrid:Records:SqliteConnectionString", $"Data Source={Path.Combine(_data, "records.db")}");
         builder.UseSetting("SupportGrid:Storage:SqliteConnectionString", $"Data Source={Path.Combine(_data, "state.db")}");
-        builder.UseSetting("SupportGrid:Gateway:KnownProxies:0", "127.0.0.1");
+        if (KnownProxy is not null)
+            builder.UseSetting("SupportGrid:Gateway:KnownProxies:0", KnownProxy);
+        if (KnownNetwork is not null)
+            builder.UseSetting("SupportGrid:Gateway:KnownNetworks:0", KnownNetwork);
         builder.UseSetting("SupportGrid:Sites:demo:IdentitySecret", IdentitySecret);
         builder.UseSetting("SupportGrid:Sites:demo:PreviousIdentitySecret", PreviousIdentitySecret);
         builder.UseSetting("SupportGrid:Sites:shop:Origins:0", ShopOrigin);
