@@ -45,6 +45,6 @@ public sealed partial class AgentConnectionRevoker : IDisposable
 
     public void Dispose() => _subscription?.Dispose();
 
-    [LoggerMessage(EventId = 8006, Level = LogLevel.Warning, Message = "Closed console connection {ConnectionId} of agent {AgentId}: the agent is disabled or removed")]
+    [LoggerMessage(EventId = 8011, Level = LogLevel.Warning, Message = "Closed console connection {ConnectionId} of agent {AgentId}: the agent is disabled or removed")]
     private static partial void LogRevoked(ILogger logger, string agentId, string connectionId);
 }
