@@ -52,7 +52,7 @@ export SupportGrid__Security__EnforceProductionSettings=false
 if [ "${BENCH_LIMITS:-lifted}" = production ]; then
   export SupportGrid__Gateway__KnownProxies__0=127.0.0.1
 else
-  export SupportGrid__Security__ConnectionsPerAddress=1000000 SupportGrid__Security__ChatsPerAddressPerMinute=100000
+  export SupportGrid__Security__ConnectionsPerAddress=1000000 SupportGrid__Security__ChatsPerAddressPerMinute=100000 SupportGrid__Security__TcpConnectionsPerPeer=0
   export SupportGrid__Security__CallBurstPerAddress=1000000 SupportGrid__Security__CallsPerSecondPerAddress=1000000
   export SupportGrid__Security__CallBurstPerConnection=100000 SupportGrid__Security__CallsPerSecondPerConnection=100000
 fi
