@@ -335,6 +335,11 @@ public static class SweepReport
         return text.ToString();
     }
 
+    /// <summary>Under a connect sweep's table: why only its first size measures the cost of N.</summary>
+    public const string SweepReusesTargetNote = "Every size after the first is measured on the same target process, whose RSS keeps what the size " +
+        "before it grew (the GC does not give it back): its KB per connection is the growth beyond that size, not the cost of N. For the " +
+        "cost of N, run each size in an invocation of its own.";
+
     public static string ConnectSweepTable(IReadOnlyList<SweepPoint<ConnectResult>> points)
     {
         var text = new StringBuilder()
@@ -349,6 +354,8 @@ public static class SweepReport
                     $"| {point.Value} | {t.Target} | {r.Count} | {(r[0].KbPerConnection is { } kb ? kb.ToString(CultureInfo.InvariantCulture) : "-")} | {M(r, x => x.Connect.P50)} | {M(r, x => x.Connect.P99)} | {M(r, x => x.TotalSeconds)} | {r.Sum(x => x.Errors)} |"));
             }
         }
+        if (points.Count > 1)
+            text.AppendLine().AppendLine(SweepReusesTargetNote);
         return text.ToString();
     }
 

@@ -37,6 +37,22 @@ public sealed class SweepTests
     }
 
     [Fact]
+    public void AConnectSweepSaysThatOnlyItsFirstSizeIsMeasuredOnAFreshTarget()
+    {
+        static ConnectResult Connect(int n, double kb) =>
+            new(n, false, n, 0, 1, new LatencySummary(n, 1, 2, 3, 4, 5), 100, 100 + n * kb / 1024, kb, null);
+        var one = SweepReport.ConnectSweepTable([new SweepPoint<ConnectResult>(1000, [new TargetRuns<ConnectResult>(Target.SupportGrid, [Connect(1000, 25)])])]);
+        var two = SweepReport.ConnectSweepTable([
+            new SweepPoint<ConnectResult>(1000, [new TargetRuns<ConnectResult>(Target.SupportGrid, [Connect(1000, 25)])]),
+            new SweepPoint<ConnectResult>(2000, [new TargetRuns<ConnectResult>(Target.SupportGrid, [Connect(2000, 11)])]),
+        ]);
+
+        Assert.DoesNotContain(SweepReport.SweepReusesTargetNote, one);
+        Assert.Contains("| 2000 | supportgrid | 1 | 11 |", two);
+        Assert.Contains(SweepReport.SweepReusesTargetNote, two);
+    }
+
+    [Fact]
     public void WritesAPngPlotWithOneLinePerTargetAndMetric()
     {
         var folder = Directory.CreateTempSubdirectory("bench-plots-");
