@@ -16,16 +16,16 @@ public static class AuthApi
         return routes;
     }
 
-    private static Results<Ok<TokenResponse>, ProblemHttpResult> IssueToken(
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> IssueToken(
         TokenRequest? request, AgentDirectory agents, TokenService tokens, Microsoft.Extensions.Options.IOptions<AuthOptions> options,
-        SignInThrottle throttle, HttpContext http)
+        ISignInThrottle throttle, HttpContext http)
     {
         if (!string.IsNullOrEmpty(options.Value.Authority))
             return TypedResults.Problem("Agents sign in with the configured identity provider.", statusCode: StatusCodes.Status404NotFound);
         if (string.IsNullOrWhiteSpace(request?.Username) || string.IsNullOrEmpty(request.Password))
             return TypedResults.Problem("username and password are required.", statusCode: StatusCodes.Status400BadRequest, title: "invalid_input");
         var address = http.Connection.RemoteIpAddress?.ToString();
-        if (throttle.RetryAfter(request.Username, address) is { } wait)
+        if (await throttle.RetryAfterAsync(request.Username, address) is { } wait)
         {
             var seconds = (int)Math.Ceiling(wait.TotalSeconds);
             http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -36,9 +36,9 @@ public static class AuthApi
         // Verify against a dummy hash for unknown users too, so the answer time does not reveal which usernames exist.
         var ok = PasswordHash.Verify(request.Password, agent?.PasswordHash ?? DummyHash) && agent is not null;
         if (!ok)
-            throttle.Failed(request.Username, address);
+            await throttle.FailedAsync(request.Username, address);
         else
-            throttle.Succeeded(request.Username);
+            await throttle.SucceededAsync(request.Username);
         if (!ok)
             return TypedResults.Problem("Unknown username or wrong password.", statusCode: StatusCodes.Status401Unauthorized, title: "invalid_credentials");
         return TypedResults.Ok(new TokenResponse(

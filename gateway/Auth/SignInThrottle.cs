@@ -5,13 +5,30 @@ using SupportGrid.Gateway.Security;
 namespace SupportGrid.Gateway.Auth;
 
 /// <summary>
-/// Slows down and then locks repeated failed sign-ins, per username and per address: after
+/// Slows down and then locks repeated failed agent sign-ins, per username and per address: after
 /// <see cref="SecurityOptions.SignInFailuresBeforeDelay"/> failures for a username each further try must wait (1 s, then
 /// doubling); after <see cref="SecurityOptions.SignInFailuresBeforeLock"/> the username is locked for
 /// <see cref="SecurityOptions.SignInLockout"/>, and an address with <see cref="SecurityOptions.SignInFailuresPerAddressBeforeLock"/>
-/// failures (any usernames) likewise. A success clears the username's failures. Kept per gateway process.
+/// failures (any usernames) likewise. A success clears the username's failures. Standalone, this gateway's own counts
+/// (<see cref="LocalSignInThrottle"/>); in cluster mode with Redis, counts shared by every gateway (<see cref="RedisSignInThrottle"/>).
 /// </summary>
-public sealed class SignInThrottle(IOptions<SecurityOptions> options, TimeProvider time)
+public interface ISignInThrottle
+{
+    /// <summary>How long the caller must wait before this sign-in may be tried, or null when it may be tried now.</summary>
+    ValueTask<TimeSpan?> RetryAfterAsync(string username, string? address);
+
+    /// <summary>Counts a failed sign-in for the username and the address.</summary>
+    ValueTask FailedAsync(string username, string? address);
+
+    /// <summary>Clears the username's failures (not the address's).</summary>
+    ValueTask SucceededAsync(string username);
+}
+
+/// <summary>
+/// This gateway's own sign-in failures, per username and per address (see <see cref="ISignInThrottle"/>). The throttle of
+/// a standalone gateway, and what a cluster gateway falls back to while Redis does not answer.
+/// </summary>
+public sealed class LocalSignInThrottle(IOptions<SecurityOptions> options, TimeProvider time) : ISignInThrottle
 {
     private const int MaxEntries = 100_000;
     private readonly SecurityOptions _options = options.Value;
@@ -47,6 +64,21 @@ public sealed class SignInThrottle(IOptions<SecurityOptions> options, TimeProvid
         return wait > TimeSpan.Zero ? wait : null;
     }
 
+    public ValueTask<TimeSpan?> RetryAfterAsync(string username, string? address) => ValueTask.FromResult(RetryAfter(username, address));
+
+    public ValueTask FailedAsync(string username, string? address)
+    {
+        Failed(username, address);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SucceededAsync(string username)
+    {
+        Succeeded(username);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Counts a failed sign-in for the username and the address.</summary>
     public void Failed(string username, string? address)
     {
         Prune();
@@ -55,6 +87,7 @@ public sealed class SignInThrottle(IOptions<SecurityOptions> options, TimeProvid
             Count(AddressKey(address), _options.SignInFailuresPerAddressBeforeLock);
     }
 
+    /// <summary>Clears the username's failures.</summary>
     public void Succeeded(string username) => _entries.TryRemove(UserKey(username), out _);
 
     private void Count(string key, int lockAfter)
@@ -85,7 +118,10 @@ public sealed class SignInThrottle(IOptions<SecurityOptions> options, TimeProvid
         }
     }
 
-    private static string UserKey(string username) => "u:" + username.Trim().ToLowerInvariant();
+    private static string UserKey(string username) => "u:" + Username(username);
+
+    /// <summary>The username as the throttle counts it: trimmed, lower case.</summary>
+    public static string Username(string username) => username.Trim().ToLowerInvariant();
 
     private static string AddressKey(string address) => "a:" + address;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
-using SupportGrid.Silo;
 
 namespace SupportGrid.Gateway.Security;
 
@@ -77,32 +76,18 @@ public sealed partial class RedisAddressLimits : BackgroundService, IAddressLimi
 
     private readonly LocalAddressLimits _local;
     private readonly SecurityOptions _limits;
-    private readonly SharedLimitsOptions _options;
+    private readonly SharedLimitsRedis _shared;
     private readonly ILogger<RedisAddressLimits> _logger;
-    private readonly Lazy<Task<ConnectionMultiplexer>> _redis;
     private readonly string _prefix;
-    private readonly LogSampler _failureLog = new(TimeSpan.FromSeconds(10));
-    private long _askAgainAt;
-    private int _alone;
 
-    public RedisAddressLimits(LocalAddressLimits local, IOptions<SecurityOptions> limits, IOptions<SharedLimitsOptions> options,
-        IConfiguration configuration, ILogger<RedisAddressLimits> logger)
+    public RedisAddressLimits(LocalAddressLimits local, IOptions<SecurityOptions> limits, SharedLimitsRedis shared,
+        ILogger<RedisAddressLimits> logger)
     {
         _local = local;
         _limits = limits.Value;
-        _options = options.Value;
+        _shared = shared;
         _logger = logger;
-        var cluster = ClusterModeOptions.From(configuration);
-        var connectionString = string.IsNullOrWhiteSpace(_options.Redis) ? cluster.Redis : _options.Redis;
-        if (string.IsNullOrWhiteSpace(connectionString))
-            throw new InvalidOperationException($"Shared limits need a Redis: {SharedLimitsOptions.Section}:Redis or SupportGrid:Cluster:Redis.");
-        var redis = ConfigurationOptions.Parse(connectionString);
-        redis.AbortOnConnectFail = false; // keep trying in the background; decide alone meanwhile
-        redis.BacklogPolicy = BacklogPolicy.FailFast; // while disconnected a call fails at once rather than queue
-        redis.AsyncTimeout = redis.SyncTimeout = (int)_options.Timeout.TotalMilliseconds;
-        _redis = new(() => ConnectionMultiplexer.ConnectAsync(redis));
-        // Beside Orleans' keys of this service (which the cluster tests' clean-up removes too).
-        _prefix = cluster.ServiceId + "/limits/";
+        _prefix = shared.Prefix;
     }
 
     /// <summary>This gateway's name in the shared connection counts (a fresh one per process).</summary>
@@ -112,16 +97,16 @@ public sealed partial class RedisAddressLimits : BackgroundService, IAddressLimi
     {
         try
         {
-            if (await DatabaseAsync() is { } db)
+            if (await _shared.DatabaseAsync() is { } db)
             {
                 var count = (long)await db.ScriptEvaluateAsync(ChatScript, [_prefix + "chats/" + address], [ChatWindowMs]);
-                Answered();
+                _shared.Answered();
                 return count <= _limits.ChatsPerAddressPerMinute;
             }
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            Failed(e);
+            _shared.Failed(e);
         }
         return _local.TryOpenChat(address);
     }
@@ -136,11 +121,11 @@ public sealed partial class RedisAddressLimits : BackgroundService, IAddressLimi
         }
         try
         {
-            if (await DatabaseAsync() is { } db)
+            if (await _shared.DatabaseAsync() is { } db)
             {
                 var total = (long)await db.ScriptEvaluateAsync(ConnectScript, [_prefix + "connections/" + address],
                     [GatewayId, mine, _limits.ConnectionsPerAddress, LifetimeMs]);
-                Answered();
+                _shared.Answered();
                 if (total > 0)
                     return true;
                 _local.Release(address);
@@ -149,7 +134,7 @@ public sealed partial class RedisAddressLimits : BackgroundService, IAddressLimi
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            Failed(e);
+            _shared.Failed(e);
         }
         return true; // within the limit here
     }
@@ -157,7 +142,7 @@ public sealed partial class RedisAddressLimits : BackgroundService, IAddressLimi
     public void Disconnect(string address)
     {
         var mine = _local.Release(address);
-        if (Connected() is { } redis)
+        if (_shared.Connected() is { } redis)
             Write(redis.GetDatabase(), address, mine);
     }
 
@@ -168,13 +153,13 @@ public sealed partial class RedisAddressLimits : BackgroundService, IAddressLimi
         try
         {
             // Connect early, not on the first shopper's call. Unreachable, it keeps trying in the background.
-            if ((await _redis.Value.WaitAsync(stoppingToken)).IsConnected)
+            if ((await _shared.ConnectAsync(stoppingToken)).IsConnected)
                 LogSharing(_logger, GatewayId);
-            using var timer = new PeriodicTimer(_options.ConnectionCountLifetime / 3);
+            using var timer = new PeriodicTimer(_shared.Options.ConnectionCountLifetime / 3);
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 // Rewrites every count this gateway holds: keeps them alive, and repairs any write lost while Redis failed.
-                if (Connected() is not { } redis)
+                if (_shared.Connected() is not { } redis)
                     continue;
                 var db = redis.GetDatabase();
                 foreach (var (address, mine) in _local.Connections)
@@ -186,18 +171,11 @@ public sealed partial class RedisAddressLimits : BackgroundService, IAddressLimi
         }
         catch (RedisException e)
         {
-            Failed(e); // no rewrites; the calls fall back to this gateway's counts (a stopped host would refuse everyone)
+            _shared.Failed(e); // no rewrites; the calls fall back to this gateway's counts (a stopped host would refuse everyone)
         }
     }
 
-    public override void Dispose()
-    {
-        base.Dispose();
-        if (_redis.IsValueCreated && _redis.Value.IsCompletedSuccessfully)
-            _redis.Value.Result.Dispose();
-    }
-
-    private long LifetimeMs => (long)_options.ConnectionCountLifetime.TotalMilliseconds;
+    private long LifetimeMs => (long)_shared.Options.ConnectionCountLifetime.TotalMilliseconds;
 
     private void Write(IDatabase db, string address, int mine)
     {
@@ -207,47 +185,10 @@ public sealed partial class RedisAddressLimits : BackgroundService, IAddressLimi
         }
         catch (RedisException e)
         {
-            Failed(e); // the next rewrite repairs it
+            _shared.Failed(e); // the next rewrite repairs it
         }
-    }
-
-    /// <summary>The database to ask, or null while this gateway decides alone (after a failure, for RetryAfter).</summary>
-    private async ValueTask<IDatabase?> DatabaseAsync()
-    {
-        if (Environment.TickCount64 < Volatile.Read(ref _askAgainAt))
-            return null;
-        var redis = await _redis.Value.WaitAsync(_options.Timeout);
-        if (!redis.IsConnected)
-            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Not connected to Redis.");
-        return redis.GetDatabase();
-    }
-
-    private ConnectionMultiplexer? Connected() =>
-        Environment.TickCount64 >= Volatile.Read(ref _askAgainAt) && _redis.IsValueCreated && _redis.Value.IsCompletedSuccessfully
-            && _redis.Value.Result.IsConnected
-            ? _redis.Value.Result
-            : null;
-
-    private void Failed(Exception e)
-    {
-        Volatile.Write(ref _askAgainAt, Environment.TickCount64 + (long)_options.RetryAfter.TotalMilliseconds);
-        Interlocked.Exchange(ref _alone, 1);
-        if (_failureLog.ShouldLog("redis", out var suppressed))
-            LogAlone(_logger, e.GetType().Name, e.Message, _options.RetryAfter, suppressed);
-    }
-
-    private void Answered()
-    {
-        if (Interlocked.Exchange(ref _alone, 0) == 1)
-            LogSharingAgain(_logger);
     }
 
     [LoggerMessage(EventId = 8008, Level = LogLevel.Information, Message = "Per-address limits are shared with the other gateways through Redis (this gateway: {GatewayId})")]
     private static partial void LogSharing(ILogger logger, string gatewayId);
-
-    [LoggerMessage(EventId = 8009, Level = LogLevel.Warning, Message = "Shared per-address limits unavailable ({Error}: {Detail}); this gateway applies its own counts and asks Redis again in {RetryAfter}; {Suppressed} more failures since the last such line")]
-    private static partial void LogAlone(ILogger logger, string error, string detail, TimeSpan retryAfter, int suppressed);
-
-    [LoggerMessage(EventId = 8010, Level = LogLevel.Information, Message = "Shared per-address limits answer again; this gateway counts with the others")]
-    private static partial void LogSharingAgain(ILogger logger);
 }

@@ -20,9 +20,13 @@ public static class SecurityHostingExtensions
         services.AddSingleton<PeerConnectionGate>();
         services.AddOptions<SharedLimitsOptions>().BindConfiguration(SharedLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<LocalAddressLimits>();
+        services.AddSingleton<LocalSignInThrottle>();
         if (SharesLimits(builder.Configuration))
         {
-            // Cluster mode: new chats and connections per address counted by all gateways together, through Redis.
+            // Cluster mode: new chats and connections per address, and failed sign-ins per username and per address,
+            // counted by all gateways together, through Redis.
+            services.AddSingleton<SharedLimitsRedis>();
+            services.AddSingleton<ISignInThrottle, RedisSignInThrottle>();
             services.AddSingleton<RedisAddressLimits>();
             services.AddSingleton<IAddressLimits>(sp => sp.GetRequiredService<RedisAddressLimits>());
             services.AddHostedService(sp => sp.GetRequiredService<RedisAddressLimits>());
@@ -30,9 +34,9 @@ public static class SecurityHostingExtensions
         else
         {
             services.AddSingleton<IAddressLimits>(sp => sp.GetRequiredService<LocalAddressLimits>());
+            services.AddSingleton<ISignInThrottle>(sp => sp.GetRequiredService<LocalSignInThrottle>());
         }
         services.AddSingleton<AgentConnectionRevoker>();
-        services.AddSingleton<SignInThrottle>();
         // A hub uses its own HubOptions<THub> only when AddHubOptions<THub> registered SignalR's setup for it (which copies
         // the global options and marks the hub's as set); otherwise it silently uses the global options (32 KB), whatever
         // HubOptions<THub> says. That was the case here until session 5: the agent hub's larger limit never applied.

@@ -3,8 +3,9 @@ using System.ComponentModel.DataAnnotations;
 namespace SupportGrid.Gateway.Security;
 
 /// <summary>
-/// How a cluster gateway shares the per-address limits (<see cref="IAddressLimits"/>) with the other gateways, through
-/// Redis (<see cref="RedisAddressLimits"/>). Bound from <c>SupportGrid:Security:Shared</c>; applies only with
+/// How a cluster gateway shares the per-address limits (<see cref="IAddressLimits"/>) and the sign-in throttle
+/// (<see cref="Auth.ISignInThrottle"/>) with the other gateways, through Redis (<see cref="RedisAddressLimits"/>,
+/// <see cref="Auth.RedisSignInThrottle"/>). Bound from <c>SupportGrid:Security:Shared</c>; applies only with
 /// <c>SupportGrid:Mode=cluster</c> and a Redis (a standalone gateway keeps its own counts).
 /// </summary>
 public sealed class SharedLimitsOptions
@@ -17,7 +18,7 @@ public sealed class SharedLimitsOptions
     /// <summary>StackExchange.Redis connection string of the counts; empty: the cluster's (<c>SupportGrid:Cluster:Redis</c>).</summary>
     public string? Redis { get; set; }
 
-    /// <summary>Longest wait for Redis on a hub connect or a new chat; past it (or on any Redis failure) this gateway
+    /// <summary>Longest wait for Redis on a hub connect, a new chat or a sign-in; past it (or on any Redis failure) this gateway
     /// decides alone, with its own counts, rather than refuse or hold up the shopper.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:00:30")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);

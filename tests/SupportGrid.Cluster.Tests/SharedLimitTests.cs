@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using SupportGrid.Gateway.Hubs;
@@ -9,8 +10,8 @@ using Xunit.Abstractions;
 namespace SupportGrid.Cluster.Tests;
 
 /// <summary>
-/// Per-address limits hold for the whole cluster, not per gateway: an attacker whom the load balancer spreads over the
-/// gateways gets the limit once. The test is the load balancer: 127.0.0.1 is the gateways' known proxy, and each client
+/// Per-address limits and the sign-in throttle hold for the whole cluster, not per gateway: an attacker whom the load
+/// balancer spreads over the gateways gets the limit once. The test is the load balancer: 127.0.0.1 is the gateways' known proxy, and each client
 /// names its address in <c>X-Forwarded-For</c>.
 /// </summary>
 [Collection(ProcessCollection.Name)]
@@ -18,6 +19,8 @@ public sealed class SharedLimitTests(ITestOutputHelper output)
 {
     private const int Chats = 3;
     private const int Connections = 4;
+    private const int UserFailures = 4;
+    private const int AddressFailures = 6;
 
     private static Dictionary<string, string> Limits(params (string Key, string Value)[] extra)
     {
@@ -28,6 +31,10 @@ public sealed class SharedLimitTests(ITestOutputHelper output)
             ["SupportGrid__Security__ConnectionsPerAddress"] = Connections.ToString(),
             ["SupportGrid__Security__Shared__ConnectionCountLifetime"] = "00:00:06",
             ["SupportGrid__Routing__OfflineWhenNoAgents"] = "false", // chats wait in the queue; no agent is needed
+            ["SupportGrid__Security__SignInFailuresBeforeLock"] = UserFailures.ToString(),
+            ["SupportGrid__Security__SignInFailuresPerAddressBeforeLock"] = AddressFailures.ToString(),
+            ["SupportGrid__Security__SignInFailuresBeforeDelay"] = "100", // no doubling delay in the way: the lock is what is tested
+            ["SupportGrid__Security__SignInLockout"] = "00:10:00",
         };
         foreach (var (key, value) in extra)
             settings[key] = value;
@@ -97,6 +104,54 @@ public sealed class SharedLimitTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public async Task FailedSignInsAreCountedAcrossGatewaysPerUsernameAndPerAddressAndASuccessClearsTheUsernameEverywhere()
+    {
+        TestStores.Require();
+        await using var cluster = await LocalCluster.StartAsync(silos: 1, gateways: 2, Limits());
+        var gateways = cluster.Gateways;
+        var address = 0;
+        string Fresh() => $"203.0.113.{++address}"; // a new address for each try: only the per-username count matters
+
+        // Wrong passwords for alice, alternating between the gateways (each sees only half of them): locked at the total.
+        for (var i = 0; i < UserFailures; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await SignInAsync(gateways[i % 2], Fresh(), "alice", "wrong")).StatusCode);
+        foreach (var gateway in gateways)
+            await AssertLockedAsync(await SignInAsync(gateway, Fresh(), "alice", "demo"), TimeSpan.FromMinutes(5));
+        // Another agent signs in, on either gateway.
+        foreach (var gateway in gateways)
+            Assert.Equal(HttpStatusCode.OK, (await SignInAsync(gateway, Fresh(), "bob", "demo")).StatusCode);
+
+        // A success on one gateway clears the username's failures on the other too: one short of the lock, a success,
+        // one short again, and bob still signs in (counted together without the clearing: locked).
+        for (var round = 0; round < 2; round++)
+        {
+            for (var i = 0; i < UserFailures - 1; i++)
+                Assert.Equal(HttpStatusCode.Unauthorized, (await SignInAsync(gateways[i % 2], Fresh(), "bob", "wrong")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await SignInAsync(gateways[round], Fresh(), "bob", "demo")).StatusCode);
+        }
+
+        // Failures from one address for made-up usernames, alternating: the address is locked at the total, on both
+        // gateways, for a right password too; carol from another address is not.
+        const string guesser = "198.51.100.30";
+        for (var i = 0; i < AddressFailures; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await SignInAsync(gateways[i % 2], guesser, $"nobody{i}", "x")).StatusCode);
+        foreach (var gateway in gateways)
+            await AssertLockedAsync(await SignInAsync(gateway, guesser, "carol", "demo"), TimeSpan.FromMinutes(5));
+        Assert.Equal(HttpStatusCode.OK, (await SignInAsync(gateways[1], Fresh(), "carol", "demo")).StatusCode);
+
+        // Nothing is kept for ever: every sign-in key in Redis expires (within the lockout, 10 min, or the window).
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestStores.Redis);
+        var keys = redis.GetServers()[0].Keys(pattern: $"{cluster.ServiceId}/limits/signin/*").ToArray();
+        Assert.Contains(keys, k => k.ToString().EndsWith("/signin/user/alice", StringComparison.Ordinal));
+        Assert.Contains(keys, k => k.ToString().EndsWith("/signin/address/" + guesser, StringComparison.Ordinal));
+        foreach (var key in keys)
+        {
+            var ttl = await redis.GetDatabase().KeyTimeToLiveAsync(key);
+            Assert.True(ttl > TimeSpan.Zero && ttl <= TimeSpan.FromMinutes(15), $"{key} expires in {ttl?.ToString() ?? "never"}.");
+        }
+    }
+
+    [SkippableFact]
     public async Task WithoutRedisForTheLimitsEachGatewayAppliesItsOwnAndSaysSo()
     {
         TestStores.Require();
@@ -125,7 +180,29 @@ public sealed class SharedLimitTests(ITestOutputHelper output)
             await elsewhere.InvokeAsync<StartChatResult>("StartChat", Chat()); // gateway 1 counts alone: its first
         }
         await BystanderStartsAChatAsync(gateways[0], "198.51.100.21");
+        // Agents still sign in, the sign-in throttle counting per gateway meanwhile.
+        Assert.Equal(HttpStatusCode.OK, (await SignInAsync(gateways[1], "198.51.100.22", "bob", "demo")).StatusCode);
         Assert.Contains("Shared per-address limits unavailable", gateways[0].Process.Tail(200));
+    }
+
+    /// <summary>An agent's sign-in, from the address the load balancer names.</summary>
+    private static async Task<HttpResponseMessage> SignInAsync(LocalCluster.Member gateway, string address, string username, string password)
+    {
+        using var http = new HttpClient { BaseAddress = gateway.Http };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/token") { Content = JsonContent.Create(new { username, password }) };
+        request.Headers.Add("X-Forwarded-For", address);
+        var response = await http.SendAsync(request);
+        await response.Content.LoadIntoBufferAsync();
+        return response;
+    }
+
+    /// <summary>The documented refusal of a locked sign-in: 429, Retry-After past <paramref name="atLeast"/>, ProblemDetails with the code.</summary>
+    private static async Task AssertLockedAsync(HttpResponseMessage response, TimeSpan atLeast)
+    {
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.True(response.Headers.RetryAfter?.Delta > atLeast, $"Retry-After: {response.Headers.RetryAfter}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(SecurityErrorCodes.SignInLocked, await response.Content.ReadAsStringAsync());
     }
 
     private static StartChatInput Chat() => new("demo", "sales", "Dana", null, null, "http://127.0.0.1/demo/", "Demo shop", null, null);
