@@ -79,18 +79,20 @@ public sealed class CustomerGrain(
 
         var customer = CustomerOf(request);
         var preferred = await PreferredAgentAsync(request);
-        // The record exists before the customer is in any queue, so no later step can miss it.
-        await records.RecordDurablyAsync(new SessionRequested(SessionId, S.CreatedAt, request.Site, QueueKey.For(request.Site, request.Queue), customer, request.PageUrl, request.PageTitle));
         int position;
         try
         {
+            // The record exists before the customer is in any queue, so no later step can miss it. If it cannot be
+            // written (the silo is stopping), nothing of this start stays in memory either: a retry on this activation
+            // must start afresh and record it, not find a queued session whose record has no start.
+            await records.RecordDurablyAsync(new SessionRequested(SessionId, S.CreatedAt, request.Site, QueueKey.For(request.Site, request.Queue), customer, request.PageUrl, request.PageTitle));
             position = await Queue().EnqueueAsync(new QueueEntry(SessionId, customer, request.PageUrl, request.PageTitle, S.CreatedAt,
                 preferred, preferred is null ? null : S.CreatedAt + routing.Value.AffinityWait));
         }
         catch (Exception e)
         {
-            // Not queued (refused while offline, or the queue's silo failed): keep nothing of this session in memory, so
-            // a retry starts it afresh. A refusal is recorded (supervisors see who tried while offline).
+            // Not recorded or not queued (refused while offline, or a silo failed): keep nothing of this session in memory,
+            // so a retry starts it afresh. A refusal is recorded (supervisors see who tried while offline).
             state.State = new CustomerState();
             if (e is SupportGridException { Code: ErrorCodes.Offline } refused)
                 records.Record(new SessionClosed(SessionId, time.GetUtcNow(), SessionOutcome.RefusedOffline, refused.Message));
