@@ -5,10 +5,92 @@
 // Pieces arrive in order (one stream per channel, one SignalR connection); a batch is decoded (base64, then gunzip) once
 // all its parts are there, and batches are applied in order. A batch left incomplete (a part was refused as throttled)
 // is dropped when the next begins; the widget follows a refusal with a fresh full snapshot, which rebuilds the page.
+//
+// What arrives is untrusted: any customer (or a bot) can send anything in rrweb's format, and rrweb's Replayer trusts
+// its events (one it cannot build throws inside its timer, which then never plays again). So each event is checked
+// against the shape the recorder produces, and a page's nodes against what a document can hold, before the Replayer
+// sees them; what does not fit is left out. Each full snapshot starts a new Replayer with its own time base, so nothing
+// a batch did to the last one outlives the next page.
 
 const EVENT_FULL_SNAPSHOT = 2;
+const EVENT_INCREMENTAL = 3;
+const EVENT_META = 4;
 const LIVE_BUFFER_MS = 300; // play events this far behind their timestamps, so a batch's events keep their spacing
 const POINTER_MS = 100; // the agent's pointer goes out at most this often (the gateway allows 20 a second)
+
+// rrweb-snapshot's node types, and incremental sources the mirror uses (mutation, mouse, scroll, viewport, input, touch,
+// media, style sheets, drag, selection, adopted style sheets); canvas, fonts and logs are not replayed.
+const NODE_DOCUMENT = 0;
+const NODE_DOCTYPE = 1;
+const NODE_ELEMENT = 2;
+const NODE_TEXT = 3;
+const NODE_COMMENT = 5;
+const SOURCES = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 15]);
+const MUTATION = 0;
+const POSITIONS = new Set([1, 6, 12]);
+const MOUSE_INTERACTION = 2;
+const ADOPTED_STYLE_SHEET = 15;
+const MAX_DEPTH = 512; // a browser's HTML parser nests no deeper; rrweb builds a page recursively (20,000 levels overflow)
+const TAG = /^[A-Za-z][A-Za-z0-9._-]*$/; // names createElement takes (rrweb turns "script" into "noscript", lower case only)
+const CUSTOM_ELEMENT = /^(?!(annotation-xml|color-profile|font-face(-src|-uri|-format|-name)?|missing-glyph)$)[a-z][a-z0-9._]*-[a-z0-9._-]*$/;
+const SHADOW_HOSTS = new Set(["article", "aside", "blockquote", "body", "div", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "main", "nav", "p", "section", "span"]);
+
+const isObject = v => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Checks (and trims) one node of a page and its children; false: the node cannot be built and is left out. */
+function cleanNode(n, depth, ids) {
+  if (!isObject(n) || !Number.isSafeInteger(n.id) || ids.has(n.id) || depth > MAX_DEPTH) return false;
+  ids.add(n.id);
+  if (n.type === NODE_TEXT || n.type === NODE_COMMENT) return typeof n.textContent === "string";
+  if (n.type !== NODE_ELEMENT || typeof n.tagName !== "string" || !TAG.test(n.tagName) || !isObject(n.attributes) || !Array.isArray(n.childNodes)) return false;
+  if (!n.isSVG) n.tagName = n.tagName.toLowerCase();
+  if (n.tagName in Object.prototype) return false; // rrweb looks tag names up in a plain object ("constructor")
+  if (n.isCustom && !CUSTOM_ELEMENT.test(n.tagName)) n.isCustom = false; // customElements.define would throw
+  if (n.isShadowHost && !n.isCustom && !SHADOW_HOSTS.has(n.tagName)) n.isShadowHost = false; // so would attachShadow
+  n.childNodes = n.childNodes.filter(c => cleanNode(c, depth + 1, ids));
+  return true;
+}
+
+/** A whole page: a document holding a doctype (first, if any), comments and one html element, which rrweb needs. */
+function cleanDocument(n) {
+  if (!isObject(n) || n.type !== NODE_DOCUMENT || !Number.isSafeInteger(n.id) || !Array.isArray(n.childNodes)) return false;
+  const ids = new Set([n.id]);
+  let html = false;
+  n.childNodes = n.childNodes.filter((c, i) => {
+    if (i === 0 && isObject(c) && c.type === NODE_DOCTYPE) return Number.isSafeInteger(c.id) && (c.name === "" || TAG.test(c.name ?? ""));
+    if (!cleanNode(c, 1, ids) || c.type === NODE_TEXT || (c.type === NODE_ELEMENT && (html || c.isSVG || c.tagName !== "html"))) return false;
+    html ||= c.type === NODE_ELEMENT;
+    return true;
+  });
+  return html;
+}
+
+/** Whether an event has the shape the recorder gives it (its page's nodes trimmed to what can be built). */
+function cleanEvent(e) {
+  if (!isObject(e) || !Number.isFinite(e.timestamp) || !isObject(e.data)) return false;
+  const d = e.data;
+  switch (e.type) {
+    case EVENT_META:
+      return true;
+    case EVENT_FULL_SNAPSHOT:
+      if (!isObject(d.initialOffset)) d.initialOffset = { left: 0, top: 0 };
+      return cleanDocument(d.node);
+    case EVENT_INCREMENTAL:
+      break;
+    default:
+      return false;
+  }
+  if (!SOURCES.has(d.source)) return false;
+  if (d.source === MUTATION) {
+    if (![d.adds, d.removes, d.texts, d.attributes].every(Array.isArray)) return false;
+    d.adds = d.adds.filter(a => isObject(a) && cleanNode(a.node, 1, new Set()));
+    return true;
+  }
+  if (POSITIONS.has(d.source)) return Array.isArray(d.positions) && d.positions.length > 0 && d.positions.every(p => isObject(p) && Number.isFinite(p.timeOffset));
+  if (d.source === MOUSE_INTERACTION) return Number.isInteger(d.type) && d.type >= 0 && d.type <= 10;
+  if (d.source === ADOPTED_STYLE_SHEET) return Array.isArray(d.styleIds) && (d.styles === undefined || Array.isArray(d.styles));
+  return [d.adds, d.removes].every(x => x === undefined || Array.isArray(x));
+}
 
 let libPromise = null;
 
@@ -53,6 +135,7 @@ export class PageMirror {
     this.onPointer = onPointer;
     this.replayer = null;
     this.partial = null; // { seq, parts, pieces: [] }
+    this.meta = null; // the last size of the page (a meta event), for a new page that comes without one
     this.applying = Promise.resolve();
     this.scale = 1;
     this.pointerAt = 0;
@@ -104,11 +187,18 @@ export class PageMirror {
   }
 
   async apply(events) {
-    if (this.disposed || !Array.isArray(events) || !events.length) return;
-    if (!this.replayer) {
-      if (!events.some(e => e?.type === EVENT_FULL_SNAPSHOT)) return; // nothing to build on until a full snapshot comes
+    if (this.disposed || !Array.isArray(events)) return;
+    events = events.filter(cleanEvent);
+    for (const e of events) if (e.type === EVENT_META) this.meta = e;
+    const full = events.findLastIndex(e => e.type === EVENT_FULL_SNAPSHOT);
+    if (full >= 0) {
+      // A new page: a new Replayer, starting with the page's size (the recorder sends it just before) and the page.
+      const page = events[full];
+      const meta = events[full - 1]?.type === EVENT_META ? events[full - 1] : this.meta && { ...this.meta, timestamp: page.timestamp };
+      events = meta ? [meta, ...events.slice(full)] : events.slice(full);
       const { Replayer } = await loadReplayer();
       if (this.disposed) return;
+      this.destroyReplayer();
       this.replayer = new Replayer([], {
         root: this.container,
         liveMode: true,
@@ -118,10 +208,24 @@ export class PageMirror {
         UNSAFE_replayCanvas: false,
       });
       this.replayer.on("resize", dim => this.fit(dim));
-      this.replayer.startLive(events[0].timestamp - LIVE_BUFFER_MS);
+      this.replayer.startLive(page.timestamp - LIVE_BUFFER_MS);
     }
+    if (!this.replayer || !events.length) return; // nothing to build on until a full snapshot comes
     for (const event of events) this.replayer.addEvent(event);
-    if (events.some(e => e?.type === EVENT_FULL_SNAPSHOT) || this.state === "waiting") this.setState("live", "live");
+    if (full >= 0 || this.state === "waiting") this.setState("live", "live");
+  }
+
+  destroyReplayer() {
+    const replayer = this.replayer;
+    this.replayer = null;
+    if (!replayer) return;
+    replayer.timer.clear(); // destroy() does not stop a live Replayer's timer: it would play on (and resize this view)
+    try {
+      replayer.destroy();
+    } catch (err) {
+      console.warn("SupportGrid: the last page view did not close cleanly:", err);
+    }
+    replayer.wrapper.remove(); // destroy() removes it last, after steps that can throw
   }
 
   /** Scales the customer's viewport into the panel's width. */
@@ -151,8 +255,7 @@ export class PageMirror {
   dispose() {
     this.disposed = true;
     this.container.removeEventListener("mousemove", this.onMove);
-    try { this.replayer?.destroy?.(); } catch { /* already gone */ }
-    this.replayer = null;
+    this.destroyReplayer();
     this.container.replaceChildren();
   }
 }
