@@ -202,7 +202,7 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
             [El(id, "img", Attrs(("src", "x"), ("onerror", Js("img-onerror")), ("ONERROR", Js("img-ONERROR")))),
              El(id + 1, "details", Attrs(("open", ""), ("ontoggle", Js("details-ontoggle")))),
              El(id + 2, "input", Attrs(("autofocus", ""), ("onfocus", Js("input-onfocus")))),
-             El(id + 3, "video", Attrs(("src", "x"), ("onerror", Js("video-onerror")))),
+             El(id + 3, "video", Attrs(("src", "x"), ("onerror", Js("video-onerror")), ("rr_mediaState", "played"))),
              El(id + 4, "div", Attrs(("style", "animation:sgx 1ms"), ("onanimationstart", Js("onanimationstart")), ("OnClick", Js("OnClick")))),
              El(id + 5, "body", Attrs(("onload", Js("body-onload")), ("onpageshow", Js("body-onpageshow"))))]), probe: false),
         Batches("javascript: URLs", now => PageAndChange(now, id =>
@@ -438,7 +438,7 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
     [
         "onerror", "onload", "onclick", "onmouseover", "onfocus", "onbegin", "ontoggle", "ONERROR", "OnLoad", "href", "src", "srcdoc", "xlink:href",
         "action", "formaction", "data", "style", "http-equiv", "content", "rel", "as", "sandbox", "srcset", "poster", "background",
-        "_cssText", "rr_dataURL", "rr_width", "rr_height", "rr_scrollTop", "rr_scrollLeft", "rr_open_mode",
+        "_cssText", "rr_dataURL", "rr_width", "rr_height", "rr_mediaState", "rr_mediaCurrentTime", "rr_scrollTop", "rr_scrollLeft", "rr_open_mode",
         "autofocus", "open", "class", "id", "type", "value", "checked", "selected", "name", "attributeName", "to", "values",
         "__proto__", "constructor", "data-x", "", "on error", "x\"y", "a=b",
     ];
@@ -542,7 +542,7 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
         (2, Gen.Select(Gen.OneOf(1, 6, 12), List(Position, 5), (source, positions) => new JsonObject { ["source"] = source, ["positions"] = positions })),
         (2, Gen.Select(Gen.Int[2, 5], Number, Id, Number, Number, OrJunk(Node(Str)), (source, type, id, x, y, text) =>
             new JsonObject { ["source"] = source, ["type"] = type, ["id"] = id, ["x"] = x, ["y"] = y, ["width"] = x?.DeepClone(), ["height"] = y?.DeepClone(), ["text"] = text, ["isChecked"] = true })),
-        (2, Gen.Select(Gen.OneOf(8, 13, 15), Id, Number, List(Gen.Select(OrJunk(Node(Str)), Number, (rule, index) => (JsonNode?)new JsonObject { ["rule"] = rule, ["index"] = index })), OrJunk(Node(Str)), (source, id, type, rules, value) =>
+        (2, Gen.Select(Gen.OneOf(7, 8, 13, 15), Id, Number, List(Gen.Select(OrJunk(Node(Str)), Number, (rule, index) => (JsonNode?)new JsonObject { ["rule"] = rule, ["index"] = index })), OrJunk(Node(Str)), (source, id, type, rules, value) =>
             new JsonObject
             {
                 ["source"] = source, ["id"] = id, ["styleId"] = id?.DeepClone(), ["type"] = type, ["adds"] = rules, ["removes"] = rules?.DeepClone(), ["currentTime"] = type?.DeepClone(),

@@ -10,7 +10,7 @@
 // its events (one it cannot build throws inside its timer, which then never plays again). So each event is checked
 // against the shape the recorder produces, and a page's nodes against what a document can hold, before the Replayer
 // sees them; what does not fit is left out. Each full snapshot starts a new Replayer with its own time base, so nothing
-// a batch did to the last one outlives the next page.
+// a batch did to the last one outlives the next page. The mirror plays no media (the page's own video or sound).
 
 const EVENT_FULL_SNAPSHOT = 2;
 const EVENT_INCREMENTAL = 3;
@@ -19,13 +19,13 @@ const LIVE_BUFFER_MS = 300; // play events this far behind their timestamps, so 
 const POINTER_MS = 100; // the agent's pointer goes out at most this often (the gateway allows 20 a second)
 
 // rrweb-snapshot's node types, and incremental sources the mirror uses (mutation, mouse, scroll, viewport, input, touch,
-// media, style sheets, drag, selection, adopted style sheets); canvas, fonts and logs are not replayed.
+// style sheets, drag, selection, adopted style sheets); canvas, fonts, logs and media are not replayed.
 const NODE_DOCUMENT = 0;
 const NODE_DOCTYPE = 1;
 const NODE_ELEMENT = 2;
 const NODE_TEXT = 3;
 const NODE_COMMENT = 5;
-const SOURCES = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 15]);
+const SOURCES = new Set([0, 1, 2, 3, 4, 5, 6, 8, 12, 13, 14, 15]);
 const MUTATION = 0;
 const POSITIONS = new Set([1, 6, 12]);
 const MOUSE_INTERACTION = 2;
@@ -34,6 +34,7 @@ const MAX_DEPTH = 512; // a browser's HTML parser nests no deeper; rrweb builds 
 const TAG = /^[A-Za-z][A-Za-z0-9._-]*$/; // names createElement takes (rrweb turns "script" into "noscript", lower case only)
 const CUSTOM_ELEMENT = /^(?!(annotation-xml|color-profile|font-face(-src|-uri|-format|-name)?|missing-glyph)$)[a-z][a-z0-9._]*-[a-z0-9._-]*$/;
 const SHADOW_HOSTS = new Set(["article", "aside", "blockquote", "body", "div", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "main", "nav", "p", "section", "span"]);
+const MEDIA_ATTRIBUTES = ["autoplay", "rr_mediaState", "rr_mediaCurrentTime", "rr_mediaPlaybackRate", "rr_mediaMuted", "rr_mediaLoop", "rr_mediaVolume"];
 
 const isObject = v => v !== null && typeof v === "object" && !Array.isArray(v);
 
@@ -47,6 +48,7 @@ function cleanNode(n, depth, ids) {
   if (n.tagName in Object.prototype) return false; // rrweb looks tag names up in a plain object ("constructor")
   if (n.isCustom && !CUSTOM_ELEMENT.test(n.tagName)) n.isCustom = false; // customElements.define would throw
   if (n.isShadowHost && !n.isCustom && !SHADOW_HOSTS.has(n.tagName)) n.isShadowHost = false; // so would attachShadow
+  for (const name of MEDIA_ATTRIBUTES) delete n.attributes[name];
   n.childNodes = n.childNodes.filter(c => cleanNode(c, depth + 1, ids));
   return true;
 }
@@ -84,6 +86,7 @@ function cleanEvent(e) {
   if (d.source === MUTATION) {
     if (![d.adds, d.removes, d.texts, d.attributes].every(Array.isArray)) return false;
     d.adds = d.adds.filter(a => isObject(a) && cleanNode(a.node, 1, new Set()));
+    for (const a of d.attributes) if (isObject(a?.attributes)) for (const name of MEDIA_ATTRIBUTES) delete a.attributes[name];
     return true;
   }
   if (POSITIONS.has(d.source)) return Array.isArray(d.positions) && d.positions.length > 0 && d.positions.every(p => isObject(p) && Number.isFinite(p.timeOffset));
