@@ -21,7 +21,7 @@ namespace SupportGrid.Gateway.Tests;
 /// #1913: script elements, event handler attributes, <c>javascript:</c> URLs, <c>iframe srcdoc</c>, meta refresh, svg
 /// <c>onload</c>, style sheets with <c>expression()</c> and <c>url(javascript:)</c>), huge attribute values, deep nesting,
 /// wrong node ids, changes to nodes that do not exist, wrong types in every field, events out of order, bad timestamps,
-/// truncated and garbage gzip and base64, batches with parts missing; then groups of
+/// page sizes no screen has, truncated and garbage gzip and base64, batches with parts missing; then groups of
 /// generated batches (CsCheck: a page, then changes to it; one seed for the whole run, which the output names and
 /// <c>SUPPORTGRID_FUZZ_SEED</c> repeats).
 /// Every batch the mirror can play must be played (a marker at its end shows), and after each hostile case and every few
@@ -345,6 +345,9 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
             new JsonObject { ["type"] = 3, ["data"] = new JsonObject { ["source"] = "0", ["adds"] = "x" }, ["timestamp"] = now + 24 },
             new JsonObject { ["type"] = 3, ["data"] = null, ["timestamp"] = now + 25 },
             new JsonObject { ["type"] = 3, ["timestamp"] = now + 26 })),
+        Json("a page of absurd size", now => Events(Meta(now, width: int.MaxValue, height: 221_535_068), Snapshot(Body(El(100, "p", Attrs(), Text(101, "wide"))), now),
+            Incremental(1, new JsonObject { ["positions"] = new JsonArray(new JsonObject { ["x"] = 2677, ["y"] = 2763, ["id"] = 100, ["timeOffset"] = 0 }) }, now + 5),
+            Incremental(4, new JsonObject { ["width"] = 1e9, ["height"] = 1e9 }, now + 10), Mutation(now + 20, texts: new JsonArray(new JsonObject { ["id"] = 101, ["value"] = "wider" })))),
         Json("events of wrong types", now => Events(
             null, 42, "x", new JsonArray(), new JsonObject(), new JsonObject { ["type"] = "2", ["timestamp"] = now },
             new JsonObject { ["type"] = 4, ["data"] = "x", ["timestamp"] = now }, Meta(now, width: "x", height: null, href: JsUrl("meta-href")), Meta(now, width: -1, height: 1e9),
@@ -479,7 +482,7 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
     /// <summary>Node ids: mostly ids that exist (the probe page's 1-7, a generated page's), sometimes ones that do not.</summary>
     private static readonly Gen<JsonNode?> Id = OrJunk(Gen.Frequency((5, Gen.Int[1, 40]), (1, Gen.Int[100, 120]), (1, Gen.Int)).Select(i => (JsonNode?)i));
 
-    private static readonly Gen<JsonNode?> Number = OrJunk(Gen.Int[-100, 3000].Select(i => (JsonNode?)i));
+    private static readonly Gen<JsonNode?> Number = OrJunk(Gen.Frequency((5, Gen.Int[-100, 3000]), (1, Gen.Int)).Select(i => (JsonNode?)i));
 
     private static readonly Gen<JsonNode?> AttributeValue = Gen.Frequency((10, Node(Str)), (1, Gen.Const(0).Select(_ => (JsonNode?)null)), (1, Junk));
 
@@ -907,6 +910,8 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
                   try { look(w.frames[i], depth + 1); } catch { /* a frame of another origin: the mirror's CSP allows none */ }
                 }
               })(window, 0);
+              // A frame of billions of pixels stalls the console (seen with a generated page of 2147483647 x 221535068).
+              for (const w of window.__sgWidths) if (Number(w) > 16384) problems.push(`the mirror's frame was made ${w} pixels wide`);
               const allowed = ["/lib/signalr.min.js", "/console/console.js", "/lib/rrweb-replay.min.js"];
               for (const s of document.scripts) {
                 if (!s.src || !allowed.includes(new URL(s.src).pathname)) problems.push("a script in the console: " + (s.src || s.textContent.slice(0, 100)));

@@ -29,7 +29,9 @@ const SOURCES = new Set([0, 1, 2, 3, 4, 5, 6, 8, 12, 13, 14, 15]);
 const MUTATION = 0;
 const POSITIONS = new Set([1, 6, 12]);
 const MOUSE_INTERACTION = 2;
+const VIEWPORT_RESIZE = 4;
 const ADOPTED_STYLE_SHEET = 15;
+const MAX_SIZE = 16384; // no screen is wider or taller (in CSS pixels); a frame of billions of pixels stalls the console
 const MAX_DEPTH = 512; // a browser's HTML parser nests no deeper; rrweb builds a page recursively (20,000 levels overflow)
 const TAG = /^[A-Za-z][A-Za-z0-9._-]*$/; // names createElement takes (rrweb turns "script" into "noscript", lower case only)
 const CUSTOM_ELEMENT = /^(?!(annotation-xml|color-profile|font-face(-src|-uri|-format|-name)?|missing-glyph)$)[a-z][a-z0-9._]*-[a-z0-9._-]*$/;
@@ -37,6 +39,7 @@ const SHADOW_HOSTS = new Set(["article", "aside", "blockquote", "body", "div", "
 const MEDIA_ATTRIBUTES = ["autoplay", "rr_mediaState", "rr_mediaCurrentTime", "rr_mediaPlaybackRate", "rr_mediaMuted", "rr_mediaLoop", "rr_mediaVolume"];
 
 const isObject = v => v !== null && typeof v === "object" && !Array.isArray(v);
+const isSize = (w, h) => Number.isFinite(w) && Number.isFinite(h) && w > 0 && h > 0 && w <= MAX_SIZE && h <= MAX_SIZE;
 
 /** Checks (and trims) one node of a page and its children; false: the node cannot be built and is left out. */
 function cleanNode(n, depth, ids) {
@@ -73,7 +76,7 @@ function cleanEvent(e) {
   const d = e.data;
   switch (e.type) {
     case EVENT_META:
-      return true;
+      return isSize(d.width, d.height);
     case EVENT_FULL_SNAPSHOT:
       if (!isObject(d.initialOffset)) d.initialOffset = { left: 0, top: 0 };
       return cleanDocument(d.node);
@@ -89,6 +92,7 @@ function cleanEvent(e) {
     for (const a of d.attributes) if (isObject(a?.attributes)) for (const name of MEDIA_ATTRIBUTES) delete a.attributes[name];
     return true;
   }
+  if (d.source === VIEWPORT_RESIZE) return isSize(d.width, d.height);
   if (POSITIONS.has(d.source)) return Array.isArray(d.positions) && d.positions.length > 0 && d.positions.every(p => isObject(p) && Number.isFinite(p.timeOffset));
   if (d.source === MOUSE_INTERACTION) return Number.isInteger(d.type) && d.type >= 0 && d.type <= 10;
   if (d.source === ADOPTED_STYLE_SHEET) return Array.isArray(d.styleIds) && (d.styles === undefined || Array.isArray(d.styles));
