@@ -21,7 +21,7 @@ namespace SupportGrid.Gateway.Tests;
 /// #1913: script elements, event handler attributes, <c>javascript:</c> URLs, <c>iframe srcdoc</c>, meta refresh, svg
 /// <c>onload</c>, style sheets with <c>expression()</c> and <c>url(javascript:)</c>), huge attribute values, deep nesting,
 /// wrong node ids, changes to nodes that do not exist, wrong types in every field, events out of order, bad timestamps,
-/// page sizes no screen has, truncated and garbage gzip and base64, batches with parts missing; then groups of
+/// page sizes no screen has, truncated and garbage gzip and base64, a gzip bomb, batches with parts missing; then groups of
 /// generated batches (CsCheck: a page, then changes to it; one seed for the whole run, which the output names and
 /// <c>SUPPORTGRID_FUZZ_SEED</c> repeats).
 /// Every batch the mirror can play must be played (a marker at its end shows), and after each hostile case and every few
@@ -149,6 +149,26 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
     /// </summary>
     private sealed record Case(string Name, Func<long, string[]>? Batches = null, Func<long, long, IEnumerable<PageViewInput>>? Pieces = null,
         bool Refused = false, bool FreshView = false, bool Probe = true);
+
+    /// <summary>The width of the page in a batch that must never be played (the frame never takes it).</summary>
+    private const int Unplayable = 1999;
+
+    /// <summary>A gzip bomb: a small batch that unpacks to 100 MB (a change of the probe page's text to 100 MB of spaces),
+    /// with a page size of <see cref="Unplayable"/> first.</summary>
+    private static byte[] Bomb(long now)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.SmallestSize))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes($"[{Meta(now, width: Unplayable, height: 600).ToJsonString()},{{\"type\":3,\"timestamp\":{now},\"data\":{{\"source\":0,\"attributes\":[],\"removes\":[],\"adds\":[],\"texts\":[{{\"id\":7,\"value\":\""));
+            var spaces = new byte[1 << 20];
+            Array.Fill(spaces, (byte)' ');
+            for (var i = 0; i < 100; i++)
+                gzip.Write(spaces);
+            gzip.Write("\"}]}}]"u8);
+        }
+        return buffer.ToArray();
+    }
 
     private static Case Json(string name, Func<long, JsonNode> events, bool freshView = false) =>
         new(name, now => [events(now).ToJsonString()], FreshView: freshView);
@@ -393,7 +413,8 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
         Bytes("gzip of a list of 100,000 numbers", "gzip", _ => Gzip(Encoding.UTF8.GetBytes("[" + string.Join(',', Enumerable.Repeat(0, 100_000)) + "]"))),
         Bytes("json encoding with invalid UTF-8", "json", _ => [0x5b, 0xff, 0xfe, 0xc0, 0x80, 0x5d]),
         Bytes("json encoding of a list with a null", "json", _ => Encoding.UTF8.GetBytes("[null]")),
-        Bytes("gzip where json was said", "json", now => Gzip(Encoding.UTF8.GetBytes(Events(Meta(now)).ToJsonString())), probe: true),
+        Bytes("gzip where json was said", "json", now => Gzip(Encoding.UTF8.GetBytes(Events(Meta(now)).ToJsonString()))),
+        Bytes("a gzip bomb (100 KB that unpack to 100 MB)", "gzip", Bomb, probe: true),
         Hand("base64 of a length atob refuses", (_, seq) => [new PageViewInput(PageViewStates.Events, seq, 0, 1, "gzip", "A")]),
         Hand("base64 of padding only", (_, seq) => [new PageViewInput(PageViewStates.Events, seq, 0, 1, "json", "====")]),
         Hand("base64 with padding in the middle", (_, seq) => [new PageViewInput(PageViewStates.Events, seq, 0, 1, "json", "W10=W10=")]),
@@ -847,6 +868,7 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
                 await ProbeAsync(hostile.Name);
             else
                 await AssertUnharmedAsync(console, hostile.Name, errors, pwned);
+            Assert.False(await console.EvaluateAsync<bool>($"() => window.__sgWidths.has('{Unplayable}')"), $"{hostile.Name}: the mirror played a batch it should have set aside");
         }
         Output.WriteLine($"{Hostile.Length} hostile cases in {started.Elapsed.TotalSeconds:F1} s");
 

@@ -17,6 +17,9 @@ const EVENT_INCREMENTAL = 3;
 const EVENT_META = 4;
 const LIVE_BUFFER_MS = 300; // play events this far behind their timestamps, so a batch's events keep their spacing
 const POINTER_MS = 100; // the agent's pointer goes out at most this often (the gateway allows 20 a second)
+// A batch is at most 64 pieces of 24,000 characters (1.1 MB of gzip, the widget sends at most 0.75 MB) and rrweb's JSON
+// compresses 5 to 20 times: more than this unpacked is not a page.
+const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 // rrweb-snapshot's node types, and incremental sources the mirror uses (mutation, mouse, scroll, viewport, input, touch,
 // style sheets, drag, selection, adopted style sheets); canvas, fonts, logs and media are not replayed.
@@ -125,8 +128,19 @@ function loadReplayer() {
 async function decode(encoding, data) {
   const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
   if (encoding === "gzip") {
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return JSON.parse(await new Response(stream).text());
+    // Inflated piece by piece and given up past MAX_BATCH_BYTES: a megabyte of gzip can hold a gigabyte of spaces.
+    const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")).getReader();
+    const chunks = [];
+    let size = 0;
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      size += read.value.length;
+      if (size > MAX_BATCH_BYTES) {
+        await reader.cancel();
+        throw new Error(`the batch unpacks to more than ${MAX_BATCH_BYTES} bytes`);
+      }
+      chunks.push(read.value);
+    }
+    return JSON.parse(await new Blob(chunks).text());
   }
   return JSON.parse(new TextDecoder().decode(bytes));
 }
