@@ -21,7 +21,7 @@ namespace SupportGrid.Gateway.Tests;
 /// #1913: script elements, event handler attributes, <c>javascript:</c> URLs, <c>iframe srcdoc</c>, meta refresh, svg
 /// <c>onload</c>, style sheets with <c>expression()</c> and <c>url(javascript:)</c>), huge attribute values, deep nesting,
 /// wrong node ids, changes to nodes that do not exist, wrong types in every field, events out of order, bad timestamps,
-/// truncated and garbage gzip and base64, batches with parts missing; then groups of
+/// page sizes no screen has, truncated and garbage gzip and base64, a gzip bomb, batches with parts missing; then groups of
 /// generated batches (CsCheck: a page, then changes to it; one seed for the whole run, which the output names and
 /// <c>SUPPORTGRID_FUZZ_SEED</c> repeats).
 /// Every batch the mirror can play must be played (a marker at its end shows), and after each hostile case and every few
@@ -150,6 +150,26 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
     private sealed record Case(string Name, Func<long, string[]>? Batches = null, Func<long, long, IEnumerable<PageViewInput>>? Pieces = null,
         bool Refused = false, bool FreshView = false, bool Probe = true);
 
+    /// <summary>The width of the page in a batch that must never be played (the frame never takes it).</summary>
+    private const int Unplayable = 1999;
+
+    /// <summary>A gzip bomb: a small batch that unpacks to 100 MB (a change of the probe page's text to 100 MB of spaces),
+    /// with a page size of <see cref="Unplayable"/> first.</summary>
+    private static byte[] Bomb(long now)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.SmallestSize))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes($"[{Meta(now, width: Unplayable, height: 600).ToJsonString()},{{\"type\":3,\"timestamp\":{now},\"data\":{{\"source\":0,\"attributes\":[],\"removes\":[],\"adds\":[],\"texts\":[{{\"id\":7,\"value\":\""));
+            var spaces = new byte[1 << 20];
+            Array.Fill(spaces, (byte)' ');
+            for (var i = 0; i < 100; i++)
+                gzip.Write(spaces);
+            gzip.Write("\"}]}}]"u8);
+        }
+        return buffer.ToArray();
+    }
+
     private static Case Json(string name, Func<long, JsonNode> events, bool freshView = false) =>
         new(name, now => [events(now).ToJsonString()], FreshView: freshView);
 
@@ -202,7 +222,7 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
             [El(id, "img", Attrs(("src", "x"), ("onerror", Js("img-onerror")), ("ONERROR", Js("img-ONERROR")))),
              El(id + 1, "details", Attrs(("open", ""), ("ontoggle", Js("details-ontoggle")))),
              El(id + 2, "input", Attrs(("autofocus", ""), ("onfocus", Js("input-onfocus")))),
-             El(id + 3, "video", Attrs(("src", "x"), ("onerror", Js("video-onerror")))),
+             El(id + 3, "video", Attrs(("src", "x"), ("onerror", Js("video-onerror")), ("rr_mediaState", "played"))),
              El(id + 4, "div", Attrs(("style", "animation:sgx 1ms"), ("onanimationstart", Js("onanimationstart")), ("OnClick", Js("OnClick")))),
              El(id + 5, "body", Attrs(("onload", Js("body-onload")), ("onpageshow", Js("body-onpageshow"))))]), probe: false),
         Batches("javascript: URLs", now => PageAndChange(now, id =>
@@ -345,6 +365,9 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
             new JsonObject { ["type"] = 3, ["data"] = new JsonObject { ["source"] = "0", ["adds"] = "x" }, ["timestamp"] = now + 24 },
             new JsonObject { ["type"] = 3, ["data"] = null, ["timestamp"] = now + 25 },
             new JsonObject { ["type"] = 3, ["timestamp"] = now + 26 })),
+        Json("a page of absurd size", now => Events(Meta(now, width: int.MaxValue, height: 221_535_068), Snapshot(Body(El(100, "p", Attrs(), Text(101, "wide"))), now),
+            Incremental(1, new JsonObject { ["positions"] = new JsonArray(new JsonObject { ["x"] = 2677, ["y"] = 2763, ["id"] = 100, ["timeOffset"] = 0 }) }, now + 5),
+            Incremental(4, new JsonObject { ["width"] = 1e9, ["height"] = 1e9 }, now + 10), Mutation(now + 20, texts: new JsonArray(new JsonObject { ["id"] = 101, ["value"] = "wider" })))),
         Json("events of wrong types", now => Events(
             null, 42, "x", new JsonArray(), new JsonObject(), new JsonObject { ["type"] = "2", ["timestamp"] = now },
             new JsonObject { ["type"] = 4, ["data"] = "x", ["timestamp"] = now }, Meta(now, width: "x", height: null, href: JsUrl("meta-href")), Meta(now, width: -1, height: 1e9),
@@ -390,7 +413,8 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
         Bytes("gzip of a list of 100,000 numbers", "gzip", _ => Gzip(Encoding.UTF8.GetBytes("[" + string.Join(',', Enumerable.Repeat(0, 100_000)) + "]"))),
         Bytes("json encoding with invalid UTF-8", "json", _ => [0x5b, 0xff, 0xfe, 0xc0, 0x80, 0x5d]),
         Bytes("json encoding of a list with a null", "json", _ => Encoding.UTF8.GetBytes("[null]")),
-        Bytes("gzip where json was said", "json", now => Gzip(Encoding.UTF8.GetBytes(Events(Meta(now)).ToJsonString())), probe: true),
+        Bytes("gzip where json was said", "json", now => Gzip(Encoding.UTF8.GetBytes(Events(Meta(now)).ToJsonString()))),
+        Bytes("a gzip bomb (100 KB that unpack to 100 MB)", "gzip", Bomb, probe: true),
         Hand("base64 of a length atob refuses", (_, seq) => [new PageViewInput(PageViewStates.Events, seq, 0, 1, "gzip", "A")]),
         Hand("base64 of padding only", (_, seq) => [new PageViewInput(PageViewStates.Events, seq, 0, 1, "json", "====")]),
         Hand("base64 with padding in the middle", (_, seq) => [new PageViewInput(PageViewStates.Events, seq, 0, 1, "json", "W10=W10=")]),
@@ -438,7 +462,7 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
     [
         "onerror", "onload", "onclick", "onmouseover", "onfocus", "onbegin", "ontoggle", "ONERROR", "OnLoad", "href", "src", "srcdoc", "xlink:href",
         "action", "formaction", "data", "style", "http-equiv", "content", "rel", "as", "sandbox", "srcset", "poster", "background",
-        "_cssText", "rr_dataURL", "rr_width", "rr_height", "rr_scrollTop", "rr_scrollLeft", "rr_open_mode",
+        "_cssText", "rr_dataURL", "rr_width", "rr_height", "rr_mediaState", "rr_mediaCurrentTime", "rr_scrollTop", "rr_scrollLeft", "rr_open_mode",
         "autofocus", "open", "class", "id", "type", "value", "checked", "selected", "name", "attributeName", "to", "values",
         "__proto__", "constructor", "data-x", "", "on error", "x\"y", "a=b",
     ];
@@ -479,7 +503,7 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
     /// <summary>Node ids: mostly ids that exist (the probe page's 1-7, a generated page's), sometimes ones that do not.</summary>
     private static readonly Gen<JsonNode?> Id = OrJunk(Gen.Frequency((5, Gen.Int[1, 40]), (1, Gen.Int[100, 120]), (1, Gen.Int)).Select(i => (JsonNode?)i));
 
-    private static readonly Gen<JsonNode?> Number = OrJunk(Gen.Int[-100, 3000].Select(i => (JsonNode?)i));
+    private static readonly Gen<JsonNode?> Number = OrJunk(Gen.Frequency((5, Gen.Int[-100, 3000]), (1, Gen.Int)).Select(i => (JsonNode?)i));
 
     private static readonly Gen<JsonNode?> AttributeValue = Gen.Frequency((10, Node(Str)), (1, Gen.Const(0).Select(_ => (JsonNode?)null)), (1, Junk));
 
@@ -542,7 +566,7 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
         (2, Gen.Select(Gen.OneOf(1, 6, 12), List(Position, 5), (source, positions) => new JsonObject { ["source"] = source, ["positions"] = positions })),
         (2, Gen.Select(Gen.Int[2, 5], Number, Id, Number, Number, OrJunk(Node(Str)), (source, type, id, x, y, text) =>
             new JsonObject { ["source"] = source, ["type"] = type, ["id"] = id, ["x"] = x, ["y"] = y, ["width"] = x?.DeepClone(), ["height"] = y?.DeepClone(), ["text"] = text, ["isChecked"] = true })),
-        (2, Gen.Select(Gen.OneOf(8, 13, 15), Id, Number, List(Gen.Select(OrJunk(Node(Str)), Number, (rule, index) => (JsonNode?)new JsonObject { ["rule"] = rule, ["index"] = index })), OrJunk(Node(Str)), (source, id, type, rules, value) =>
+        (2, Gen.Select(Gen.OneOf(7, 8, 13, 15), Id, Number, List(Gen.Select(OrJunk(Node(Str)), Number, (rule, index) => (JsonNode?)new JsonObject { ["rule"] = rule, ["index"] = index })), OrJunk(Node(Str)), (source, id, type, rules, value) =>
             new JsonObject
             {
                 ["source"] = source, ["id"] = id, ["styleId"] = id?.DeepClone(), ["type"] = type, ["adds"] = rules, ["removes"] = rules?.DeepClone(), ["currentTime"] = type?.DeepClone(),
@@ -844,6 +868,7 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
                 await ProbeAsync(hostile.Name);
             else
                 await AssertUnharmedAsync(console, hostile.Name, errors, pwned);
+            Assert.False(await console.EvaluateAsync<bool>($"() => window.__sgWidths.has('{Unplayable}')"), $"{hostile.Name}: the mirror played a batch it should have set aside");
         }
         Output.WriteLine($"{Hostile.Length} hostile cases in {started.Elapsed.TotalSeconds:F1} s");
 
@@ -907,6 +932,8 @@ public sealed partial class PageViewFuzzBrowserTests(GatewayFixture gateway, Bro
                   try { look(w.frames[i], depth + 1); } catch { /* a frame of another origin: the mirror's CSP allows none */ }
                 }
               })(window, 0);
+              // A frame of billions of pixels stalls the console (seen with a generated page of 2147483647 x 221535068).
+              for (const w of window.__sgWidths) if (Number(w) > 16384) problems.push(`the mirror's frame was made ${w} pixels wide`);
               const allowed = ["/lib/signalr.min.js", "/console/console.js", "/lib/rrweb-replay.min.js"];
               for (const s of document.scripts) {
                 if (!s.src || !allowed.includes(new URL(s.src).pathname)) problems.push("a script in the console: " + (s.src || s.textContent.slice(0, 100)));

@@ -10,32 +10,39 @@
 // its events (one it cannot build throws inside its timer, which then never plays again). So each event is checked
 // against the shape the recorder produces, and a page's nodes against what a document can hold, before the Replayer
 // sees them; what does not fit is left out. Each full snapshot starts a new Replayer with its own time base, so nothing
-// a batch did to the last one outlives the next page.
+// a batch did to the last one outlives the next page. The mirror plays no media (the page's own video or sound).
 
 const EVENT_FULL_SNAPSHOT = 2;
 const EVENT_INCREMENTAL = 3;
 const EVENT_META = 4;
 const LIVE_BUFFER_MS = 300; // play events this far behind their timestamps, so a batch's events keep their spacing
 const POINTER_MS = 100; // the agent's pointer goes out at most this often (the gateway allows 20 a second)
+// A batch is at most 64 pieces of 24,000 characters (1.1 MB of gzip, the widget sends at most 0.75 MB) and rrweb's JSON
+// compresses 5 to 20 times: more than this unpacked is not a page.
+const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 // rrweb-snapshot's node types, and incremental sources the mirror uses (mutation, mouse, scroll, viewport, input, touch,
-// media, style sheets, drag, selection, adopted style sheets); canvas, fonts and logs are not replayed.
+// style sheets, drag, selection, adopted style sheets); canvas, fonts, logs and media are not replayed.
 const NODE_DOCUMENT = 0;
 const NODE_DOCTYPE = 1;
 const NODE_ELEMENT = 2;
 const NODE_TEXT = 3;
 const NODE_COMMENT = 5;
-const SOURCES = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 15]);
+const SOURCES = new Set([0, 1, 2, 3, 4, 5, 6, 8, 12, 13, 14, 15]);
 const MUTATION = 0;
 const POSITIONS = new Set([1, 6, 12]);
 const MOUSE_INTERACTION = 2;
+const VIEWPORT_RESIZE = 4;
 const ADOPTED_STYLE_SHEET = 15;
+const MAX_SIZE = 16384; // no screen is wider or taller (in CSS pixels); a frame of billions of pixels stalls the console
 const MAX_DEPTH = 512; // a browser's HTML parser nests no deeper; rrweb builds a page recursively (20,000 levels overflow)
 const TAG = /^[A-Za-z][A-Za-z0-9._-]*$/; // names createElement takes (rrweb turns "script" into "noscript", lower case only)
 const CUSTOM_ELEMENT = /^(?!(annotation-xml|color-profile|font-face(-src|-uri|-format|-name)?|missing-glyph)$)[a-z][a-z0-9._]*-[a-z0-9._-]*$/;
 const SHADOW_HOSTS = new Set(["article", "aside", "blockquote", "body", "div", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "main", "nav", "p", "section", "span"]);
+const MEDIA_ATTRIBUTES = ["autoplay", "rr_mediaState", "rr_mediaCurrentTime", "rr_mediaPlaybackRate", "rr_mediaMuted", "rr_mediaLoop", "rr_mediaVolume"];
 
 const isObject = v => v !== null && typeof v === "object" && !Array.isArray(v);
+const isSize = (w, h) => Number.isFinite(w) && Number.isFinite(h) && w > 0 && h > 0 && w <= MAX_SIZE && h <= MAX_SIZE;
 
 /** Checks (and trims) one node of a page and its children; false: the node cannot be built and is left out. */
 function cleanNode(n, depth, ids) {
@@ -47,6 +54,7 @@ function cleanNode(n, depth, ids) {
   if (n.tagName in Object.prototype) return false; // rrweb looks tag names up in a plain object ("constructor")
   if (n.isCustom && !CUSTOM_ELEMENT.test(n.tagName)) n.isCustom = false; // customElements.define would throw
   if (n.isShadowHost && !n.isCustom && !SHADOW_HOSTS.has(n.tagName)) n.isShadowHost = false; // so would attachShadow
+  for (const name of MEDIA_ATTRIBUTES) delete n.attributes[name];
   n.childNodes = n.childNodes.filter(c => cleanNode(c, depth + 1, ids));
   return true;
 }
@@ -71,7 +79,7 @@ function cleanEvent(e) {
   const d = e.data;
   switch (e.type) {
     case EVENT_META:
-      return true;
+      return isSize(d.width, d.height);
     case EVENT_FULL_SNAPSHOT:
       if (!isObject(d.initialOffset)) d.initialOffset = { left: 0, top: 0 };
       return cleanDocument(d.node);
@@ -84,8 +92,10 @@ function cleanEvent(e) {
   if (d.source === MUTATION) {
     if (![d.adds, d.removes, d.texts, d.attributes].every(Array.isArray)) return false;
     d.adds = d.adds.filter(a => isObject(a) && cleanNode(a.node, 1, new Set()));
+    for (const a of d.attributes) if (isObject(a?.attributes)) for (const name of MEDIA_ATTRIBUTES) delete a.attributes[name];
     return true;
   }
+  if (d.source === VIEWPORT_RESIZE) return isSize(d.width, d.height);
   if (POSITIONS.has(d.source)) return Array.isArray(d.positions) && d.positions.length > 0 && d.positions.every(p => isObject(p) && Number.isFinite(p.timeOffset));
   if (d.source === MOUSE_INTERACTION) return Number.isInteger(d.type) && d.type >= 0 && d.type <= 10;
   if (d.source === ADOPTED_STYLE_SHEET) return Array.isArray(d.styleIds) && (d.styles === undefined || Array.isArray(d.styles));
@@ -118,8 +128,19 @@ function loadReplayer() {
 async function decode(encoding, data) {
   const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
   if (encoding === "gzip") {
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return JSON.parse(await new Response(stream).text());
+    // Inflated piece by piece and given up past MAX_BATCH_BYTES: a megabyte of gzip can hold a gigabyte of spaces.
+    const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")).getReader();
+    const chunks = [];
+    let size = 0;
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      size += read.value.length;
+      if (size > MAX_BATCH_BYTES) {
+        await reader.cancel();
+        throw new Error(`the batch unpacks to more than ${MAX_BATCH_BYTES} bytes`);
+      }
+      chunks.push(read.value);
+    }
+    return JSON.parse(await new Blob(chunks).text());
   }
   return JSON.parse(new TextDecoder().decode(bytes));
 }
