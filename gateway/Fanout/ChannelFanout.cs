@@ -62,10 +62,16 @@ public sealed partial class ChannelFanout(
         get { lock (_lock) return _channels.Count; }
     }
 
-    /// <summary>Adds a connection to a channel's local members, subscribing to the channel's stream if it is the first.</summary>
-    public async Task JoinAsync(Guid channelId, string connectionId, Listener listener)
+    /// <summary>
+    /// Adds a connection to a channel's local members, subscribing to the channel's stream if it is the first. Returns
+    /// null when the subscription already receives the stream; otherwise a task that completes once it does (see
+    /// <see cref="CatchUp"/>: a caller that reads the channel's events after joining hands that task on, so that what is
+    /// published between its read and the moment the subscription receives still reaches the connection).
+    /// </summary>
+    public async Task<Task?> JoinAsync(Guid channelId, string connectionId, Listener listener)
     {
         Task handle, grouped;
+        Task? attached;
         lock (_lock)
         {
             if (!_channels.TryGetValue(channelId, out var subscription))
@@ -73,6 +79,7 @@ public sealed partial class ChannelFanout(
                 _channels[channelId] = subscription = new Subscription(channelId);
                 subscription.Handle = SubscribeAsync(channelId, subscription);
             }
+            attached = subscription.Attached.Task.IsCompleted ? null : subscription.Attached.Task;
             subscription.Listeners[connectionId] = listener;
             subscription.Refresh();
             if (!_byConnection.TryGetValue(connectionId, out var joined))
@@ -86,6 +93,48 @@ public sealed partial class ChannelFanout(
         }
         await grouped;
         await handle;
+        return attached;
+    }
+
+    /// <summary>
+    /// For a connection that joined a channel (<paramref name="attached"/> from <see cref="JoinAsync"/>) and has read its
+    /// events up to <paramref name="afterSeq"/>: when the subscription was not yet receiving at the join, waits (in the
+    /// background) until it does, reads the events after <paramref name="afterSeq"/> again and pushes them to the
+    /// connection. Clients ignore what they already have (by sequence number), so an event may arrive twice, never zero
+    /// times. The join itself does not wait: a new subscription receives only after the queue's pulling agent has taken
+    /// it on, one probe round trip or more (WaitUntilAttachedAsync), which on a busy silo is tens to hundreds of
+    /// milliseconds that every accepted chat used to wait for.
+    /// </summary>
+    public void CatchUp(Task? attached, Guid channelId, string connectionId, bool isAgent, long afterSeq,
+        Func<long, Task<IReadOnlyList<ChannelEvent>>> readAfter)
+    {
+        if (attached is not null)
+            _ = CatchUpAsync(attached, channelId, connectionId, isAgent, afterSeq, readAfter);
+    }
+
+    private async Task CatchUpAsync(Task attached, Guid channelId, string connectionId, bool isAgent, long afterSeq,
+        Func<long, Task<IReadOnlyList<ChannelEvent>>> readAfter)
+    {
+        try
+        {
+            await attached;
+            var missed = await readAfter(afterSeq);
+            if (missed.Count == 0)
+                return;
+            LogCaughtUp(logger, channelId, missed.Count);
+            foreach (var evt in missed)
+            {
+                if (isAgent)
+                    await agents.Clients.Client(connectionId).Message(channelId, evt);
+                else
+                    await customers.Clients.Client(connectionId).Message(evt);
+            }
+        }
+        catch (Exception e)
+        {
+            // The client still fills the gap by sequence number on the channel's next event.
+            LogCatchUpFailed(logger, channelId, e);
+        }
     }
 
     /// <summary>Removes a connection from one channel (an agent who transferred it).</summary>
@@ -143,7 +192,7 @@ public sealed partial class ChannelFanout(
             var stream = cluster.GetStreamProvider(StreamNames.Provider)
                 .GetStream<ChannelStreamItem>(StreamId.Create(StreamNames.ChannelNamespace, channelId));
             var handle = await stream.SubscribeAsync((item, _) => RelayAsync(item, subscription));
-            await WaitUntilAttachedAsync(channelId, stream, subscription);
+            _ = WaitUntilAttachedAsync(channelId, stream, subscription);
             return handle;
         }
         catch
@@ -161,26 +210,39 @@ public sealed partial class ChannelFanout(
     /// A subscription is registered when SubscribeAsync returns, but the queue's pulling agent learns of it a moment later
     /// (Orleans hands the new subscriber to the agent without waiting, and a subscriber with no token starts at the newest
     /// event the agent has): an event published in between is never delivered to it. Every caller subscribes and then reads
-    /// what it may have missed from the channel grain, which is only right once the subscription receives. So publish a
-    /// probe and wait until it comes back; a probe that fell in the gap is lost, hence the repeats. A probe costs one stream
-    /// event per channel per gateway; other gateways ignore it.
+    /// what it may have missed from the channel grain, which is only complete once the subscription receives. So publish a
+    /// probe until one comes back (a probe that fell in the gap is lost, hence the repeats), then let the callers that joined
+    /// meanwhile read again (<see cref="CatchUp"/>). A probe costs one stream event per new subscription; other gateways'
+    /// subscriptions ignore it. Runs in the background: nobody's join waits for it.
     /// </summary>
     private async Task WaitUntilAttachedAsync(Guid channelId, IAsyncStream<ChannelStreamItem> stream, Subscription subscription)
     {
-        var wait = TimeSpan.FromMilliseconds(100);
+        var wait = TimeSpan.FromMilliseconds(50);
         var deadline = DateTime.UtcNow + AttachTimeout;
-        while (true)
+        try
         {
-            await stream.OnNextAsync(ChannelStreamItem.ProbeFor(channelId, subscription.Probe));
-            if (await Task.WhenAny(subscription.Attached.Task, Task.Delay(wait)) == subscription.Attached.Task)
-                return;
-            if (DateTime.UtcNow >= deadline)
+            while (true)
             {
-                // Events still arrive once the agent has the subscriber; clients fill a gap by sequence number on the next one.
-                LogNotAttached(logger, channelId, AttachTimeout);
-                return;
+                await stream.OnNextAsync(ChannelStreamItem.ProbeFor(channelId, subscription.Probe));
+                if (await Task.WhenAny(subscription.Attached.Task, Task.Delay(wait)) == subscription.Attached.Task)
+                    return;
+                if (DateTime.UtcNow >= deadline)
+                {
+                    // Events still arrive once the agent has the subscriber; clients fill a gap by sequence number on the next one.
+                    LogNotAttached(logger, channelId, AttachTimeout);
+                    return;
+                }
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
             }
-            wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+        }
+        catch (Exception e)
+        {
+            LogProbeFailed(logger, channelId, e);
+        }
+        finally
+        {
+            // Waiting callers catch up now either way (what they read again is complete up to this moment).
+            subscription.Attached.TrySetResult();
         }
     }
 
@@ -295,6 +357,15 @@ public sealed partial class ChannelFanout(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relaying an event of channel {ChannelId} failed")]
     private static partial void LogRelayFailed(ILogger logger, Guid channelId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A new member of channel {ChannelId} caught up on {Count} events published before the subscription received")]
+    private static partial void LogCaughtUp(ILogger logger, Guid channelId, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Catching a new member of channel {ChannelId} up failed")]
+    private static partial void LogCatchUpFailed(ILogger logger, Guid channelId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Probing the subscription to channel {ChannelId} failed; events published meanwhile may reach clients only when they fill the gap")]
+    private static partial void LogProbeFailed(ILogger logger, Guid channelId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The subscription to channel {ChannelId} did not receive its probe within {Timeout}; events published meanwhile may reach clients only when they fill the gap")]
     private static partial void LogNotAttached(ILogger logger, Guid channelId, TimeSpan timeout);

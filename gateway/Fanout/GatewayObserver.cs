@@ -48,14 +48,21 @@ public sealed class GatewayObserver(
         var connections = registry.SessionConnections(sessionId);
         if (connections.Count == 0)
             return;
-        // Subscribe first, then read the transcript: an event published in between arrives twice, never zero times.
+        // Subscribe first, then read the transcript: an event published in between arrives twice, never zero times; what
+        // is published after the read and before this gateway's new subscription receives comes by a catch-up read.
+        var joins = new List<(string ConnectionId, Task? Attached)>();
         foreach (var (connectionId, info) in connections)
-            await fanout.JoinAsync(channelId, connectionId, ChannelFanout.Listener.Customer(sessionId, info.GatewayOrigin));
+            joins.Add((connectionId, await fanout.JoinAsync(channelId, connectionId, ChannelFanout.Listener.Customer(sessionId, info.GatewayOrigin))));
         var ids = connections.Select(c => c.ConnectionId).ToList();
         await customers.Clients.EachAsync(ids, c => c.AgentJoined(agentName));
         var member = new MemberRef(Roles.Customer, sessionId.ToString(), "");
-        foreach (var evt in await grains.GetGrain<IChannelGrain>(channelId).GetEventsAsync(member, 0))
+        var channel = grains.GetGrain<IChannelGrain>(channelId);
+        var events = await channel.GetEventsAsync(member, 0);
+        foreach (var evt in events)
             await customers.Clients.EachAsync(ids, c => c.Message(evt));
+        var last = events.Count > 0 ? events[^1].Seq : 0;
+        foreach (var (connectionId, attached) in joins)
+            fanout.CatchUp(attached, channelId, connectionId, isAgent: false, last, after => channel.GetEventsAsync(member, after));
     }
 
     public Task SessionEndedAsync(Guid sessionId, string reason, bool offerMessage) =>

@@ -32,8 +32,7 @@ public sealed class AgentHub(
         // Registering a connection twice is harmless: one more attempt if the cluster was moving under the first.
         var snapshot = await Hosting.TransientRetry.OnceAsync((Agent: Agent(), Connection: Context.ConnectionId, Profile: profile, Endpoint: endpoint.Reference),
             static s => s.Agent.ConnectAsync(s.Connection, s.Profile, s.Endpoint));
-        foreach (var chat in snapshot.Chats)
-            await fanout.JoinAsync(chat.ChannelId, Context.ConnectionId, AgentListener);
+        await JoinChatsAsync(snapshot, Context.ConnectionId);
         await base.OnConnectedAsync();
     }
 
@@ -49,9 +48,26 @@ public sealed class AgentHub(
     public async Task<AgentSnapshot> GetState()
     {
         var snapshot = await Agent().GetSnapshotAsync();
-        foreach (var chat in snapshot.Chats)
-            await fanout.JoinAsync(chat.ChannelId, Context.ConnectionId, AgentListener);
+        await JoinChatsAsync(snapshot, Context.ConnectionId);
         return snapshot;
+    }
+
+    /// <summary>Follows every chat of a snapshot; what is published after the snapshot's transcripts reaches the connection
+    /// by the stream or, until this gateway's subscription receives it, by a catch-up read.</summary>
+    private async Task JoinChatsAsync(AgentSnapshot snapshot, string connectionId)
+    {
+        foreach (var chat in snapshot.Chats)
+            // The snapshot was read before the join: read again after it even when the subscription already receives.
+            CatchUp(await fanout.JoinAsync(chat.ChannelId, connectionId, AgentListener) ?? Task.CompletedTask, chat.ChannelId, connectionId, chat.Events);
+    }
+
+    /// <summary>After a join and a read of the chat's events: the events published after them, once the subscription
+    /// receives (<see cref="ChannelFanout.CatchUp"/>).</summary>
+    private void CatchUp(Task? attached, Guid channelId, string connectionId, IReadOnlyList<ChannelEvent> read)
+    {
+        var channel = Channel(channelId);
+        var me = Me;
+        fanout.CatchUp(attached, channelId, connectionId, isAgent: true, read.Count > 0 ? read[^1].Seq : 0, after => channel.GetEventsAsync(me, after));
     }
 
     public Task SetStatus(string status)
@@ -64,12 +80,22 @@ public sealed class AgentHub(
     public async Task<AcceptResult> AcceptOffer(Guid sessionId)
     {
         var result = await Agent().AcceptOfferAsync(sessionId);
-        // Every console of this agent on this gateway follows the new chat; subscribe before reading the rest.
+        return await FollowAsync(result);
+    }
+
+    /// <summary>Every console of this agent on this gateway follows the chat it took: subscribe, then read the rest (and
+    /// once the subscription receives, what was published in between).</summary>
+    private async Task<AcceptResult> FollowAsync(AcceptResult result)
+    {
+        var joins = new List<(string ConnectionId, Task? Attached)>();
         foreach (var connectionId in registry.AgentConnections(AgentId))
-            await fanout.JoinAsync(result.ChannelId, connectionId, AgentListener);
+            joins.Add((connectionId, await fanout.JoinAsync(result.ChannelId, connectionId, AgentListener)));
         var last = result.Events.Count > 0 ? result.Events[^1].Seq : 0;
         var more = await Channel(result.ChannelId).GetEventsAsync(Me, last);
-        return more.Count > 0 ? result with { Events = [.. result.Events, .. more] } : result;
+        IReadOnlyList<ChannelEvent> events = more.Count > 0 ? [.. result.Events, .. more] : result.Events;
+        foreach (var (connectionId, attached) in joins)
+            CatchUp(attached, result.ChannelId, connectionId, events);
+        return more.Count > 0 ? result with { Events = events } : result;
     }
 
     /// <summary>Accepts an offered customer into a chat this agent already has (a further customer of that chat; no extra
@@ -179,11 +205,7 @@ public sealed class AgentHub(
     public async Task<AcceptResult> AcceptInvitation(Guid channelId)
     {
         var result = await Agent().AcceptInvitationAsync(channelId);
-        foreach (var connectionId in registry.AgentConnections(AgentId))
-            await fanout.JoinAsync(result.ChannelId, connectionId, AgentListener);
-        var last = result.Events.Count > 0 ? result.Events[^1].Seq : 0;
-        var more = await Channel(result.ChannelId).GetEventsAsync(Me, last);
-        return more.Count > 0 ? result with { Events = [.. result.Events, .. more] } : result;
+        return await FollowAsync(result);
     }
 
     public Task DeclineInvitation(Guid channelId) => Agent().DeclineInvitationAsync(channelId);

@@ -72,9 +72,7 @@ public sealed class CustomerHub(
             throw;
         }
         // Subscribe, then read what was published while we were subscribing (as Resume does).
-        await fanout.JoinAsync(result.ChannelId, Context.ConnectionId, ChannelFanout.Listener.Customer(sessionId, GatewayOrigin()));
-        var last = result.Events.Count > 0 ? result.Events[^1].Seq : 0;
-        var more = await grains.GetGrain<IChannelGrain>(result.ChannelId).GetEventsAsync(Me(sessionId), last);
+        var more = await FollowAsync(sessionId, result.ChannelId, result.Events.Count > 0 ? result.Events[^1].Seq : 0);
         return more.Count > 0 ? result with { Events = [.. result.Events, .. more] } : result;
     }
 
@@ -223,13 +221,24 @@ public sealed class CustomerHub(
         if (result is { Status: SessionStatus.Connected, ChannelId: { } channelId })
         {
             // Subscribe, then read what was published while we were subscribing: nothing falls between the two.
-            await fanout.JoinAsync(channelId, Context.ConnectionId, ChannelFanout.Listener.Customer(sessionId, GatewayOrigin()));
-            var last = result.Events.Count > 0 ? result.Events[^1].Seq : Math.Max(0, afterSeq);
-            var more = await grains.GetGrain<IChannelGrain>(channelId).GetEventsAsync(Me(sessionId), last);
+            var more = await FollowAsync(sessionId, channelId, result.Events.Count > 0 ? result.Events[^1].Seq : Math.Max(0, afterSeq));
             if (more.Count > 0)
                 result = result with { Events = [.. result.Events, .. more] };
         }
         return result;
+    }
+
+    /// <summary>Joins this connection to the channel, then reads the events after <paramref name="last"/>; once this
+    /// gateway's subscription receives the stream, what was published after that read reaches the connection too
+    /// (<see cref="ChannelFanout.CatchUp"/>).</summary>
+    private async Task<IReadOnlyList<ChannelEvent>> FollowAsync(Guid sessionId, Guid channelId, long last)
+    {
+        var attached = await fanout.JoinAsync(channelId, Context.ConnectionId, ChannelFanout.Listener.Customer(sessionId, GatewayOrigin()));
+        var channel = grains.GetGrain<IChannelGrain>(channelId);
+        var me = Me(sessionId);
+        var more = await channel.GetEventsAsync(me, last);
+        fanout.CatchUp(attached, channelId, Context.ConnectionId, isAgent: false, more.Count > 0 ? more[^1].Seq : last, after => channel.GetEventsAsync(me, after));
+        return more;
     }
 
     public async Task<SendResult> SendMessage(string text, string clientMessageId)

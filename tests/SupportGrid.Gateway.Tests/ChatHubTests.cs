@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -217,6 +218,58 @@ public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<Gateway
         Assert.Contains("end it or transfer it", last.Message);
         var fromCustomer = await customer.Hub.InvokeAsync<SendResult>("SendMessage", "Thanks", "c-1");
         Assert.Equal("Thanks", (await colleague.Messages.WaitAsync(m => m.Item2.Seq == fromCustomer.Seq)).Item2.Text);
+    }
+
+    [Fact]
+    public async Task MessagesSentTheMomentAChatStartsReachTheOtherSideWithoutAskingAgain()
+    {
+        // The gateway's new subscription to the chat's stream receives only once the silo's pulling agent has taken it on;
+        // nobody waits for that, so what is sent meanwhile must reach the members by the gateway's catch-up read. This
+        // client never fills gaps itself (no GetEvents, no Resume): each message has to arrive as a push or in an answer.
+        var agent = await AgentAsync();
+        var customer = await CustomerAsync();
+        var start = await customer.Hub.InvokeAsync<StartChatResult>("StartChat", Request());
+        await agent.Offers.WaitAsync(o => o.SessionId == start.SessionId);
+        var accepting = agent.Hub.InvokeAsync<AcceptResult>("AcceptOffer", start.SessionId);
+        await customer.Joined.WaitAsync();
+        var fromCustomer = new List<long>();
+        for (var i = 0; i < 5; i++)
+            fromCustomer.Add((await customer.Hub.InvokeAsync<SendResult>("SendMessage", $"customer {i}", $"c-{i}")).Seq);
+        var accepted = await accepting;
+        var fromAgent = new List<long>();
+        for (var i = 0; i < 5; i++)
+            fromAgent.Add((await agent.Hub.InvokeAsync<SendResult>("SendMessage", accepted.ChannelId, $"agent {i}", $"a-{i}")).Seq);
+
+        var inAnswer = accepted.Events.Select(e => e.Seq).ToHashSet();
+        foreach (var seq in fromCustomer.Where(s => !inAnswer.Contains(s)))
+            await agent.Messages.WaitAsync(m => m.Item1 == accepted.ChannelId && m.Item2.Seq == seq);
+        foreach (var seq in fromAgent)
+            await customer.Messages.WaitAsync(m => m.Seq == seq);
+    }
+
+    [Fact]
+    public async Task AMemberWhoJoinedBeforeTheSubscriptionReceivedIsCaughtUpOnceItDoes()
+    {
+        // ChannelFanout.CatchUp as the hubs use it, with the moment the subscription receives in the test's hands (it cannot
+        // be held back from outside): nothing is read again before that moment; after it, the events after the member's
+        // read reach its connection (here a second time, since this chat's real subscription already receives them).
+        var (agent, customer, _, accepted) = await ConnectedChatAsync();
+        var fanout = gateway.Services.GetRequiredService<Fanout.ChannelFanout>();
+        var channel = gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<IChannelGrain>(accepted.ChannelId);
+        var me = new MemberRef(Roles.Agent, _slot.AgentId, _slot.AgentId);
+        var readUpTo = accepted.Events[^1].Seq;
+        var receiving = new TaskCompletionSource();
+        fanout.CatchUp(receiving.Task, accepted.ChannelId, agent.Hub.ConnectionId!, isAgent: true, readUpTo, after => channel.GetEventsAsync(me, after));
+
+        var first = (await customer.Hub.InvokeAsync<SendResult>("SendMessage", "one", "c-one")).Seq;
+        var second = (await customer.Hub.InvokeAsync<SendResult>("SendMessage", "two", "c-two")).Seq;
+        await agent.Messages.WaitAsync(m => m.Item2.Seq == first);
+        await agent.Messages.WaitAsync(m => m.Item2.Seq == second);
+        Assert.False(agent.Messages.Received(m => m.Item2.Seq == first), "caught up before the subscription received");
+
+        receiving.SetResult();
+        await agent.Messages.WaitAsync(m => m.Item2.Seq == first);
+        await agent.Messages.WaitAsync(m => m.Item2.Seq == second);
     }
 
     [Fact]
