@@ -10,6 +10,7 @@
 # BENCH_RAW_PORT / BENCH_SOCKETIO_PORT (default 5091 / 5092), BENCH_BASELINES=0 to measure SupportGrid alone,
 # BENCH_AGENT_CAPACITY (chats per bench agent, default 50),
 # BENCH_WAITING (configure that many backlog customers for `route --waiting N`, default 0),
+# BENCH_TARGET_ENV ("NAME=value ..." set for the SupportGrid target only, e.g. a GC setting to compare),
 # BENCH_LIMITS=production to keep the gateway's abuse limits at their defaults and believe X-Forwarded-For from the bench
 # (the under-attack run of issue 8: `chat --attack`, where every connection claims an address of its own).
 set -euo pipefail
@@ -56,7 +57,8 @@ else
   export SupportGrid__Security__CallBurstPerAddress=1000000 SupportGrid__Security__CallsPerSecondPerAddress=1000000
   export SupportGrid__Security__CallBurstPerConnection=100000 SupportGrid__Security__CallsPerSecondPerConnection=100000
 fi
-(cd "$target_dir/gateway" && exec dotnet bin/Release/net10.0/SupportGrid.Gateway.dll) &
+# BENCH_TARGET_ENV: extra "NAME=value ..." for the SupportGrid target only (runtime A/B, e.g. DOTNET_GCgen0size=0x4000000).
+(cd "$target_dir/gateway" && exec env ${BENCH_TARGET_ENV:-} dotnet bin/Release/net10.0/SupportGrid.Gateway.dll) &
 target=$!
 pids=$target
 trap 'kill $pids 2>/dev/null; wait $pids 2>/dev/null || true; rm -rf "$data"' EXIT

@@ -70,13 +70,34 @@ public static class Backlog
         return (customers.ToList(), sessions.Keys.ToHashSet());
     }
 
-    /// <summary>Ends the backlog's chats and closes their connections.</summary>
-    internal static Task DisposeAsync(IReadOnlyList<IChatCustomer> customers, int concurrency) =>
+    /// <summary>Opens <paramref name="count"/> customer connections that start no chat (route --idle: the control for
+    /// the backlog's connections).</summary>
+    internal static async Task<IReadOnlyList<IChatCustomer>> ConnectIdleAsync(IChatWire wire, int count, int concurrency, Action<string> log,
+        CancellationToken cancellationToken)
+    {
+        var customers = new ConcurrentBag<IChatCustomer>();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (_, ct) =>
+                customers.Add(await wire.ConnectCustomerAsync(new CustomerEvents(() => { }, _ => { }), ct)));
+        }
+        catch
+        {
+            await DisposeAsync(customers.ToList(), concurrency, endChats: false);
+            throw;
+        }
+        log(string.Create(CultureInfo.InvariantCulture, $"{count} idle customers connected (no chat) after {clock.Elapsed.TotalSeconds:F1} s"));
+        return customers.ToList();
+    }
+
+    /// <summary>Ends the backlog's chats (<paramref name="endChats"/>: idle connections have none) and closes their connections.</summary>
+    internal static Task DisposeAsync(IReadOnlyList<IChatCustomer> customers, int concurrency, bool endChats = true) =>
         Parallel.ForAsync(0, customers.Count, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (k, _) =>
         {
             try
             {
-                if (customers[k].IsConnected)
+                if (endChats && customers[k].IsConnected)
                     await customers[k].EndChatAsync();
             }
             catch (Exception)

@@ -204,8 +204,9 @@ internal static class Program
         var signedIn = Opt("--agents", "Bench agents signed in and accepting (each chat ends as soon as it connects, so few are needed).", 4);
         var p99 = Opt("--p99-ms", "A rate is held when its median p99 request -> connected is at most this (and every customer connected, the rate was kept).", 50.0);
         var waiting = Opt("--waiting", "Customers already waiting in the queue, each for an account manager who never signs in (SupportGrid only; the deployment must know them: agents-env --waiting, BENCH_WAITING).", 0);
+        var idle = Opt("--idle", "Customer connections open through the run that start no chat: the control for --waiting (what its open connections cost, apart from their place in the queue).", 0);
         var secret = Opt("--identity-secret", "The site's identity secret, to sign the waiting customers' ids.", Backlog.DemoSecret);
-        var command = new Command("route", "Customers arrive at rate R, agents accept at once: request -> offer and request -> connected latency.") { rate, duration, warmup, signedIn, p99, waiting, secret };
+        var command = new Command("route", "Customers arrive at rate R, agents accept at once: request -> offer and request -> connected latency.") { rate, duration, warmup, signedIn, p99, waiting, idle, secret };
         var common = new Common(command);
         var agentOptions = new AgentOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -227,6 +228,7 @@ internal static class Program
                     Agents = agents,
                     AgentsSignedIn = parse.GetValue(signedIn),
                     Waiting = target.Name == Target.SupportGrid ? parse.GetValue(waiting) : 0, // the baselines have no account managers
+                    Idle = parse.GetValue(idle),
                     IdentitySecret = parse.GetValue(secret)!,
                 }, log, cancellationToken, status),
                 x => string.Create(CultureInfo.InvariantCulture,

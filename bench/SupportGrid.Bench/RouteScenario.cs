@@ -41,6 +41,10 @@ public sealed record RouteOptions
     /// know them (<c>bench agents-env --waiting</c>, <c>BENCH_WAITING</c> in <c>bench/run.sh</c>).</summary>
     public int Waiting { get; init; }
 
+    /// <summary>Customer connections open through the run that never start a chat: the control for <see cref="Waiting"/>
+    /// (what the backlog's open connections cost, apart from their place in the queue).</summary>
+    public int Idle { get; init; }
+
     /// <summary>The site's identity secret, to sign the backlog's customer ids.</summary>
     public string IdentitySecret { get; init; } = Backlog.DemoSecret;
 
@@ -66,7 +70,8 @@ public sealed record RouteResult(
     double Seconds,
     string? FirstError,
     int Waiting = 0,
-    int BacklogOffered = 0)
+    int BacklogOffered = 0,
+    int Idle = 0)
 {
     /// <summary>Every arrival was offered to an agent and connected.</summary>
     public bool AllConnected => Failed == 0 && Connected == Arrived && Offered == Arrived && BacklogOffered == 0;
@@ -92,6 +97,7 @@ public sealed class RouteScenario
     private readonly ConcurrentDictionary<Guid, long> _offerAt = new();
     private readonly List<IChatAgent> _agents = [];
     private IReadOnlyList<IChatCustomer> _backlog = [];
+    private IReadOnlyList<IChatCustomer> _idle = [];
     private IReadOnlySet<Guid> _backlogSessions = new HashSet<Guid>();
     private readonly SemaphoreSlim _ahead, _connecting;
     private readonly TaskCompletionSource _allDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -139,6 +145,8 @@ public sealed class RouteScenario
         var agentCount = _options.AgentsSignedIn > 0 ? Math.Min(_options.AgentsSignedIn, _options.Agents.Count) : _options.Agents.Count;
         if (_options.Waiting > 0)
             (_backlog, _backlogSessions) = await Backlog.FillAsync(_wire, _options.Site, _options.Queue, _options.Waiting, _options.IdentitySecret, _options.ConnectConcurrency, _log, cancellationToken);
+        if (_options.Idle > 0)
+            _idle = await Backlog.ConnectIdleAsync(_wire, _options.Idle, _options.ConnectConcurrency, _log, cancellationToken);
         for (var n = 0; n < agentCount; n++)
             await SignInAgentAsync(n, cancellationToken);
         _log($"{agentCount} agents available (capacity {_options.Agents.Capacity}); {_total} customers arriving at {_options.Rate}/s");
@@ -187,7 +195,7 @@ public sealed class RouteScenario
         var arrived = Volatile.Read(ref _arrived);
         return new RouteResult(_options.Rate, Math.Round(arrivalSeconds > 0 ? (_total - 1) / arrivalSeconds : _options.Rate, 1), agentCount,
             arrived, offered, connected, arrived - connected, toOffer.Summary(), toConnected.Summary(), answer.Summary(),
-            Math.Round(maxLag * 1000.0 / Stopwatch.Frequency, 3), Math.Round(seconds, 2), _firstError, _backlog.Count, _backlogSessions.Count(_offerAt.ContainsKey));
+            Math.Round(maxLag * 1000.0 / Stopwatch.Frequency, 3), Math.Round(seconds, 2), _firstError, _backlog.Count, _backlogSessions.Count(_offerAt.ContainsKey), _idle.Count(c => c.IsConnected));
     }
 
     private async Task SignInAgentAsync(int n, CancellationToken cancellationToken)
@@ -335,5 +343,6 @@ public sealed class RouteScenario
         foreach (var agent in _agents)
             await agent.DisposeAsync();
         await Backlog.DisposeAsync(_backlog, _options.ConnectConcurrency);
+        await Backlog.DisposeAsync(_idle, _options.ConnectConcurrency, endChats: false);
     }
 }

@@ -41,6 +41,9 @@ public sealed partial class ChannelFanout(
         public readonly Guid Probe = Guid.NewGuid();
         public readonly TaskCompletionSource Attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        // Set when the last local member left: a probe still under way stops (nobody is left to catch up).
+        public volatile bool Closed;
+
         // Copy-on-write views read by the stream callback without the lock.
         public volatile KeyValuePair<string, Listener>[] CustomerListeners = [];
         public volatile int AgentCount;
@@ -166,6 +169,7 @@ public sealed partial class ChannelFanout(
                 subscription.Refresh();
                 if (subscription.Listeners.Count == 0)
                 {
+                    subscription.Closed = true;
                     _channels.Remove(channelId);
                     emptied.Add(subscription.Handle);
                 }
@@ -224,7 +228,7 @@ public sealed partial class ChannelFanout(
             while (true)
             {
                 await stream.OnNextAsync(ChannelStreamItem.ProbeFor(channelId, subscription.Probe));
-                if (await Task.WhenAny(subscription.Attached.Task, Task.Delay(wait)) == subscription.Attached.Task)
+                if (await Task.WhenAny(subscription.Attached.Task, Task.Delay(wait)) == subscription.Attached.Task || subscription.Closed)
                     return;
                 if (DateTime.UtcNow >= deadline)
                 {

@@ -42,4 +42,21 @@ public sealed class RouteScenarioTests(BenchTargetFixture target)
         Assert.True(result.AllConnected, result.ToString());
         Assert.Equal((8, 8, target.WaitingCustomers, 0), (result.Arrived, result.Connected, result.Waiting, result.BacklogOffered));
     }
+
+    [Fact]
+    public async Task IdleConnectionsStayOpenThroughTheRunWithoutChats()
+    {
+        // route --idle: the control for --waiting, connections that never start a chat.
+        var result = await RouteScenario.RunAsync(new RouteOptions
+        {
+            Target = target.BaseAddress,
+            Rate = 20,
+            Customers = 6,
+            Idle = 5,
+            Agents = target.Agents,
+        }).WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.True(result.AllConnected, result.ToString());
+        Assert.Equal((6, 6, 5, 0), (result.Arrived, result.Connected, result.Idle, result.Waiting));
+    }
 }
