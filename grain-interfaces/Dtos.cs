@@ -68,6 +68,12 @@ public sealed record ChannelEvent(
     [property: Id(5)] DateTimeOffset At,
     [property: Id(6)] string? To = null);
 
+/// <summary>A customer's chat message as its channel stored it, with that channel.</summary>
+[GenerateSerializer, Immutable, Alias("sg.SentMessage")]
+public sealed record SentMessage(
+    [property: Id(0)] Guid ChannelId,
+    [property: Id(1)] ChannelEvent Event);
+
 /// <summary>A member of a channel as the grains identify it: role plus id (agent id, or session id for a customer).</summary>
 [GenerateSerializer, Immutable, Alias("sg.MemberRef")]
 public sealed record MemberRef(
@@ -203,10 +209,13 @@ public sealed record ChannelStreamItem(
     [property: Id(7)] AgentGuide? Guide = null,
     [property: Id(8)] CustomerPageView? PageView = null,
     [property: Id(9)] PageViewRequest? ViewRequest = null,
-    [property: Id(10)] Guid? Probe = null)
+    [property: Id(10)] Guid? Probe = null,
+    [property: Id(11)] long ProbeAfterSeq = 0)
 {
-    /// <summary>A marker a gateway publishes to learn that its new subscription receives the stream (see ChannelFanout).</summary>
-    public static ChannelStreamItem ProbeFor(Guid channelId, Guid probe) => new(channelId, "", null, null, false, Probe: probe);
+    /// <summary>A marker the channel publishes for a gateway that wants to learn that its new subscription receives the
+    /// stream (see ChannelFanout): it follows every event up to <paramref name="afterSeq"/> and precedes every later one.</summary>
+    public static ChannelStreamItem ProbeFor(Guid channelId, Guid probe, long afterSeq) =>
+        new(channelId, "", null, null, false, Probe: probe, ProbeAfterSeq: afterSeq);
 }
 
 /// <summary>A queue as an operator sees it.</summary>

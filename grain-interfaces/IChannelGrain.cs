@@ -11,9 +11,10 @@ public interface IChannelGrain : IGrainWithGuidKey
     [Alias("Open")]
     Task<IReadOnlyList<ChannelEvent>> OpenAsync(ChannelOpening opening);
 
-    /// <summary>Posts a chat message; returns its sequence number. Idempotent per member and <paramref name="clientMessageId"/>.</summary>
+    /// <summary>Posts a chat message; returns it as stored (with its sequence number). Idempotent per member and
+    /// <paramref name="clientMessageId"/>: a repeat returns the message stored the first time.</summary>
     [Alias("PostMessage")]
-    Task<long> PostMessageAsync(MemberRef from, string text, string clientMessageId);
+    Task<ChannelEvent> PostMessageAsync(MemberRef from, string text, string clientMessageId);
 
     /// <summary>An agent sends every customer of the channel to <paramref name="url"/> (http or https only).</summary>
     [Alias("Navigate")]
@@ -34,6 +35,11 @@ public interface IChannelGrain : IGrainWithGuidKey
     /// <summary>Ends the channel for everyone.</summary>
     [Alias("End")]
     Task EndAsync(MemberRef by, string reason);
+
+    /// <summary>Publishes a probe on the channel's stream for a gateway's new subscription (<see cref="ChannelStreamItem.ProbeFor"/>):
+    /// in the stream it comes after every event published so far and before every later one. Not a member call.</summary>
+    [Alias("Probe")]
+    Task ProbeAsync(Guid probe);
 
     /// <summary>Every event after <paramref name="afterSeq"/>, for a member.</summary>
     [Alias("GetEvents")]

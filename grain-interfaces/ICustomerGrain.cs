@@ -43,9 +43,9 @@ public interface ICustomerGrain : IGrainWithGuidKey
     [Alias("Disconnected")]
     Task DisconnectedAsync(string connectionId);
 
-    /// <summary>Sends a chat message into the session's channel. Idempotent per <paramref name="clientMessageId"/>.</summary>
+    /// <summary>Sends a chat message into the session's channel; returns it as stored. Idempotent per <paramref name="clientMessageId"/>.</summary>
     [Alias("SendMessage")]
-    Task<long> SendMessageAsync(string text, string clientMessageId);
+    Task<SentMessage> SendMessageAsync(string text, string clientMessageId);
 
     /// <summary>Tells the agent whether the customer is typing.</summary>
     [Alias("SetTyping")]

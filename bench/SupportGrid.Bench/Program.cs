@@ -18,6 +18,7 @@ internal static class Program
         root.Subcommands.Add(PageViewCommand(args));
         root.Subcommands.Add(AgentsEnvCommand());
         root.Subcommands.Add(AttackCommand());
+        root.Subcommands.Add(BacklogCommand());
         return await root.Parse(args).InvokeAsync();
     }
 
@@ -205,8 +206,9 @@ internal static class Program
         var p99 = Opt("--p99-ms", "A rate is held when its median p99 request -> connected is at most this (and every customer connected, the rate was kept).", 50.0);
         var waiting = Opt("--waiting", "Customers already waiting in the queue, each for an account manager who never signs in (SupportGrid only; the deployment must know them: agents-env --waiting, BENCH_WAITING).", 0);
         var idle = Opt("--idle", "Customer connections open through the run that start no chat: the control for --waiting (what its open connections cost, apart from their place in the queue).", 0);
+        var backlogNice = new Option<int?>("--backlog-nice") { Description = "Hold --waiting and --idle in a process of their own under `nice -n` this value (as if the waiting customers' browsers were on other machines; the target still holds their connections)." };
         var secret = Opt("--identity-secret", "The site's identity secret, to sign the waiting customers' ids.", Backlog.DemoSecret);
-        var command = new Command("route", "Customers arrive at rate R, agents accept at once: request -> offer and request -> connected latency.") { rate, duration, warmup, signedIn, p99, waiting, idle, secret };
+        var command = new Command("route", "Customers arrive at rate R, agents accept at once: request -> offer and request -> connected latency.") { rate, duration, warmup, signedIn, p99, waiting, idle, backlogNice, secret };
         var common = new Common(command);
         var agentOptions = new AgentOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -229,6 +231,7 @@ internal static class Program
                     AgentsSignedIn = parse.GetValue(signedIn),
                     Waiting = target.Name == Target.SupportGrid ? parse.GetValue(waiting) : 0, // the baselines have no account managers
                     Idle = parse.GetValue(idle),
+                    BacklogNice = parse.GetValue(backlogNice),
                     IdentitySecret = parse.GetValue(secret)!,
                 }, log, cancellationToken, status),
                 x => string.Create(CultureInfo.InvariantCulture,
@@ -374,6 +377,24 @@ internal static class Program
         var pid = new Option<int?>("--target-pid") { Description = "Process id of the target (its RSS is sampled)." };
         var command = new Command("attack", "Issue 8's two attackers until standard input closes; prints what they did as JSON (used by chat --attack --attack-nice).") { url, pid };
         command.SetAction(async (parse, _) => await AttackerProcess.RunAsync(new Uri(parse.GetValue(url)!), parse.GetValue(pid)));
+        return command;
+    }
+
+    private static Command BacklogCommand()
+    {
+        var url = Opt("--url", "Base address of the SupportGrid deployment.", "http://127.0.0.1:5090");
+        var site = Opt("--site", "Site of the waiting customers.", "demo");
+        var queue = Opt("--queue", "Their queue (the name within the site).", "sales");
+        var waiting = Opt("--waiting", "Customers waiting for their account manager (the deployment must know them: agents-env --waiting).", 0);
+        var idle = Opt("--idle", "Connections that start no chat.", 0);
+        var secret = Opt("--identity-secret", "The site's identity secret, to sign the waiting customers' ids.", Backlog.DemoSecret);
+        var concurrency = Opt("--concurrency", "Connections opening at once.", 32);
+        var command = new Command("backlog", "Holds route's --waiting and --idle connections until standard input closes; prints their sessions as JSON once open (used by route --backlog-nice).")
+        {
+            url, site, queue, waiting, idle, secret, concurrency,
+        };
+        command.SetAction(async (parse, _) => await BacklogProcess.RunAsync(new Uri(parse.GetValue(url)!), parse.GetValue(site)!, parse.GetValue(queue)!,
+            parse.GetValue(waiting), parse.GetValue(idle), parse.GetValue(secret)!, parse.GetValue(concurrency)));
         return command;
     }
 

@@ -45,6 +45,10 @@ public sealed record RouteOptions
     /// (what the backlog's open connections cost, apart from their place in the queue).</summary>
     public int Idle { get; init; }
 
+    /// <summary>When set, <see cref="Waiting"/> and <see cref="Idle"/> are held by a process of their own under <c>nice -n</c>
+    /// this value (<see cref="BacklogProcess"/>): their clients' work off the measuring tool's cores, as if on other machines.</summary>
+    public int? BacklogNice { get; init; }
+
     /// <summary>The site's identity secret, to sign the backlog's customer ids.</summary>
     public string IdentitySecret { get; init; } = Backlog.DemoSecret;
 
@@ -98,6 +102,7 @@ public sealed class RouteScenario
     private readonly List<IChatAgent> _agents = [];
     private IReadOnlyList<IChatCustomer> _backlog = [];
     private IReadOnlyList<IChatCustomer> _idle = [];
+    private BacklogProcess? _backlogProcess;
     private IReadOnlySet<Guid> _backlogSessions = new HashSet<Guid>();
     private readonly SemaphoreSlim _ahead, _connecting;
     private readonly TaskCompletionSource _allDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -143,10 +148,19 @@ public sealed class RouteScenario
     private async Task<RouteResult> RunAsync(CancellationToken cancellationToken)
     {
         var agentCount = _options.AgentsSignedIn > 0 ? Math.Min(_options.AgentsSignedIn, _options.Agents.Count) : _options.Agents.Count;
-        if (_options.Waiting > 0)
-            (_backlog, _backlogSessions) = await Backlog.FillAsync(_wire, _options.Site, _options.Queue, _options.Waiting, _options.IdentitySecret, _options.ConnectConcurrency, _log, cancellationToken);
-        if (_options.Idle > 0)
-            _idle = await Backlog.ConnectIdleAsync(_wire, _options.Idle, _options.ConnectConcurrency, _log, cancellationToken);
+        if (_options.BacklogNice is { } nice && (_options.Waiting > 0 || _options.Idle > 0))
+        {
+            _backlogProcess = await BacklogProcess.StartAsync(_options, nice, cancellationToken);
+            _backlogSessions = _backlogProcess.Held.Sessions.ToHashSet();
+            _log($"backlog process (nice {nice}): {_backlogSessions.Count} waiting, {_backlogProcess.Held.Idle} idle connections");
+        }
+        else
+        {
+            if (_options.Waiting > 0)
+                (_backlog, _backlogSessions) = await Backlog.FillAsync(_wire, _options.Site, _options.Queue, _options.Waiting, _options.IdentitySecret, _options.ConnectConcurrency, _log, cancellationToken);
+            if (_options.Idle > 0)
+                _idle = await Backlog.ConnectIdleAsync(_wire, _options.Idle, _options.ConnectConcurrency, _log, cancellationToken);
+        }
         for (var n = 0; n < agentCount; n++)
             await SignInAgentAsync(n, cancellationToken);
         _log($"{agentCount} agents available (capacity {_options.Agents.Capacity}); {_total} customers arriving at {_options.Rate}/s");
@@ -195,7 +209,8 @@ public sealed class RouteScenario
         var arrived = Volatile.Read(ref _arrived);
         return new RouteResult(_options.Rate, Math.Round(arrivalSeconds > 0 ? (_total - 1) / arrivalSeconds : _options.Rate, 1), agentCount,
             arrived, offered, connected, arrived - connected, toOffer.Summary(), toConnected.Summary(), answer.Summary(),
-            Math.Round(maxLag * 1000.0 / Stopwatch.Frequency, 3), Math.Round(seconds, 2), _firstError, _backlog.Count, _backlogSessions.Count(_offerAt.ContainsKey), _idle.Count(c => c.IsConnected));
+            Math.Round(maxLag * 1000.0 / Stopwatch.Frequency, 3), Math.Round(seconds, 2), _firstError, _backlogProcess?.Held.Sessions.Count ?? _backlog.Count, _backlogSessions.Count(_offerAt.ContainsKey),
+            _backlogProcess?.Held.Idle ?? _idle.Count(c => c.IsConnected));
     }
 
     private async Task SignInAgentAsync(int n, CancellationToken cancellationToken)
@@ -344,5 +359,7 @@ public sealed class RouteScenario
             await agent.DisposeAsync();
         await Backlog.DisposeAsync(_backlog, _options.ConnectConcurrency);
         await Backlog.DisposeAsync(_idle, _options.ConnectConcurrency, endChats: false);
+        if (_backlogProcess is not null)
+            await _backlogProcess.DisposeAsync();
     }
 }

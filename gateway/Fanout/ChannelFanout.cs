@@ -44,6 +44,18 @@ public sealed partial class ChannelFanout(
         // Set when the last local member left: a probe still under way stops (nobody is left to catch up).
         public volatile bool Closed;
 
+        // Channel events go out to the local members one at a time, in sequence order, each once: from the stream, or
+        // straight from the hub call that posted it (RelaySentAsync). The highest sequence number sent so far; every
+        // event up to it has been sent by one of the two.
+        public readonly SemaphoreSlim Sending = new(1, 1);
+        public long LastSentSeq;
+
+        // The first sequence number sent to the local members (0: none yet); from it on, every event reaches them.
+        public long FirstSentSeq;
+
+        // Set with Attached: the probe came back after the events up to this sequence number (long.MaxValue: it never did).
+        public long ProbeAfterSeq = long.MaxValue;
+
         // Copy-on-write views read by the stream callback without the lock.
         public volatile KeyValuePair<string, Listener>[] CustomerListeners = [];
         public volatile int AgentCount;
@@ -102,9 +114,8 @@ public sealed partial class ChannelFanout(
     /// <summary>
     /// For a connection that joined a channel (<paramref name="attached"/> from <see cref="JoinAsync"/>) and has read its
     /// events up to <paramref name="afterSeq"/>: when the subscription was not yet receiving at the join, waits (in the
-    /// background) until it does, reads the events after <paramref name="afterSeq"/> again and pushes them to the
-    /// connection. Clients ignore what they already have (by sequence number), so an event may arrive twice, never zero
-    /// times. The join itself does not wait: a new subscription receives only after the queue's pulling agent has taken
+    /// background) until it does, reads the events after <paramref name="afterSeq"/> again and pushes the connection
+    /// those that neither the stream nor a hub call sent it (<see cref="Missed"/>): each event once. The join itself does not wait: a new subscription receives only after the queue's pulling agent has taken
     /// it on, one probe round trip or more (WaitUntilAttachedAsync), which on a busy silo is tens to hundreds of
     /// milliseconds that every accepted chat used to wait for.
     /// </summary>
@@ -121,7 +132,12 @@ public sealed partial class ChannelFanout(
         try
         {
             await attached;
-            var missed = await readAfter(afterSeq);
+            Subscription? subscription;
+            lock (_lock)
+                _channels.TryGetValue(channelId, out subscription);
+            if (subscription is null)
+                return; // every local member left
+            var missed = Missed(await readAfter(afterSeq), subscription.ProbeAfterSeq, Volatile.Read(ref subscription.FirstSentSeq));
             if (missed.Count == 0)
                 return;
             LogCaughtUp(logger, channelId, missed.Count);
@@ -139,6 +155,16 @@ public sealed partial class ChannelFanout(
             LogCatchUpFailed(logger, channelId, e);
         }
     }
+
+    /// <summary>
+    /// Of the events a joined member read again once the subscription received (<paramref name="read"/>, all after what it
+    /// had), those nobody sent it: published before the probe (up to <paramref name="probeAfterSeq"/>; the stream brings
+    /// every later one, in order, after the probe) and before the first event sent to the local members
+    /// (<paramref name="firstSentSeq"/>, 0 if none: from that one on the members have every event). So each event
+    /// reaches the member once.
+    /// </summary>
+    public static IReadOnlyList<ChannelEvent> Missed(IReadOnlyList<ChannelEvent> read, long probeAfterSeq, long firstSentSeq) =>
+        read.Where(e => e.Seq <= probeAfterSeq && (firstSentSeq == 0 || e.Seq < firstSentSeq)).ToList();
 
     /// <summary>Removes a connection from one channel (an agent who transferred it).</summary>
     public Task LeaveAsync(Guid channelId, string connectionId) => LeaveAsync(connectionId, [channelId], forget: false);
@@ -196,7 +222,7 @@ public sealed partial class ChannelFanout(
             var stream = cluster.GetStreamProvider(StreamNames.Provider)
                 .GetStream<ChannelStreamItem>(StreamId.Create(StreamNames.ChannelNamespace, channelId));
             var handle = await stream.SubscribeAsync((item, _) => RelayAsync(item, subscription));
-            _ = WaitUntilAttachedAsync(channelId, stream, subscription);
+            _ = WaitUntilAttachedAsync(channelId, subscription);
             return handle;
         }
         catch
@@ -214,12 +240,13 @@ public sealed partial class ChannelFanout(
     /// A subscription is registered when SubscribeAsync returns, but the queue's pulling agent learns of it a moment later
     /// (Orleans hands the new subscriber to the agent without waiting, and a subscriber with no token starts at the newest
     /// event the agent has): an event published in between is never delivered to it. Every caller subscribes and then reads
-    /// what it may have missed from the channel grain, which is only complete once the subscription receives. So publish a
-    /// probe until one comes back (a probe that fell in the gap is lost, hence the repeats), then let the callers that joined
-    /// meanwhile read again (<see cref="CatchUp"/>). A probe costs one stream event per new subscription; other gateways'
-    /// subscriptions ignore it. Runs in the background: nobody's join waits for it.
+    /// what it may have missed from the channel grain, which is only complete once the subscription receives. So the
+    /// channel grain publishes a probe (in stream order right after the events so far) until one comes back (a probe that
+    /// fell in the gap is lost, hence the repeats); then the callers that joined meanwhile read again and are sent what
+    /// nobody sent them (<see cref="CatchUp"/>, <see cref="Missed"/>). A probe costs one grain call and one stream event per
+    /// new subscription; other gateways' subscriptions ignore it. Runs in the background: nobody's join waits for it.
     /// </summary>
-    private async Task WaitUntilAttachedAsync(Guid channelId, IAsyncStream<ChannelStreamItem> stream, Subscription subscription)
+    private async Task WaitUntilAttachedAsync(Guid channelId, Subscription subscription)
     {
         var wait = TimeSpan.FromMilliseconds(50);
         var deadline = DateTime.UtcNow + AttachTimeout;
@@ -227,7 +254,7 @@ public sealed partial class ChannelFanout(
         {
             while (true)
             {
-                await stream.OnNextAsync(ChannelStreamItem.ProbeFor(channelId, subscription.Probe));
+                await cluster.GetGrain<IChannelGrain>(channelId).ProbeAsync(subscription.Probe);
                 if (await Task.WhenAny(subscription.Attached.Task, Task.Delay(wait)) == subscription.Attached.Task || subscription.Closed)
                     return;
                 if (DateTime.UtcNow >= deadline)
@@ -256,8 +283,11 @@ public sealed partial class ChannelFanout(
     {
         if (item.Probe is { } probe)
         {
-            if (probe == subscription.Probe)
+            if (probe == subscription.Probe && !subscription.Attached.Task.IsCompleted)
+            {
+                subscription.ProbeAfterSeq = item.ProbeAfterSeq;
                 subscription.Attached.TrySetResult();
+            }
             return;
         }
         var toCustomers = subscription.CustomerListeners.Length > 0 ? customers.Clients.Group(subscription.CustomerGroup) : null;
@@ -266,25 +296,7 @@ public sealed partial class ChannelFanout(
         {
             if (item.Event is { } evt)
             {
-                var (arrived, received) = (DateTimeOffset.UtcNow, Stopwatch.GetTimestamp());
-                // The command first: it is what moves the page (the widget renders the event whenever it comes, and
-                // after a followed reload it reads it back with Resume), so a large channel's pages move one send earlier.
-                // A navigation of every customer carries its event in the command: then no Message push follows.
-                var carried = evt.Type == EventTypes.Navigate && evt.Url is not null
-                    && await RelayNavigationAsync(item.Site, evt, subscription);
-                if (toCustomers is not null && !carried)
-                    await toCustomers.Message(evt);
-                if (toAgents is not null)
-                    await toAgents.Message(item.ChannelId, evt);
-                if (evt.Type == EventTypes.Ended)
-                {
-                    var reason = evt.Text ?? "The chat ended.";
-                    if (toCustomers is not null)
-                        await toCustomers.ChatEnded(reason, false);
-                    if (toAgents is not null)
-                        await toAgents.ChatEnded(item.ChannelId, reason);
-                }
-                GatewayTelemetry.EventRelayed(evt.At, arrived, received);
+                await SendEventAsync(item.Site, item.ChannelId, evt, subscription, direct: false);
             }
             else if (item.Activity is { } activity)
             {
@@ -324,6 +336,71 @@ public sealed partial class ChannelFanout(
         {
             // A failed relay must not kill the subscription; clients recover the event by sequence number.
             LogRelayFailed(logger, item.ChannelId, e);
+        }
+    }
+
+    /// <summary>
+    /// Sends a chat message that a hub call on this gateway has just posted (<paramref name="evt"/> as the channel grain
+    /// stored it) to the channel's local members at once, instead of when it comes back through the stream: one queue
+    /// grain, pulling agent and delivery hop less for the members here. Only when the subscription receives and every
+    /// earlier event has been sent here (else the stream keeps the order); the stream's copy is then skipped. Other
+    /// gateways' members get it from the stream as before.
+    /// </summary>
+    public async Task RelaySentAsync(Guid channelId, ChannelEvent evt)
+    {
+        Subscription? subscription;
+        lock (_lock)
+            _channels.TryGetValue(channelId, out subscription);
+        // Only chat messages: a navigation goes out as a command that the stream's copy carries (with the site's rules).
+        if (evt.Type != EventTypes.Message || subscription is null || !subscription.Attached.Task.IsCompleted
+            || Volatile.Read(ref subscription.LastSentSeq) != evt.Seq - 1)
+            return;
+        try
+        {
+            await SendEventAsync(null, channelId, evt, subscription, direct: true);
+        }
+        catch (Exception e)
+        {
+            LogRelayFailed(logger, channelId, e); // the stream's copy goes out instead
+        }
+    }
+
+    /// <summary>Writes one channel event to the local members, unless it was sent already (see <see cref="Subscription.LastSentSeq"/>).</summary>
+    private async Task SendEventAsync(string? site, Guid channelId, ChannelEvent evt, Subscription subscription, bool direct)
+    {
+        var (arrived, received) = (DateTimeOffset.UtcNow, Stopwatch.GetTimestamp());
+        await subscription.Sending.WaitAsync();
+        try
+        {
+            if (direct ? evt.Seq != subscription.LastSentSeq + 1 : evt.Seq <= subscription.LastSentSeq)
+                return;
+            var toCustomers = subscription.CustomerListeners.Length > 0 ? customers.Clients.Group(subscription.CustomerGroup) : null;
+            var toAgents = subscription.AgentCount > 0 ? agents.Clients.Group(subscription.AgentGroup) : null;
+            // The command first: it is what moves the page (the widget renders the event whenever it comes, and
+            // after a followed reload it reads it back with Resume), so a large channel's pages move one send earlier.
+            // A navigation of every customer carries its event in the command: then no Message push follows.
+            var carried = evt.Type == EventTypes.Navigate && evt.Url is not null && site is not null
+                && await RelayNavigationAsync(site, evt, subscription);
+            if (toCustomers is not null && !carried)
+                await toCustomers.Message(evt);
+            if (toAgents is not null)
+                await toAgents.Message(channelId, evt);
+            if (evt.Type == EventTypes.Ended)
+            {
+                var reason = evt.Text ?? "The chat ended.";
+                if (toCustomers is not null)
+                    await toCustomers.ChatEnded(reason, false);
+                if (toAgents is not null)
+                    await toAgents.ChatEnded(channelId, reason);
+            }
+            if (subscription.FirstSentSeq == 0)
+                Volatile.Write(ref subscription.FirstSentSeq, evt.Seq);
+            Volatile.Write(ref subscription.LastSentSeq, evt.Seq);
+            GatewayTelemetry.EventRelayed(evt.At, arrived, received, direct);
+        }
+        finally
+        {
+            subscription.Sending.Release();
         }
     }
 

@@ -32,7 +32,9 @@ public sealed class AgentHub(
         // Registering a connection twice is harmless: one more attempt if the cluster was moving under the first.
         var snapshot = await Hosting.TransientRetry.OnceAsync((Agent: Agent(), Connection: Context.ConnectionId, Profile: profile, Endpoint: endpoint.Reference),
             static s => s.Agent.ConnectAsync(s.Connection, s.Profile, s.Endpoint));
-        await JoinChatsAsync(snapshot, Context.ConnectionId);
+        // The console asks for its state (GetState) once connected, which reads every chat after this join.
+        foreach (var chat in snapshot.Chats)
+            await fanout.JoinAsync(chat.ChannelId, Context.ConnectionId, AgentListener);
         await base.OnConnectedAsync();
     }
 
@@ -48,17 +50,25 @@ public sealed class AgentHub(
     public async Task<AgentSnapshot> GetState()
     {
         var snapshot = await Agent().GetSnapshotAsync();
-        await JoinChatsAsync(snapshot, Context.ConnectionId);
-        return snapshot;
-    }
-
-    /// <summary>Follows every chat of a snapshot; what is published after the snapshot's transcripts reaches the connection
-    /// by the stream or, until this gateway's subscription receives it, by a catch-up read.</summary>
-    private async Task JoinChatsAsync(AgentSnapshot snapshot, string connectionId)
-    {
+        var chats = new List<ActiveChat>(snapshot.Chats.Count);
         foreach (var chat in snapshot.Chats)
-            // The snapshot was read before the join: read again after it even when the subscription already receives.
-            CatchUp(await fanout.JoinAsync(chat.ChannelId, connectionId, AgentListener) ?? Task.CompletedTask, chat.ChannelId, connectionId, chat.Events);
+        {
+            // Join, then read what was published since the snapshot (as AcceptOffer does): nothing falls between.
+            var attached = await fanout.JoinAsync(chat.ChannelId, Context.ConnectionId, AgentListener);
+            IReadOnlyList<ChannelEvent> more;
+            try
+            {
+                more = await Channel(chat.ChannelId).GetEventsAsync(Me, chat.Events.Count > 0 ? chat.Events[^1].Seq : 0);
+            }
+            catch (SupportGridException)
+            {
+                more = []; // left the chat since the snapshot (its ChatLeft push follows)
+            }
+            var current = more.Count > 0 ? chat with { Events = [.. chat.Events, .. more] } : chat;
+            CatchUp(attached, chat.ChannelId, Context.ConnectionId, current.Events);
+            chats.Add(current);
+        }
+        return snapshot with { Chats = chats };
     }
 
     /// <summary>After a join and a read of the chat's events: the events published after them, once the subscription
@@ -113,7 +123,9 @@ public sealed class AgentHub(
     public async Task<SendResult> SendMessage(Guid channelId, string text, string clientMessageId)
     {
         InputRules.RequireClientMessageId(clientMessageId);
-        return new SendResult(await Hosting.TransientRetry.OnceAsync((Channel: Channel(channelId), From: Me, Text: InputRules.RequireMessageText(text), Id: clientMessageId), static s => s.Channel.PostMessageAsync(s.From, s.Text, s.Id)));
+        var posted = await Hosting.TransientRetry.OnceAsync((Channel: Channel(channelId), From: Me, Text: InputRules.RequireMessageText(text), Id: clientMessageId), static s => s.Channel.PostMessageAsync(s.From, s.Text, s.Id));
+        await fanout.RelaySentAsync(channelId, posted);
+        return new SendResult(posted.Seq);
     }
 
     public Task SetTyping(Guid channelId, bool isTyping) => Channel(channelId).SetTypingAsync(Me, isTyping);

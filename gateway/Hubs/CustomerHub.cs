@@ -244,8 +244,9 @@ public sealed class CustomerHub(
     public async Task<SendResult> SendMessage(string text, string clientMessageId)
     {
         InputRules.RequireClientMessageId(clientMessageId);
-        var seq = await Hosting.TransientRetry.OnceAsync((Session: Session(), Text: InputRules.RequireMessageText(text), Id: clientMessageId), static s => s.Session.SendMessageAsync(s.Text, s.Id));
-        return new SendResult(seq);
+        var posted = await Hosting.TransientRetry.OnceAsync((Session: Session(), Text: InputRules.RequireMessageText(text), Id: clientMessageId), static s => s.Session.SendMessageAsync(s.Text, s.Id));
+        await fanout.RelaySentAsync(posted.ChannelId, posted.Event);
+        return new SendResult(posted.Event.Seq);
     }
 
     public Task SetTyping(bool isTyping) => Session().SetTypingAsync(isTyping);

@@ -99,13 +99,13 @@ public sealed class ChannelGrain(
         return _events.ToList();
     }
 
-    public async Task<long> PostMessageAsync(MemberRef from, string text, string clientMessageId)
+    public async Task<ChannelEvent> PostMessageAsync(MemberRef from, string text, string clientMessageId)
     {
         var member = RequireMember(from);
         InputRules.RequireClientMessageId(clientMessageId);
         var key = member.Id + "\n" + clientMessageId;
         if (_clientMessageIds.TryGetValue(key, out var existing))
-            return existing;
+            return _events[(int)existing - 1];
         RequireOpen();
         var message = Append(EventTypes.Message, member.AsParticipant(), InputRules.RequireMessageText(text), null, key);
         var started = Stopwatch.GetTimestamp();
@@ -113,7 +113,7 @@ public sealed class ChannelGrain(
         var stored = Stopwatch.GetTimestamp();
         await PublishAsync(message);
         SupportGridMetrics.ChannelEventSent(started, stored, Stopwatch.GetTimestamp());
-        return message.Seq;
+        return message;
     }
 
     public async Task<long> NavigateAsync(MemberRef from, string url)
@@ -532,6 +532,10 @@ public sealed class ChannelGrain(
         if (header)
             await state.WriteStateAsync();
     }
+
+    // The grain is not reentrant and every event is published in the turn that stored it, so the probe lands between
+    // the events up to the last sequence number and the next.
+    public Task ProbeAsync(Guid probe) => Stream.OnNextAsync(ChannelStreamItem.ProbeFor(this.GetPrimaryKey(), probe, _events.Count));
 
     private Task PublishAsync(ChannelEvent evt) =>
         Stream.OnNextAsync(new ChannelStreamItem(this.GetPrimaryKey(), S.Site, evt, null, false));

@@ -351,14 +351,15 @@ public sealed class CustomerGrain(
             await LeaveWaitingChannelAsync(entry, $"{Me.Name} left while waiting for the next agent.");
     }
 
-    public Task<long> SendMessageAsync(string text, string clientMessageId)
+    public async Task<SentMessage> SendMessageAsync(string text, string clientMessageId)
     {
         RequireStarted();
         if (S.Status == SessionStatus.Queued)
             throw new SupportGridException(ErrorCodes.InvalidState, "No agent has joined yet; your message can be sent once one does.");
         if (S.Status == SessionStatus.Ended)
             throw new SupportGridException(ErrorCodes.ChannelEnded, "This chat has ended.");
-        return Channel().PostMessageAsync(Me, text, clientMessageId);
+        var channelId = S.ChannelId!.Value;
+        return new SentMessage(channelId, await Channel().PostMessageAsync(Me, text, clientMessageId));
     }
 
     public Task SetTypingAsync(bool isTyping) =>

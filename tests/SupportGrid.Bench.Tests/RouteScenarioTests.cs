@@ -59,4 +59,23 @@ public sealed class RouteScenarioTests(BenchTargetFixture target)
         Assert.True(result.AllConnected, result.ToString());
         Assert.Equal((6, 6, 5, 0), (result.Arrived, result.Connected, result.Idle, result.Waiting));
     }
+
+    [Fact]
+    public async Task ABacklogHeldByAProcessOfItsOwnWaitsWhileArrivalsAreRoutedPastIt()
+    {
+        // route --backlog-nice: the waiting customers and the idle connections live in a `bench backlog` child process.
+        var result = await RouteScenario.RunAsync(new RouteOptions
+        {
+            Target = target.BaseAddress,
+            Rate = 20,
+            Customers = 6,
+            Waiting = target.WaitingCustomers,
+            Idle = 3,
+            BacklogNice = 0,
+            Agents = target.Agents,
+        }).WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.True(result.AllConnected, result.ToString());
+        Assert.Equal((6, 6, target.WaitingCustomers, 3, 0), (result.Arrived, result.Connected, result.Waiting, result.Idle, result.BacklogOffered));
+    }
 }

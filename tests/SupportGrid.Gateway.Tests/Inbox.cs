@@ -41,6 +41,16 @@ public sealed class Inbox<T>
         }
     }
 
+    public string Describe()
+    {
+        lock (_seen)
+        {
+            while (_items.Reader.TryRead(out var item))
+                _seen.Add(item);
+            return string.Join(" | ", _seen);
+        }
+    }
+
     /// <summary>The first push, earlier or later, that matches; throws after a generous deadline.</summary>
     public async Task<T> WaitAsync(Func<T, bool>? match = null, int seconds = 15)
     {

@@ -63,7 +63,7 @@ public sealed class AcceptIntoChannelTests(ClusterFixture fixture)
         await OfferedAsync(agent, finn);
 
         // Eve is a customer of the chat like any other: she chats, and the others hear her.
-        var said = await _client.GetGrain<ICustomerGrain>(eve).SendMessageAsync("Hello both!", "e1");
+        var said = (await _client.GetGrain<ICustomerGrain>(eve).SendMessageAsync("Hello both!", "e1")).Event.Seq;
         var seen = await _client.GetGrain<IChannelGrain>(first.ChannelId).GetEventsAsync(new MemberRef(Roles.Customer, dana.ToString(), ""), said - 1);
         Assert.Equal(("Hello both!", eve.ToString()), (seen.Single().Text, seen.Single().From.Id));
     }

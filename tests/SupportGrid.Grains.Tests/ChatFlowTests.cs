@@ -138,9 +138,9 @@ public sealed class ChatFlowTests(ClusterFixture fixture)
         var chat = await ConnectedChatAsync();
         var customer = _client.GetGrain<ICustomerGrain>(chat.SessionId);
 
-        var first = await customer.SendMessageAsync("Is the kettle in stock?", "m1");
-        var retry = await customer.SendMessageAsync("Is the kettle in stock?", "m1");
-        var second = await customer.SendMessageAsync("And in copper?", "m2");
+        var first = (await customer.SendMessageAsync("Is the kettle in stock?", "m1")).Event.Seq;
+        var retry = (await customer.SendMessageAsync("Is the kettle in stock?", "m1")).Event.Seq;
+        var second = (await customer.SendMessageAsync("And in copper?", "m2")).Event.Seq;
 
         Assert.Equal((2L, 2L, 3L), (first, retry, second));
         var agentMember = new MemberRef(Roles.Agent, $"{_site}-Alice", "Alice");

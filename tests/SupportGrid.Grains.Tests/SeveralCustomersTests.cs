@@ -59,8 +59,8 @@ public sealed class SeveralCustomersTests(ClusterFixture fixture)
         Assert.Equal([group.First.ToString(), eve.ToString()], members.Where(m => m.Role == Roles.Customer).Select(m => m.Id));
 
         // Everyone hears everyone; each resumes their own session with their own token.
-        var hello = await group.Channel.PostMessageAsync(group.AgentRef, "Welcome, both of you.", "a1");
-        var fromEve = await _client.GetGrain<ICustomerGrain>(eve).SendMessageAsync("Hi!", "e1");
+        var hello = (await group.Channel.PostMessageAsync(group.AgentRef, "Welcome, both of you.", "a1")).Seq;
+        var fromEve = (await _client.GetGrain<ICustomerGrain>(eve).SendMessageAsync("Hi!", "e1")).Event.Seq;
         var resumed = await _client.GetGrain<ICustomerGrain>(eve).ResumeAsync(joined.ResumeToken.Split('.')[1], 0, GatewayRef(), "conn-eve-2");
         Assert.Equal((SessionStatus.Connected, group.ChannelId), (resumed.Status, resumed.ChannelId));
         Assert.Contains(resumed.Events, e => e.Seq == hello && e.Text == "Welcome, both of you.");

@@ -55,7 +55,7 @@ public sealed class TransferTests(ClusterFixture fixture)
             [(EventTypes.Joined, "Sally"), (EventTypes.Message, "Tess"), (EventTypes.Left, "Sally"), (EventTypes.Joined, "Sam")],
             second.Events.Select(e => (e.Type, e.From.Name)));
         Assert.Equal(SessionStatus.Connected, await customer.GetStatusAsync());
-        var seq = await customer.SendMessageAsync("Thanks", "c2");
+        var seq = (await customer.SendMessageAsync("Thanks", "c2")).Event.Seq;
         Assert.Equal(5, seq);
         var left = await Assert.ThrowsAsync<SupportGridException>(() =>
             _client.GetGrain<IChannelGrain>(chat.ChannelId).PostMessageAsync(new MemberRef(Roles.Agent, sales, "Sally"), "still here?", "s9"));
@@ -145,7 +145,7 @@ public sealed class TransferTests(ClusterFixture fixture)
 
         Assert.Equal(chat.ChannelId, taken.ChannelId);
         Assert.Equal(new[] { eve.ToString(), finn.ToString(), support }.Order(), (await MembersAsync(chat.ChannelId, support)).Order());
-        var said = await _client.GetGrain<ICustomerGrain>(finn).SendMessageAsync("Still here", "f1");
+        var said = (await _client.GetGrain<ICustomerGrain>(finn).SendMessageAsync("Still here", "f1")).Event.Seq;
         var seen = await _client.GetGrain<IChannelGrain>(chat.ChannelId).GetEventsAsync(new MemberRef(Roles.Agent, support, "Sam"), said - 1);
         Assert.Equal(("Still here", finn.ToString()), (seen.Single().Text, seen.Single().From.Id));
         foreach (var customer in new[] { eve, finn })
