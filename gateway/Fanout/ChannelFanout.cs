@@ -115,9 +115,10 @@ public sealed partial class ChannelFanout(
     /// For a connection that joined a channel (<paramref name="attached"/> from <see cref="JoinAsync"/>) and has read its
     /// events up to <paramref name="afterSeq"/>: when the subscription was not yet receiving at the join, waits (in the
     /// background) until it does, reads the events after <paramref name="afterSeq"/> again and pushes the connection
-    /// those that neither the stream nor a hub call sent it (<see cref="Missed"/>): each event once. The join itself does not wait: a new subscription receives only after the queue's pulling agent has taken
-    /// it on, one probe round trip or more (WaitUntilAttachedAsync), which on a busy silo is tens to hundreds of
-    /// milliseconds that every accepted chat used to wait for.
+    /// those that neither the stream nor a hub call sent it (<see cref="Missed"/>): each event once. The join itself does
+    /// not wait: a new subscription receives only after the queue's pulling agent has taken it on, one probe round trip or
+    /// more (WaitUntilAttachedAsync), which on a busy silo is tens to hundreds of milliseconds that every accepted chat
+    /// used to wait for.
     /// </summary>
     public void CatchUp(Task? attached, Guid channelId, string connectionId, bool isAgent, long afterSeq,
         Func<long, Task<IReadOnlyList<ChannelEvent>>> readAfter)
