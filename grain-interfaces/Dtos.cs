@@ -125,12 +125,14 @@ public sealed record QueueEntry(
     public DateTimeOffset WaitingSince => QueuedAt ?? EnqueuedAt;
 }
 
-/// <summary>Why a customer is waiting again: an agent transferred them, with a note for the next agent.</summary>
+/// <summary>Why a customer is waiting again: an agent transferred them, with a note for the next agent. <paramref name="TransferId"/>
+/// names this one transfer, so that a retry of it (its answer was lost with a silo) is known as done, not refused or repeated.</summary>
 [GenerateSerializer, Immutable, Alias("sg.TransferInfo")]
 public sealed record TransferInfo(
     [property: Id(0)] string FromAgent,
     [property: Id(1)] string? Note,
-    [property: Id(2)] string FromAgentId);
+    [property: Id(2)] string FromAgentId,
+    [property: Id(3)] Guid TransferId = default);
 
 /// <summary>An agent as configured: who they are, which queues they serve and how many chats they can hold.</summary>
 [GenerateSerializer, Immutable, Alias("sg.AgentProfile")]

@@ -133,10 +133,25 @@ public sealed partial class AgentGrain(
     public async Task<AgentSnapshot> GetSnapshotAsync()
     {
         var chats = new List<ActiveChat>(S.Chats.Count);
+        List<Guid>? gone = null;
         foreach (var (channelId, chat) in S.Chats)
         {
-            var events = await GrainFactory.GetGrain<IChannelGrain>(channelId).GetEventsAsync(Me, 0);
-            chats.Add(new ActiveChat(channelId, chat.SessionId, chat.Queue, chat.Customer, chat.PageUrl, events));
+            try
+            {
+                var events = await GrainFactory.GetGrain<IChannelGrain>(channelId).GetEventsAsync(Me, 0);
+                chats.Add(new ActiveChat(channelId, chat.SessionId, chat.Queue, chat.Customer, chat.PageUrl, events));
+            }
+            catch (SupportGridException e) when (e.Code == ErrorCodes.NotMember)
+            {
+                (gone ??= []).Add(channelId);
+            }
+        }
+        // The chat says this agent is not in it: a leave or transfer that got that far before a silo was lost. Only the
+        // agent's own note of it was left; without it the slot would stay taken and the console would show a dead chat.
+        foreach (var channelId in gone ?? [])
+        {
+            LogForgotChat(logger, AgentId, channelId);
+            await ForgetChatAsync(channelId, "You are no longer in this chat.");
         }
         return new AgentSnapshot(AgentId, Profile.DisplayName, S.Status, Profile.Capacity, S.Offers.Values.ToList(), chats,
             S.Invitations.Values.ToList());
@@ -321,22 +336,48 @@ public sealed partial class AgentGrain(
         // join): the one who opened the chat if still in it, else another. A channel has several customers when the agent
         // accepted more into it or shared a join code.
         var channel = GrainFactory.GetGrain<IChannelGrain>(channelId);
-        var customers = MemberRef.CustomerSessions(await channel.GetMembersAsync(Me));
+        IReadOnlyList<Guid> customers;
+        try
+        {
+            customers = MemberRef.CustomerSessions(await channel.GetMembersAsync(Me));
+        }
+        catch (SupportGridException e) when (e.Code == ErrorCodes.NotMember && chat.TransferId is not null)
+        {
+            // A retry of a transfer that got as far as leaving the chat before a silo was lost: only forgetting it is left.
+            await ForgetChatAsync(channelId, "You transferred this chat.");
+            return;
+        }
         if (customers.Count == 0)
             throw new SupportGridException(ErrorCodes.InvalidState, "No customer is left in this chat to transfer.");
         var waiting = customers.Contains(chat.SessionId) ? chat.SessionId : customers[0];
+        // The transfer is named (and the name stored) before the customer is queued: if a silo is lost after that and the
+        // agent tries again, the customer knows this transfer as done and the rest of it (leaving the chat) completes,
+        // rather than the chat staying half-transferred with this agent, or being taken back from the colleague who took it.
+        if (chat.TransferId is not { } transferId)
+        {
+            transferId = Guid.NewGuid();
+            S.Chats[channelId] = chat with { TransferId = transferId };
+            await state.WriteStateAsync();
+        }
         // Queue the customer first: if the target is offline this throws and the chat stays with this agent.
         await GrainFactory.GetGrain<ICustomerGrain>(waiting).RequeueAsync(queueKey, preferredAgentId,
-            new TransferInfo(Profile.DisplayName, trimmedNote, AgentId));
+            new TransferInfo(Profile.DisplayName, trimmedNote, AgentId, transferId));
         var target = preferredAgentId is null ? queueKey : $"{preferredAgentId} ({queueKey})";
         await channel.LeaveAsync(Me, $"{Profile.DisplayName} transferred the chat; please wait for the next agent.");
+        // The waiting customer's grain recorded the transfer (durably, as it queued them); the others of the channel here.
+        foreach (var customer in customers.Where(c => c != waiting))
+            records.Record(new SessionStepped(customer, time.GetUtcNow(), StepKinds.Transferred, AgentId, trimmedNote is null ? target : $"{target}: {trimmedNote}"));
+        await ForgetChatAsync(channelId, "You transferred this chat.");
+    }
+
+    /// <summary>This agent is out of a chat: its slot is free again, and its consoles are told.</summary>
+    private async Task ForgetChatAsync(Guid channelId, string reason)
+    {
         S.Chats.Remove(channelId);
         foreach (var gateway in Gateways())
-            gateway.ChatLeftAsync(AgentId, channelId, "You transferred this chat.").Ignore();
+            gateway.ChatLeftAsync(AgentId, channelId, reason).Ignore();
         S.IdleSince = time.GetUtcNow();
         await state.WriteStateAsync();
-        foreach (var customer in customers)
-            records.Record(new SessionStepped(customer, S.IdleSince, StepKinds.Transferred, AgentId, trimmedNote is null ? target : $"{target}: {trimmedNote}"));
         await ReportAvailabilityAsync();
     }
 
@@ -455,16 +496,21 @@ public sealed partial class AgentGrain(
         if (!S.Chats.ContainsKey(channelId))
             throw new SupportGridException(ErrorCodes.NotMember, "You are not in this chat.");
         var channel = GrainFactory.GetGrain<IChannelGrain>(channelId);
-        var members = await channel.GetMembersAsync(Me);
+        IReadOnlyList<MemberRef> members;
+        try
+        {
+            members = await channel.GetMembersAsync(Me);
+        }
+        catch (SupportGridException e) when (e.Code == ErrorCodes.NotMember)
+        {
+            // Left already (a retry after the first leave's silo was lost): only forgetting it is left.
+            await ForgetChatAsync(channelId, "You left this chat.");
+            return;
+        }
         if (!members.Any(m => m.Role == Roles.Agent && m.Id != AgentId))
             throw new SupportGridException(ErrorCodes.InvalidState, "You are the only agent in this chat: end it or transfer it instead.");
         await channel.LeaveAsync(Me, $"{Profile.DisplayName} left the chat.");
-        S.Chats.Remove(channelId);
-        S.IdleSince = time.GetUtcNow();
-        await state.WriteStateAsync();
-        foreach (var gateway in Gateways())
-            gateway.ChatLeftAsync(AgentId, channelId, "You left this chat.").Ignore();
-        await ReportAvailabilityAsync();
+        await ForgetChatAsync(channelId, "You left this chat.");
     }
 
     private void ArmInvitationTimer(ChatInvitation invitation)
@@ -561,4 +607,7 @@ public sealed partial class AgentGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} has had no console connected for the grace period and went offline")]
     private static partial void LogWentOffline(ILogger logger, string agentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} held chat {ChannelId} but is no longer in it (a leave or transfer cut short by a lost silo); forgotten")]
+    private static partial void LogForgotChat(ILogger logger, string agentId, Guid channelId);
 }

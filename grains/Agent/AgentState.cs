@@ -35,4 +35,5 @@ public sealed record AgentChat(
     [property: Id(0)] Guid SessionId,
     [property: Id(1)] string Queue,
     [property: Id(2)] CustomerInfo Customer,
-    [property: Id(3)] string PageUrl);
+    [property: Id(3)] string PageUrl,
+    [property: Id(4)] Guid? TransferId = null);

@@ -154,6 +154,12 @@ public sealed class CustomerGrain(
 
     public async Task<int> RequeueAsync(string queueKey, string? preferredAgentId, TransferInfo transfer)
     {
+        if (transfer.TransferId != Guid.Empty && S.Transfers.Contains(transfer.TransferId))
+        {
+            // A retry of a transfer carried out before (the agent's answer was lost with a silo): done. The customer may
+            // still be waiting, or another agent may have taken them since; either way nothing is queued again.
+            return S.Status == SessionStatus.Queued ? await Queue().GetPositionAsync(SessionId) ?? 0 : 0;
+        }
         if (S.Status != SessionStatus.Connected || S.ChannelId is not { } channelId)
             throw new SupportGridException(ErrorCodes.InvalidState, "Only a chat in progress can be transferred.");
         var (site, queue) = QueueKey.Parse(queueKey);
@@ -162,13 +168,27 @@ public sealed class CustomerGrain(
         var entry = new QueueEntry(SessionId, CustomerOf(S.Request), S.Request.PageUrl, S.Request.PageTitle, S.CreatedAt,
             preferredAgentId, preferredAgentId is null ? null : time.GetUtcNow() + routing.Value.AffinityWait, channelId, transfer, time.GetUtcNow());
         var position = await GrainFactory.GetGrain<IQueueGrain>(queueKey).EnqueueAsync(entry);
+        // Written before the session says it is queued: whoever takes the chat next, its record says how it got to them,
+        // even if this silo is lost right after (a retry of the transfer then queues and records it again).
+        var target = preferredAgentId is null ? queueKey : $"{preferredAgentId} ({queueKey})";
+        await records.RecordDurablyAsync(new SessionStepped(SessionId, time.GetUtcNow(), StepKinds.Transferred, transfer.FromAgentId,
+            transfer.Note is null ? target : $"{target}: {transfer.Note}"));
         S.Request = S.Request with { Queue = queue };
         S.Status = SessionStatus.Queued;
+        if (transfer.TransferId != Guid.Empty)
+        {
+            S.Transfers.Add(transfer.TransferId);
+            if (S.Transfers.Count > MaxTransfersKept)
+                S.Transfers.RemoveAt(0);
+        }
         await state.WriteStateAsync();
         foreach (var gateway in S.Gateways)
             gateway.QueuePositionAsync(SessionId, position, 0).Ignore();
         return position;
     }
+
+    /// <summary>How many transfers of one session are remembered as done: a retry comes within seconds, not 16 transfers later.</summary>
+    private const int MaxTransfersKept = 16;
 
     public async Task<bool> TakeOverWaitAsync(string queueKey, QueueEntry entry)
     {

@@ -27,4 +27,7 @@ public sealed class CustomerState
 
     /// <summary>How the session ended: ended by the customer or agent, or abandoned while waiting.</summary>
     [Id(10)] public string? Outcome { get; set; }
+
+    /// <summary>The transfers of this session that were carried out (the latest few), so that a retried one is known as done.</summary>
+    [Id(11)] public List<Guid> Transfers { get; set; } = [];
 }

@@ -97,7 +97,13 @@ public sealed partial class QueueGrain(
             ArmClaimTimer(sessionId, claim);
         }
         foreach (var entry in _waiting.InOrder.ToList())
+        {
             HoldIfPreferred(entry);
+            // Declines are soft state and may be lost with a silo, but the agent who transferred a customer is in the
+            // stored entry itself: never straight back to them, after a restart too.
+            if (entry.Transfer is { } transfer)
+                Exclude(entry.SessionId, transfer.FromAgentId);
+        }
         _positionTimer = this.RegisterGrainTimer(TickAsync, _options.PositionUpdateInterval, _options.PositionUpdateInterval);
         _positionsDirty = _waiting.Count > 0;
         _metrics = SupportGridMetrics.TrackQueue(Key, () => _waiting.Count);

@@ -160,8 +160,16 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
                             await _client.GetGrain<IAgentGrain>(agentId).TransferAsync(channelId, [queue], null, "generated transfer");
                             Interlocked.Increment(ref transfers);
                         }
-                        catch (SupportGridException)
+                        catch (SupportGridException e) when (attempt > 0 && e.Code == ErrorCodes.NotMember)
                         {
+                            // The agent no longer holds the chat: the attempt that failed with a silo did transfer it (only
+                            // its answer was lost), or the chat ended meanwhile. Either way it is not this agent's.
+                            output.WriteLine($"transfer of {sessionId} by {agentId}, attempt {attempt}: {e.Code}");
+                            throw;
+                        }
+                        catch (SupportGridException e)
+                        {
+                            output.WriteLine($"transfer of {sessionId} by {agentId}, attempt {attempt}, refused: {e.Code} {e.Message}");
                             if (!assigned.TryAdd(sessionId, agentId) && assigned[sessionId] != agentId)
                                 violations.Enqueue($"session {sessionId}: {agentId}'s transfer failed but {assigned[sessionId]} holds it");
                             throw;
@@ -178,8 +186,9 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
                 {
                     return; // the chat ended or moved under it (the customer left): nothing of this agent's to finish
                 }
-                catch (Exception)
+                catch (Exception e)
                 {
+                    output.WriteLine($"finishing {sessionId} by {agentId} (transfer {transfer}) attempt {attempt}: {e.GetType().Name} {e.Message}");
                     await Task.Delay(200); // the channel's silo died; it comes back on another
                 }
             }
@@ -278,7 +287,18 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
                     var agent = _client.GetGrain<IAgentGrain>(agentId);
                     var snapshot = await agent.GetSnapshotAsync();
                     foreach (var chat in snapshot.Chats)
-                        await _client.GetGrain<IChannelGrain>(chat.ChannelId).EndAsync(new MemberRef(Roles.Agent, agentId, ""), "done");
+                    {
+                        try
+                        {
+                            await _client.GetGrain<IChannelGrain>(chat.ChannelId).EndAsync(new MemberRef(Roles.Agent, agentId, ""), "done");
+                        }
+                        catch (SupportGridException e) when (e.Code == ErrorCodes.NotMember)
+                        {
+                            var phantom = $"{agentId} holds the chat of session {chat.SessionId} (channel {chat.ChannelId}) but is not in it";
+                            if (!violations.Contains(phantom))
+                                violations.Enqueue(phantom);
+                        }
+                    }
                     if (agentId.Contains("-closer"))
                     {
                         if (snapshot.Status != AgentStatus.Available)
@@ -317,6 +337,8 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
         stop.Cancel();
         await Task.WhenAll(agentLoops.Select(t => t.ContinueWith(_ => { })));
 
+        if (!violations.IsEmpty)
+            await PrintRecordsAsync(sessions.Where(id => violations.Any(v => v.Contains(id.ToString()))));
         Assert.True(violations.IsEmpty, $"{site}: " + string.Join("; ", violations));
         Assert.Empty((await _client.GetGrain<IQueueGrain>(queue).GetSnapshotAsync()).Waiting);
         foreach (var (agentId, cap) in capacity)
@@ -331,9 +353,23 @@ public sealed class RoutingInvariantTests(ThreeSiloClusterFixture fixture, ITest
                 && r.Steps.Any(s => s.Kind == StepKinds.Requested) && r.Steps.Any(s => terminal.Contains(s.Kind)),
                 $"{site}: session {sessionId} has a complete record");
             // Accepted once, or once more after each transfer; never by two agents for one offer.
-            Assert.True(record!.Steps.Count(s => s.Kind == StepKinds.Accepted) <= 1 + record.Steps.Count(s => s.Kind == StepKinds.Transferred),
-                $"{site}: {sessionId} accepted more often than it was transferred");
+            if (record!.Steps.Count(s => s.Kind == StepKinds.Accepted) > 1 + record.Steps.Count(s => s.Kind == StepKinds.Transferred))
+            {
+                await PrintRecordsAsync([sessionId]);
+                Assert.Fail($"{site}: {sessionId} accepted more often than it was transferred");
+            }
         }
         output.WriteLine($"{site}: {sessions.Count} sessions ended, {transfers} transfers");
+    }
+
+    /// <summary>What the usage records say happened to the sessions a check failed for: the story of the failure.</summary>
+    private async Task PrintRecordsAsync(IEnumerable<Guid> sessionIds)
+    {
+        foreach (var sessionId in sessionIds)
+        {
+            var record = await _client.GetGrain<IRecordsGrain>(0).GetAsync(sessionId);
+            output.WriteLine($"record of {sessionId}: " + (record is null ? "none" :
+                string.Join(" | ", record.Steps.Select(s => $"{s.At:HH:mm:ss.fff} {s.Kind} {s.AgentId} {s.Detail}"))));
+        }
     }
 }

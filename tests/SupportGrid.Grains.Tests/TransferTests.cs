@@ -103,6 +103,50 @@ public sealed class TransferTests(ClusterFixture fixture)
         Assert.Single((await agentGrain.GetSnapshotAsync()).Chats);
     }
 
+    [Fact]
+    public async Task ATransferRetriedAfterItsAnswerWasLostIsDoneOnceAndNeverTakesTheChatBackFromTheNextAgent()
+    {
+        var first = await AgentAsync("First", "sales");
+        var next = await AgentAsync("Next", "sales");
+        var (sessionId, chat) = await ChatWithAsync(first);
+        var customer = _client.GetGrain<ICustomerGrain>(sessionId);
+        // What the first agent's grain sends; a silo lost after it means the agent tries again with the same transfer.
+        var transfer = new TransferInfo("First", null, first, Guid.NewGuid());
+
+        var position = await customer.RequeueAsync(Q("sales"), null, transfer);
+        var again = await customer.RequeueAsync(Q("sales"), null, transfer);
+
+        Assert.Equal(position, again);
+        Assert.Equal([sessionId], (await _client.GetGrain<IQueueGrain>(Q("sales")).GetSnapshotAsync()).Waiting);
+        await _gateway.WaitForAsync(p => p.Kind == "offer" && p.AgentId == next && p.SessionId == sessionId);
+        var taken = await _client.GetGrain<IAgentGrain>(next).AcceptOfferAsync(sessionId);
+        Assert.Equal(chat.ChannelId, taken.ChannelId);
+
+        Assert.Equal(0, await customer.RequeueAsync(Q("sales"), null, transfer)); // a late retry: already done
+        Assert.Equal(SessionStatus.Connected, await customer.GetStatusAsync());
+        Assert.Empty((await _client.GetGrain<IQueueGrain>(Q("sales")).GetSnapshotAsync()).Waiting);
+        // A transfer of its own by the agent who has the chat now is a new one and is made.
+        await _client.GetGrain<IAgentGrain>(next).TransferAsync(chat.ChannelId, [Q("sales")], null, null);
+        Assert.Equal(SessionStatus.Queued, await customer.GetStatusAsync());
+    }
+
+    [Fact]
+    public async Task AnAgentWhoseTransferWasCutShortAfterLeavingTheChatIsNotLeftHoldingIt()
+    {
+        var first = await AgentAsync("First", "sales");
+        var (sessionId, chat) = await ChatWithAsync(first);
+        // What the agent's grain had done when its silo was lost: the customer queued again, the chat left; only the
+        // agent's own note that it holds the chat was not yet written.
+        await _client.GetGrain<ICustomerGrain>(sessionId).RequeueAsync(Q("sales"), null, new TransferInfo("First", null, first, Guid.NewGuid()));
+        await _client.GetGrain<IChannelGrain>(chat.ChannelId).LeaveAsync(new MemberRef(Roles.Agent, first, "First"), "transferred");
+
+        var snapshot = await _client.GetGrain<IAgentGrain>(first).GetSnapshotAsync();
+
+        Assert.Empty(snapshot.Chats); // the console loads, without the chat the agent is no longer in
+        Assert.Equal(3, (await _client.GetGrain<IQueueGrain>(Q("sales")).GetSnapshotAsync()).AvailableAgentFreeSlots[first]);
+        Assert.Contains(_gateway.Seen(), p => p.Kind == "chat-left" && p.AgentId == first);
+    }
+
     /// <summary>A second customer accepted into the chat of <paramref name="agentId"/> (claim 11).</summary>
     private async Task<Guid> JoinedCustomerAsync(string agentId, Guid channelId, string name)
     {
