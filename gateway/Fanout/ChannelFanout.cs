@@ -112,6 +112,25 @@ public sealed partial class ChannelFanout(
     }
 
     /// <summary>
+    /// Joins connections to a channel, then reads its events after <paramref name="afterSeq"/> with <paramref name="readAfter"/>
+    /// and returns them: nothing published in between falls through, since each event after the read reaches the
+    /// connections from the subscription, or from a catch-up read once a new subscription receives (<see cref="CatchUp"/>).
+    /// Every way a connection starts following a chat (accept, resume, "agent joined", a console's state) goes through here.
+    /// </summary>
+    public async Task<IReadOnlyList<ChannelEvent>> FollowAsync(Guid channelId, IEnumerable<(string ConnectionId, Listener Listener)> joiners,
+        long afterSeq, Func<long, Task<IReadOnlyList<ChannelEvent>>> readAfter)
+    {
+        var joins = new List<(string ConnectionId, bool IsAgent, Task? Attached)>();
+        foreach (var (connectionId, listener) in joiners)
+            joins.Add((connectionId, listener.IsAgent, await JoinAsync(channelId, connectionId, listener)));
+        var read = await readAfter(afterSeq);
+        var last = read.Count > 0 ? read[^1].Seq : afterSeq;
+        foreach (var (connectionId, isAgent, attached) in joins)
+            CatchUp(attached, channelId, connectionId, isAgent, last, readAfter);
+        return read;
+    }
+
+    /// <summary>
     /// For a connection that joined a channel (<paramref name="attached"/> from <see cref="JoinAsync"/>) and has read its
     /// events up to <paramref name="afterSeq"/>: when the subscription was not yet receiving at the join, waits (in the
     /// background) until it does, reads the events after <paramref name="afterSeq"/> again and pushes the connection
@@ -120,7 +139,7 @@ public sealed partial class ChannelFanout(
     /// more (WaitUntilAttachedAsync), which on a busy silo is tens to hundreds of milliseconds that every accepted chat
     /// used to wait for.
     /// </summary>
-    public void CatchUp(Task? attached, Guid channelId, string connectionId, bool isAgent, long afterSeq,
+    private void CatchUp(Task? attached, Guid channelId, string connectionId, bool isAgent, long afterSeq,
         Func<long, Task<IReadOnlyList<ChannelEvent>>> readAfter)
     {
         if (attached is not null)

@@ -48,21 +48,16 @@ public sealed class GatewayObserver(
         var connections = registry.SessionConnections(sessionId);
         if (connections.Count == 0)
             return;
-        // Subscribe first, then read the transcript: an event published in between arrives twice, never zero times; what
-        // is published after the read and before this gateway's new subscription receives comes by a catch-up read.
-        var joins = new List<(string ConnectionId, Task? Attached)>();
-        foreach (var (connectionId, info) in connections)
-            joins.Add((connectionId, await fanout.JoinAsync(channelId, connectionId, ChannelFanout.Listener.Customer(sessionId, info.GatewayOrigin))));
         var ids = connections.Select(c => c.ConnectionId).ToList();
         await customers.Clients.EachAsync(ids, c => c.AgentJoined(agentName));
+        // Subscribe, then read the transcript (ChannelFanout.FollowAsync): an event published in between may arrive twice
+        // (the client keeps one by its sequence number), never zero times.
         var member = new MemberRef(Roles.Customer, sessionId.ToString(), "");
         var channel = grains.GetGrain<IChannelGrain>(channelId);
-        var events = await channel.GetEventsAsync(member, 0);
+        var events = await fanout.FollowAsync(channelId, connections.Select(c => (c.ConnectionId, ChannelFanout.Listener.Customer(sessionId, c.Info.GatewayOrigin))),
+            0, after => channel.GetEventsAsync(member, after));
         foreach (var evt in events)
             await customers.Clients.EachAsync(ids, c => c.Message(evt));
-        var last = events.Count > 0 ? events[^1].Seq : 0;
-        foreach (var (connectionId, attached) in joins)
-            fanout.CatchUp(attached, channelId, connectionId, isAgent: false, last, after => channel.GetEventsAsync(member, after));
     }
 
     public Task SessionEndedAsync(Guid sessionId, string reason, bool offerMessage) =>

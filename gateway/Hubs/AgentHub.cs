@@ -54,30 +54,30 @@ public sealed class AgentHub(
         foreach (var chat in snapshot.Chats)
         {
             // Join, then read what was published since the snapshot (as AcceptOffer does): nothing falls between.
-            var attached = await fanout.JoinAsync(chat.ChannelId, Context.ConnectionId, AgentListener);
-            IReadOnlyList<ChannelEvent> more;
-            try
-            {
-                more = await Channel(chat.ChannelId).GetEventsAsync(Me, chat.Events.Count > 0 ? chat.Events[^1].Seq : 0);
-            }
-            catch (SupportGridException)
-            {
-                more = []; // left the chat since the snapshot (its ChatLeft push follows)
-            }
-            var current = more.Count > 0 ? chat with { Events = [.. chat.Events, .. more] } : chat;
-            CatchUp(attached, chat.ChannelId, Context.ConnectionId, current.Events);
-            chats.Add(current);
+            var more = await fanout.FollowAsync(chat.ChannelId, [(Context.ConnectionId, AgentListener)], LastSeq(chat.Events), EventsAfter(chat.ChannelId));
+            chats.Add(more.Count > 0 ? chat with { Events = [.. chat.Events, .. more] } : chat);
         }
         return snapshot with { Chats = chats };
     }
 
-    /// <summary>After a join and a read of the chat's events: the events published after them, once the subscription
-    /// receives (<see cref="ChannelFanout.CatchUp"/>).</summary>
-    private void CatchUp(Task? attached, Guid channelId, string connectionId, IReadOnlyList<ChannelEvent> read)
+    private static long LastSeq(IReadOnlyList<ChannelEvent> events) => events.Count > 0 ? events[^1].Seq : 0;
+
+    /// <summary>Reads a chat's events after a sequence number; none if this agent left it meanwhile (its ChatLeft push follows).</summary>
+    private Func<long, Task<IReadOnlyList<ChannelEvent>>> EventsAfter(Guid channelId)
     {
         var channel = Channel(channelId);
         var me = Me;
-        fanout.CatchUp(attached, channelId, connectionId, isAgent: true, read.Count > 0 ? read[^1].Seq : 0, after => channel.GetEventsAsync(me, after));
+        return async after =>
+        {
+            try
+            {
+                return await channel.GetEventsAsync(me, after);
+            }
+            catch (SupportGridException)
+            {
+                return [];
+            }
+        };
     }
 
     public Task SetStatus(string status)
@@ -97,15 +97,9 @@ public sealed class AgentHub(
     /// once the subscription receives, what was published in between).</summary>
     private async Task<AcceptResult> FollowAsync(AcceptResult result)
     {
-        var joins = new List<(string ConnectionId, Task? Attached)>();
-        foreach (var connectionId in registry.AgentConnections(AgentId))
-            joins.Add((connectionId, await fanout.JoinAsync(result.ChannelId, connectionId, AgentListener)));
-        var last = result.Events.Count > 0 ? result.Events[^1].Seq : 0;
-        var more = await Channel(result.ChannelId).GetEventsAsync(Me, last);
-        IReadOnlyList<ChannelEvent> events = more.Count > 0 ? [.. result.Events, .. more] : result.Events;
-        foreach (var (connectionId, attached) in joins)
-            CatchUp(attached, result.ChannelId, connectionId, events);
-        return more.Count > 0 ? result with { Events = events } : result;
+        var more = await fanout.FollowAsync(result.ChannelId, registry.AgentConnections(AgentId).Select(c => (c, AgentListener)),
+            LastSeq(result.Events), EventsAfter(result.ChannelId));
+        return more.Count > 0 ? result with { Events = [.. result.Events, .. more] } : result;
     }
 
     /// <summary>Accepts an offered customer into a chat this agent already has (a further customer of that chat; no extra

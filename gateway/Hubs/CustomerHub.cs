@@ -228,17 +228,14 @@ public sealed class CustomerHub(
         return result;
     }
 
-    /// <summary>Joins this connection to the channel, then reads the events after <paramref name="last"/>; once this
-    /// gateway's subscription receives the stream, what was published after that read reaches the connection too
-    /// (<see cref="ChannelFanout.CatchUp"/>).</summary>
-    private async Task<IReadOnlyList<ChannelEvent>> FollowAsync(Guid sessionId, Guid channelId, long last)
+    /// <summary>Joins this connection to the channel, then reads the events after <paramref name="last"/>
+    /// (<see cref="ChannelFanout.FollowAsync"/>).</summary>
+    private Task<IReadOnlyList<ChannelEvent>> FollowAsync(Guid sessionId, Guid channelId, long last)
     {
-        var attached = await fanout.JoinAsync(channelId, Context.ConnectionId, ChannelFanout.Listener.Customer(sessionId, GatewayOrigin()));
         var channel = grains.GetGrain<IChannelGrain>(channelId);
         var me = Me(sessionId);
-        var more = await channel.GetEventsAsync(me, last);
-        fanout.CatchUp(attached, channelId, Context.ConnectionId, isAgent: false, more.Count > 0 ? more[^1].Seq : last, after => channel.GetEventsAsync(me, after));
-        return more;
+        return fanout.FollowAsync(channelId, [(Context.ConnectionId, ChannelFanout.Listener.Customer(sessionId, GatewayOrigin()))], last,
+            after => channel.GetEventsAsync(me, after));
     }
 
     public async Task<SendResult> SendMessage(string text, string clientMessageId)
