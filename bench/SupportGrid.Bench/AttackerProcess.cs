@@ -6,6 +6,10 @@ namespace SupportGrid.Bench;
 /// <summary>The attackers of <c>chat --attack</c>, in-process or in a process of their own.</summary>
 internal interface IAttack : IAsyncDisposable
 {
+    /// <summary>Completes once both attackers are at it (the opener holds a connection, the flooder has called or been
+    /// turned away), so that what is measured next is measured under attack; fails if they never get going.</summary>
+    Task Engaged { get; }
+
     Task<AttackResult> StopAsync();
 }
 
@@ -20,7 +24,28 @@ internal sealed class AttackerProcess : IAttack
     private readonly Process _process;
     private bool _stopped;
 
-    private AttackerProcess(Process process) => _process = process;
+    /// <summary>What <c>bench attack</c> prints once its attackers are engaged, before its result.</summary>
+    private const string EngagedLine = "engaged";
+
+    private AttackerProcess(Process process)
+    {
+        _process = process;
+        Engaged = ReadEngagedAsync();
+    }
+
+    public Task Engaged { get; }
+
+    private async Task ReadEngagedAsync()
+    {
+        // A niced process gets only idle CPU: on a busy machine a fresh runtime takes seconds to start.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        while (await _process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line == EngagedLine)
+                return;
+        }
+        throw new InvalidOperationException("The attacker process ended before its attackers got going.");
+    }
 
     public static AttackerProcess Start(Uri target, int? targetPid, int nice)
     {
@@ -45,6 +70,7 @@ internal sealed class AttackerProcess : IAttack
     public async Task<AttackResult> StopAsync()
     {
         _stopped = true;
+        await Engaged; // its line is read before the result
         var output = _process.StandardOutput.ReadToEndAsync();
         _process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -68,6 +94,9 @@ internal sealed class AttackerProcess : IAttack
     public static async Task<int> RunAsync(Uri target, int? targetPid)
     {
         await using var attackers = Attackers.Start(target, targetPid);
+        await attackers.Engaged;
+        Console.Out.WriteLine(EngagedLine);
+        await Console.Out.FlushAsync();
         await Console.In.ReadToEndAsync(); // until the parent closes our input
         var result = await attackers.StopAsync();
         Console.Out.WriteLine(JsonSerializer.Serialize(result));

@@ -56,6 +56,15 @@ internal sealed class Attackers : IAttack
     private int _disconnects, _opened, _openRefused, _heldMax, _flooderRefusedConnects;
     private double? _rssMax;
     private string? _firstError;
+    private readonly TaskCompletionSource _engaged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Engaged => _engaged.Task;
+
+    private void CheckEngaged()
+    {
+        if (Volatile.Read(ref _opened) > 0 && (Interlocked.Read(ref _sent) > 0 || Volatile.Read(ref _flooderRefusedConnects) > 0))
+            _engaged.TrySetResult();
+    }
 
     private Attackers(Uri target, int? targetPid)
     {
@@ -118,6 +127,7 @@ internal sealed class Attackers : IAttack
                 if (!ex.Message.Contains("429", StringComparison.Ordinal))
                     Note($"flooder connect: {ex.Message}");
                 Interlocked.Increment(ref _flooderRefusedConnects); // turned away (429): an attacker tries again at once
+                CheckEngaged();
                 continue;
             }
             // 32 callers on one connection, each calling again as soon as the last call returned.
@@ -127,6 +137,7 @@ internal sealed class Attackers : IAttack
                 while (!stop.IsCancellationRequested && hub.State == HubConnectionState.Connected)
                 {
                     Interlocked.Increment(ref _sent);
+                    CheckEngaged();
                     try
                     {
                         await hub.InvokeAsync<object>("SendMessage", "flood", $"f{i}-{n++}", stop);
@@ -177,6 +188,7 @@ internal sealed class Attackers : IAttack
                 {
                     await hub.StartAsync(stop);
                     Interlocked.Increment(ref _opened);
+                    CheckEngaged();
                     _held.TryAdd(hub, 0);
                     if (hub.State != HubConnectionState.Connected && _held.TryRemove(hub, out var _))
                     {

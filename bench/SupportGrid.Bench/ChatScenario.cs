@@ -207,6 +207,17 @@ public sealed class ChatScenario
         await using IAttack? attackers = !_options.Attack ? null
             : _options.AttackNice is { } nice ? AttackerProcess.Start(_options.Target, _options.TargetPid, nice)
             : Attackers.Start(_options.Target, _options.TargetPid);
+        if (attackers is not null)
+        {
+            try
+            {
+                await attackers.Engaged.WaitAsync(TimeSpan.FromSeconds(120), cancellationToken); // measured under attack, not before it
+            }
+            catch (TimeoutException)
+            {
+                throw new InvalidOperationException("The attackers did not get going within 120 s: nothing would be measured under attack.");
+            }
+        }
         var (sendSeconds, maxLag, sends) = await SendAllAsync(cancellationToken);
         await Task.WhenAll(sends);
         var drained = await Task.WhenAny(_allDelivered.Task, Task.Delay(_options.DrainTimeout, cancellationToken)) == _allDelivered.Task;
