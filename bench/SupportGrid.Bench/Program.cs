@@ -233,6 +233,7 @@ internal static class Program
                     Idle = parse.GetValue(idle),
                     BacklogNice = parse.GetValue(backlogNice),
                     IdentitySecret = parse.GetValue(secret)!,
+                    TargetPid = target.Pid,
                 }, log, cancellationToken, status),
                 x => string.Create(CultureInfo.InvariantCulture,
                     $"connected {x.Connected}/{x.Arrived}, to offer p99 {x.ToOffer.P99} ms, to connected p50 {x.ToConnected.P50} ms, p99 {x.ToConnected.P99} ms{(x.FirstError is { } e ? ", first error: " + e : "")}"));

@@ -21,6 +21,19 @@ public sealed record MachineInfo(string Os, string Cpu, int Cores, long MemoryMb
     public static double? RssMb(int? pid) =>
         pid is { } p && ReadKb($"/proc/{p}/status", "VmRSS") is { } kb ? Math.Round(kb / 1024.0, 1) : null;
 
+    /// <summary>CPU time (user + system) a process has used so far, in seconds, from <c>/proc/{pid}/stat</c>; null when it
+    /// cannot be read. Less noisy than latency on a shared machine: what one unit of work costs, whatever else runs.</summary>
+    public static double? CpuSeconds(int? pid)
+    {
+        if (pid is not { } p || !File.Exists($"/proc/{p}/stat"))
+            return null;
+        // The command (field 2) is in parentheses and may hold spaces: count from the closing one. utime and stime are
+        // fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+        var stat = File.ReadAllText($"/proc/{p}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
     private static string? ReadProc(string file, string key)
     {
         if (!File.Exists(file))
@@ -271,15 +284,15 @@ public static class SweepReport
     public static string RouteTable(IReadOnlyList<TargetRuns<RouteResult>> targets)
     {
         var text = new StringBuilder()
-            .AppendLine("| target | run | rate | rate kept | agents | waiting before | arrived | offered | connected | failed | offer p50 ms | offer p99 ms | connected p50 ms | connected p99 ms | connected max ms | StartChat answer p99 ms | max arrival lag ms | waiting offered |")
-            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            .AppendLine("| target | run | rate | rate kept | agents | waiting before | arrived | offered | connected | failed | offer p50 ms | offer p99 ms | connected p50 ms | connected p99 ms | connected max ms | StartChat answer p99 ms | max arrival lag ms | waiting offered | target CPU ms/chat | tool CPU ms/chat |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var target in targets)
         {
             for (var i = 0; i < target.Runs.Count; i++)
             {
                 var r = target.Runs[i];
                 text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {target.Target} | {i + 1} | {r.TargetRate} | {r.AchievedRate} | {r.Agents} | {r.Waiting} | {r.Arrived} | {r.Offered} | {r.Connected} | {r.Failed} | {r.ToOffer.P50:F2} | {r.ToOffer.P99:F2} | {r.ToConnected.P50:F2} | {r.ToConnected.P99:F2} | {r.ToConnected.Max:F2} | {r.StartAnswer.P99:F2} | {r.MaxArrivalLagMs:F1} | {r.BacklogOffered} |"));
+                    $"| {target.Target} | {i + 1} | {r.TargetRate} | {r.AchievedRate} | {r.Agents} | {r.Waiting} | {r.Arrived} | {r.Offered} | {r.Connected} | {r.Failed} | {r.ToOffer.P50:F2} | {r.ToOffer.P99:F2} | {r.ToConnected.P50:F2} | {r.ToConnected.P99:F2} | {r.ToConnected.Max:F2} | {r.StartAnswer.P99:F2} | {r.MaxArrivalLagMs:F1} | {r.BacklogOffered} | {r.TargetCpuMsPerChat?.ToString("F2", CultureInfo.InvariantCulture) ?? "-"} | {r.ToolCpuMsPerChat?.ToString("F2", CultureInfo.InvariantCulture) ?? "-"} |"));
             }
         }
         return text.ToString();
@@ -304,15 +317,15 @@ public static class SweepReport
     public static string RouteSweepTable(IReadOnlyList<SweepPoint<RouteResult>> points, double p99Ms)
     {
         var text = new StringBuilder()
-            .AppendLine("| R per s | target | runs | offer p50 ms | offer p99 ms | connected p50 ms | connected p99 ms | rate kept | all connected |")
-            .AppendLine("|---|---|---|---|---|---|---|---|---|");
+            .AppendLine("| R per s | target | runs | offer p50 ms | offer p99 ms | connected p50 ms | connected p99 ms | rate kept | all connected | target CPU ms/chat |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var point in points)
         {
             foreach (var t in point.Targets)
             {
                 var r = t.Runs;
                 text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {point.Value} | {t.Target} | {r.Count} | {M(r, x => x.ToOffer.P50)} | {M(r, x => x.ToOffer.P99)} | {M(r, x => x.ToConnected.P50)} | {M(r, x => x.ToConnected.P99)} | {M(r, x => x.AchievedRate)} | {(r.All(x => x.AllConnected) ? "yes" : "NO")} |"));
+                    $"| {point.Value} | {t.Target} | {r.Count} | {M(r, x => x.ToOffer.P50)} | {M(r, x => x.ToOffer.P99)} | {M(r, x => x.ToConnected.P50)} | {M(r, x => x.ToConnected.P99)} | {M(r, x => x.AchievedRate)} | {(r.All(x => x.AllConnected) ? "yes" : "NO")} | {(r.All(x => x.TargetCpuMsPerChat is not null) ? M(r, x => x.TargetCpuMsPerChat!.Value) : "-")} |"));
             }
         }
         return text.AppendLine().Append(HeldLines(Sweep.HighestHeld(points, RouteHeld(p99Ms)), "R", $"p99 request -> connected under {p99Ms} ms, all connected, rate kept")).ToString();

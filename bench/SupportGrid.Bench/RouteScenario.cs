@@ -54,6 +54,9 @@ public sealed record RouteOptions
 
     /// <summary>How long after its arrival a customer may wait for <c>AgentJoined</c> before it counts as failed.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The target's process, when it runs on this machine: its CPU time per routed chat is reported.</summary>
+    public int? TargetPid { get; init; }
 }
 
 /// <summary>Outcome of one <c>route</c> run. <see cref="ToOffer"/>: from just before the customer's <c>StartChat</c> to the
@@ -75,7 +78,9 @@ public sealed record RouteResult(
     string? FirstError,
     int Waiting = 0,
     int BacklogOffered = 0,
-    int Idle = 0)
+    int Idle = 0,
+    double? TargetCpuMsPerChat = null,
+    double? ToolCpuMsPerChat = null)
 {
     /// <summary>Every arrival was offered to an agent and connected.</summary>
     public bool AllConnected => Failed == 0 && Connected == Arrived && Offered == Arrived && BacklogOffered == 0;
@@ -168,6 +173,9 @@ public sealed class RouteScenario
             $"arrived {Volatile.Read(ref _arrived)}/{_total}, offered {_offerAt.Count}, connected {Volatile.Read(ref _connected)}, failed {Volatile.Read(ref _failed)}");
 
         var opening = OpenConnectionsAsync(cancellationToken);
+        // CPU from the first arrival until every chat is routed (and ended): all of it the routing of these arrivals.
+        var targetCpuBefore = MachineInfo.CpuSeconds(_options.TargetPid);
+        var toolCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var ticksPerArrival = Stopwatch.Frequency / _options.Rate;
         var arrivals = new Task[_total];
         var start = Stopwatch.GetTimestamp();
@@ -183,6 +191,8 @@ public sealed class RouteScenario
         if (await Task.WhenAny(_allDone.Task, Task.Delay(_options.ConnectTimeout, cancellationToken)) != _allDone.Task)
             _log($"{_total - Volatile.Read(ref _done)} customers had no agent {_options.ConnectTimeout.TotalSeconds} s after the last arrival");
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var targetCpu = MachineInfo.CpuSeconds(_options.TargetPid) - targetCpuBefore;
+        var toolCpu = (Process.GetCurrentProcess().TotalProcessorTime - toolCpuBefore).TotalSeconds;
 
         var toOffer = new LatencyRecorder();
         var toConnected = new LatencyRecorder();
@@ -210,7 +220,8 @@ public sealed class RouteScenario
         return new RouteResult(_options.Rate, Math.Round(arrivalSeconds > 0 ? (_total - 1) / arrivalSeconds : _options.Rate, 1), agentCount,
             arrived, offered, connected, arrived - connected, toOffer.Summary(), toConnected.Summary(), answer.Summary(),
             Math.Round(maxLag * 1000.0 / Stopwatch.Frequency, 3), Math.Round(seconds, 2), _firstError, _backlogProcess?.Held.Sessions.Count ?? _backlog.Count, _backlogSessions.Count(_offerAt.ContainsKey),
-            _backlogProcess?.Held.Idle ?? _idle.Count(c => c.IsConnected));
+            _backlogProcess?.Held.Idle ?? _idle.Count(c => c.IsConnected),
+            targetCpu is { } cpu ? Math.Round(cpu * 1000 / _total, 2) : null, Math.Round(toolCpu * 1000 / _total, 2));
     }
 
     private async Task SignInAgentAsync(int n, CancellationToken cancellationToken)

@@ -15,10 +15,13 @@ public sealed class RouteScenarioTests(BenchTargetFixture target)
             Customers = 10,
             WarmupCustomers = 2,
             Agents = target.Agents,
+            TargetPid = Environment.ProcessId, // the target runs in this process
         }).WaitAsync(TimeSpan.FromMinutes(2));
 
         Assert.True(result.AllConnected, result.ToString());
         Assert.Equal((12, 12, 12, 0, 2), (result.Arrived, result.Offered, result.Connected, result.Failed, result.Agents));
+        // The CPU the routing took, per chat: the target's (here this whole process, tool included) and the tool's own.
+        Assert.True(result.TargetCpuMsPerChat > 0 && result.ToolCpuMsPerChat > 0, result.ToString());
         // Warm-up arrivals are checked but not measured.
         Assert.Equal((10L, 10L, 10L), (result.ToOffer.Count, result.ToConnected.Count, result.StartAnswer.Count));
         // The offer reaches the agent before the agent's accept can bring AgentJoined to the customer.
