@@ -157,6 +157,8 @@ public sealed partial class ChannelFanout(
                 _channels.TryGetValue(channelId, out subscription);
             if (subscription is null)
                 return; // every local member left
+            if (subscription.ProbeAfterSeq <= afterSeq)
+                return; // the probe followed everything this member read: the stream brings every later event (Missed is empty)
             var missed = Missed(await readAfter(afterSeq), subscription.ProbeAfterSeq, Volatile.Read(ref subscription.FirstSentSeq));
             if (missed.Count == 0)
                 return;

@@ -246,7 +246,8 @@ public sealed partial class AgentGrain(
         if (entry.Customer is { CustomerIdVerified: true, CustomerId: { } customerId })
             GrainFactory.GetGrain<ICustomerProfileGrain>(CustomerProfile.CustomerProfileGrain.KeyFor(site, customerId)).SetLastAgentAsync(AgentId).Ignore();
         LogAccepted(logger, AgentId, sessionId, channelId);
-        await ReportAvailabilityAsync();
+        // The queue it came from took the slot at the claim; only the agent's other queues learn of it.
+        await ReportAvailabilityAsync(except: offer.Queue);
         return new AcceptResult(channelId, sessionId, entry.Customer, entry.PageUrl, events);
     }
 
@@ -565,10 +566,12 @@ public sealed partial class AgentGrain(
     /// from higher-priority queues (so a free slot goes to the highest-priority queue that has someone waiting). Higher
     /// queues are told first.
     /// </summary>
-    private async Task ReportAvailabilityAsync()
+    private async Task ReportAvailabilityAsync(string? except = null)
     {
         foreach (var queueKey in Profile.Queues.OrderByDescending(PriorityOf))
         {
+            if (queueKey == except)
+                continue;
             var queue = GrainFactory.GetGrain<IQueueGrain>(queueKey);
             if (ReceivesOffers)
                 _queuePriorities[queueKey] = await queue.AgentAvailableAsync(AgentId, FreeFor(queueKey), Profile.Capacity, S.IdleSince, Profile.Skills ?? NoSkills);

@@ -93,9 +93,11 @@ public sealed class ChannelGrain(
         S.Members = [opening.Customer, opening.Agent];
         S.CurrentUrl = opening.PageUrl;
         _presence[opening.Customer.Id] = Presence(opening.Customer) with { PageUrl = opening.PageUrl };
-        var joined = Append(EventTypes.Joined, opening.Agent.AsParticipant(), $"{opening.Agent.Name} joined the chat.", null);
+        Append(EventTypes.Joined, opening.Agent.AsParticipant(), $"{opening.Agent.Name} joined the chat.", null);
         await SaveAsync(header: true);
-        await PublishAsync(joined);
+        // Not published: the accepting agent made up this channel's id a moment ago, so nobody can follow it yet; the agent
+        // has the event in the answer and the customer reads it as they join. (A stream event costs a queue hop and, as the
+        // stream's first, a pub-sub lookup: per routed chat.)
         return _events.ToList();
     }
 

@@ -345,6 +345,8 @@ public sealed class CustomerGrain(
     {
         if (!S.Connections.Remove(connectionId))
             return;
+        if (S.Status == SessionStatus.Ended)
+            return; // nothing depends on an ended session's connections: not worth a write (every routed chat ends so)
         if (S.Connections.Count == 0 && S.Status == SessionStatus.Queued)
         {
             S.AwaySince = time.GetUtcNow();
