@@ -64,7 +64,9 @@ public interface ICustomerGrain : IGrainWithGuidKey
     Task<bool> AssignAsync(Guid channelId, string agentName);
 
     /// <summary>Called by the agent transferring the chat: the customer waits again in <paramref name="queueKey"/>, in the
-    /// same channel, with their original request time. Refused with <see cref="ErrorCodes.Offline"/> if that queue is offline.</summary>
+    /// same channel, with their original request time. Refused with <see cref="ErrorCodes.Offline"/> if that queue is offline.
+    /// A transfer whose <see cref="TransferInfo.TransferId"/> was carried out before (a retry after a lost answer) is done:
+    /// it answers the place (0 if another agent has the chat since) and queues nothing again.</summary>
     [Alias("Requeue")]
     Task<int> RequeueAsync(string queueKey, string? preferredAgentId, TransferInfo transfer);
 

@@ -37,9 +37,9 @@ internal sealed class AttackerProcess : IAttack
 
     private async Task ReadEngagedAsync()
     {
-        // A niced process gets only idle CPU: on a busy machine a fresh runtime takes seconds to start.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        while (await _process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        // A niced process gets only idle CPU: on a busy machine a fresh runtime takes seconds to start. The caller bounds the
+        // wait (and kills the process, which ends this read, when it gives up).
+        while (await _process.StandardOutput.ReadLineAsync() is { } line)
         {
             if (line == EngagedLine)
                 return;

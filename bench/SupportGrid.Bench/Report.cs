@@ -25,13 +25,20 @@ public sealed record MachineInfo(string Os, string Cpu, int Cores, long MemoryMb
     /// cannot be read. Less noisy than latency on a shared machine: what one unit of work costs, whatever else runs.</summary>
     public static double? CpuSeconds(int? pid)
     {
-        if (pid is not { } p || !File.Exists($"/proc/{p}/stat"))
+        if (pid is not { } p)
             return null;
-        // The command (field 2) is in parentheses and may hold spaces: count from the closing one. utime and stime are
-        // fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
-        var stat = File.ReadAllText($"/proc/{p}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        try
+        {
+            // The command (field 2) is in parentheses and may hold spaces: count from the closing one. utime and stime are
+            // fields 14 and 15, in clock ticks (USER_HZ, which Linux fixes at 100 for user space).
+            var stat = File.ReadAllText($"/proc/{p}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return null; // not on Linux, or the process is gone
+        }
     }
 
     private static string? ReadProc(string file, string key)

@@ -80,8 +80,8 @@ public sealed partial class ChannelFanout(
     /// <summary>
     /// Adds a connection to a channel's local members, subscribing to the channel's stream if it is the first. Returns
     /// null when the subscription already receives the stream; otherwise a task that completes once it does (see
-    /// <see cref="CatchUp"/>: a caller that reads the channel's events after joining hands that task on, so that what is
-    /// published between its read and the moment the subscription receives still reaches the connection).
+    /// <see cref="CatchUp"/>). A connection that joins to follow a chat goes through <see cref="FollowAsync"/>, which reads
+    /// after the join and catches up; joining alone is for a caller that reads later (a console's GetState does).
     /// </summary>
     public async Task<Task?> JoinAsync(Guid channelId, string connectionId, Listener listener)
     {
@@ -116,14 +116,22 @@ public sealed partial class ChannelFanout(
     /// and returns them: nothing published in between falls through, since each event after the read reaches the
     /// connections from the subscription, or from a catch-up read once a new subscription receives (<see cref="CatchUp"/>).
     /// Every way a connection starts following a chat (accept, resume, "agent joined", a console's state) goes through here.
+    /// <paramref name="joined"/>, when given, runs between the joins and the read (a push that lets the client start
+    /// talking, once what it says reaches it); <paramref name="deliver"/> pushes what was read before any catch-up can,
+    /// so a client gets it in order.
     /// </summary>
     public async Task<IReadOnlyList<ChannelEvent>> FollowAsync(Guid channelId, IEnumerable<(string ConnectionId, Listener Listener)> joiners,
-        long afterSeq, Func<long, Task<IReadOnlyList<ChannelEvent>>> readAfter)
+        long afterSeq, Func<long, Task<IReadOnlyList<ChannelEvent>>> readAfter, Func<Task>? joined = null,
+        Func<IReadOnlyList<ChannelEvent>, Task>? deliver = null)
     {
         var joins = new List<(string ConnectionId, bool IsAgent, Task? Attached)>();
         foreach (var (connectionId, listener) in joiners)
             joins.Add((connectionId, listener.IsAgent, await JoinAsync(channelId, connectionId, listener)));
+        if (joined is not null)
+            await joined();
         var read = await readAfter(afterSeq);
+        if (deliver is not null)
+            await deliver(read);
         var last = read.Count > 0 ? read[^1].Seq : afterSeq;
         foreach (var (connectionId, isAgent, attached) in joins)
             CatchUp(attached, channelId, connectionId, isAgent, last, readAfter);

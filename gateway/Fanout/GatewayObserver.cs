@@ -49,15 +49,19 @@ public sealed class GatewayObserver(
         if (connections.Count == 0)
             return;
         var ids = connections.Select(c => c.ConnectionId).ToList();
-        await customers.Clients.EachAsync(ids, c => c.AgentJoined(agentName));
-        // Subscribe, then read the transcript (ChannelFanout.FollowAsync): an event published in between may arrive twice
-        // (the client keeps one by its sequence number), never zero times.
+        // Subscribe, tell the customer, then read the transcript (ChannelFanout.FollowAsync). AgentJoined goes only once the
+        // connections are joined, so what the customer says on it comes back by the relay, not by this read as well (an
+        // event published between the join and the read may still arrive twice; the client keeps one by its sequence number).
         var member = new MemberRef(Roles.Customer, sessionId.ToString(), "");
         var channel = grains.GetGrain<IChannelGrain>(channelId);
-        var events = await fanout.FollowAsync(channelId, connections.Select(c => (c.ConnectionId, ChannelFanout.Listener.Customer(sessionId, c.Info.GatewayOrigin))),
-            0, after => channel.GetEventsAsync(member, after));
-        foreach (var evt in events)
-            await customers.Clients.EachAsync(ids, c => c.Message(evt));
+        await fanout.FollowAsync(channelId, connections.Select(c => (c.ConnectionId, ChannelFanout.Listener.Customer(sessionId, c.Info.GatewayOrigin))),
+            0, after => channel.GetEventsAsync(member, after),
+            joined: () => customers.Clients.EachAsync(ids, c => c.AgentJoined(agentName)),
+            deliver: async events =>
+            {
+                foreach (var evt in events)
+                    await customers.Clients.EachAsync(ids, c => c.Message(evt));
+            });
     }
 
     public Task SessionEndedAsync(Guid sessionId, string reason, bool offerMessage) =>

@@ -134,7 +134,7 @@ public sealed partial class AgentGrain(
     {
         var chats = new List<ActiveChat>(S.Chats.Count);
         List<Guid>? gone = null;
-        foreach (var (channelId, chat) in S.Chats)
+        foreach (var (channelId, chat) in S.Chats.ToList()) // a chat may end (ChannelEndedAsync interleaves) while one is read
         {
             try
             {
@@ -246,8 +246,7 @@ public sealed partial class AgentGrain(
         if (entry.Customer is { CustomerIdVerified: true, CustomerId: { } customerId })
             GrainFactory.GetGrain<ICustomerProfileGrain>(CustomerProfile.CustomerProfileGrain.KeyFor(site, customerId)).SetLastAgentAsync(AgentId).Ignore();
         LogAccepted(logger, AgentId, sessionId, channelId);
-        // The queue it came from took the slot at the claim; only the agent's other queues learn of it.
-        await ReportAvailabilityAsync(except: offer.Queue);
+        await ReportAvailabilityAsync();
         return new AcceptResult(channelId, sessionId, entry.Customer, entry.PageUrl, events);
     }
 
@@ -350,6 +349,9 @@ public sealed partial class AgentGrain(
         }
         if (customers.Count == 0)
             throw new SupportGridException(ErrorCodes.InvalidState, "No customer is left in this chat to transfer.");
+        // The chat may have ended while the channel answered (ChannelEndedAsync interleaves): then there is nothing to hand on.
+        if (!S.Chats.TryGetValue(channelId, out chat))
+            throw new SupportGridException(ErrorCodes.ChannelEnded, "This chat has ended.");
         var waiting = customers.Contains(chat.SessionId) ? chat.SessionId : customers[0];
         // The transfer is named (and the name stored) before the customer is queued: if a silo is lost after that and the
         // agent tries again, the customer knows this transfer as done and the rest of it (leaving the chat) completes,
@@ -566,12 +568,10 @@ public sealed partial class AgentGrain(
     /// from higher-priority queues (so a free slot goes to the highest-priority queue that has someone waiting). Higher
     /// queues are told first.
     /// </summary>
-    private async Task ReportAvailabilityAsync(string? except = null)
+    private async Task ReportAvailabilityAsync()
     {
         foreach (var queueKey in Profile.Queues.OrderByDescending(PriorityOf))
         {
-            if (queueKey == except)
-                continue;
             var queue = GrainFactory.GetGrain<IQueueGrain>(queueKey);
             if (ReceivesOffers)
                 _queuePriorities[queueKey] = await queue.AgentAvailableAsync(AgentId, FreeFor(queueKey), Profile.Capacity, S.IdleSince, Profile.Skills ?? NoSkills);

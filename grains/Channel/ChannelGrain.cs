@@ -535,8 +535,8 @@ public sealed class ChannelGrain(
             await state.WriteStateAsync();
     }
 
-    // The grain is not reentrant and every event is published in the turn that stored it, so the probe lands between
-    // the events up to the last sequence number and the next.
+    // The grain is not reentrant and every event is published in the turn that stored it (all but a new channel's first,
+    // which nobody can follow yet), so the probe lands between the events up to the last sequence number and the next.
     public Task ProbeAsync(Guid probe) => Stream.OnNextAsync(ChannelStreamItem.ProbeFor(this.GetPrimaryKey(), probe, _events.Count));
 
     private Task PublishAsync(ChannelEvent evt) =>

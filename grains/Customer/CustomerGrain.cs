@@ -173,6 +173,12 @@ public sealed class CustomerGrain(
         var target = preferredAgentId is null ? queueKey : $"{preferredAgentId} ({queueKey})";
         await records.RecordDurablyAsync(new SessionStepped(SessionId, time.GetUtcNow(), StepKinds.Transferred, transfer.FromAgentId,
             transfer.Note is null ? target : $"{target}: {transfer.Note}"));
+        if (S.Status != SessionStatus.Connected)
+        {
+            // The chat ended while the queue and the record answered (ChannelEndedAsync interleaves): nobody is to wait for it.
+            await GrainFactory.GetGrain<IQueueGrain>(queueKey).LeaveAsync(SessionId);
+            throw new SupportGridException(ErrorCodes.InvalidState, "Only a chat in progress can be transferred.");
+        }
         S.Request = S.Request with { Queue = queue };
         S.Status = SessionStatus.Queued;
         if (transfer.TransferId != Guid.Empty)

@@ -288,6 +288,8 @@ public sealed partial class QueueGrain(
             return;
         _waiting.Add(entry);
         HoldIfPreferred(entry);
+        if (entry.Transfer is { } transfer)
+            Exclude(entry.SessionId, transfer.FromAgentId); // the claim cleared the exclusions: still never back to them
         _positionsDirty = true;
         Dispatch();
         await SaveAsync();
