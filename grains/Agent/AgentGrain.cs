@@ -365,11 +365,10 @@ public sealed partial class AgentGrain(
         // Queue the customer first: if the target is offline this throws and the chat stays with this agent.
         await GrainFactory.GetGrain<ICustomerGrain>(waiting).RequeueAsync(queueKey, preferredAgentId,
             new TransferInfo(Profile.DisplayName, trimmedNote, AgentId, transferId));
-        var target = preferredAgentId is null ? queueKey : $"{preferredAgentId} ({queueKey})";
         await channel.LeaveAsync(Me, $"{Profile.DisplayName} transferred the chat; please wait for the next agent.");
         // The waiting customer's grain recorded the transfer (durably, as it queued them); the others of the channel here.
         foreach (var customer in customers.Where(c => c != waiting))
-            records.Record(new SessionStepped(customer, time.GetUtcNow(), StepKinds.Transferred, AgentId, trimmedNote is null ? target : $"{target}: {trimmedNote}"));
+            records.Record(SessionStepped.Transferred(customer, time.GetUtcNow(), AgentId, queueKey, preferredAgentId, trimmedNote));
         await ForgetChatAsync(channelId, "You transferred this chat.");
     }
 

@@ -170,9 +170,7 @@ public sealed class CustomerGrain(
         var position = await GrainFactory.GetGrain<IQueueGrain>(queueKey).EnqueueAsync(entry);
         // Written before the session says it is queued: whoever takes the chat next, its record says how it got to them,
         // even if this silo is lost right after (a retry of the transfer then queues and records it again).
-        var target = preferredAgentId is null ? queueKey : $"{preferredAgentId} ({queueKey})";
-        await records.RecordDurablyAsync(new SessionStepped(SessionId, time.GetUtcNow(), StepKinds.Transferred, transfer.FromAgentId,
-            transfer.Note is null ? target : $"{target}: {transfer.Note}"));
+        await records.RecordDurablyAsync(SessionStepped.Transferred(SessionId, time.GetUtcNow(), transfer.FromAgentId, queueKey, preferredAgentId, transfer.Note));
         if (S.Status != SessionStatus.Connected)
         {
             // The chat ended while the queue and the record answered (ChannelEndedAsync interleaves): nobody is to wait for it.

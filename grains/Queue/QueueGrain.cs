@@ -96,14 +96,9 @@ public sealed partial class QueueGrain(
             _waiting.Claim(sessionId); // still stored in its page until released
             ArmClaimTimer(sessionId, claim);
         }
+        // Declines are soft state and may be lost with a silo, but who transferred a customer is in the stored entry itself.
         foreach (var entry in _waiting.InOrder.ToList())
-        {
-            HoldIfPreferred(entry);
-            // Declines are soft state and may be lost with a silo, but the agent who transferred a customer is in the
-            // stored entry itself: never straight back to them, after a restart too.
-            if (entry.Transfer is { } transfer)
-                Exclude(entry.SessionId, transfer.FromAgentId);
-        }
+            Place(entry);
         _positionTimer = this.RegisterGrainTimer(TickAsync, _options.PositionUpdateInterval, _options.PositionUpdateInterval);
         _positionsDirty = _waiting.Count > 0;
         _metrics = SupportGridMetrics.TrackQueue(Key, () => _waiting.Count);
@@ -155,10 +150,8 @@ public sealed partial class QueueGrain(
             return position;
         if (Availability() is { Open: false } offline)
             throw new SupportGridException(ErrorCodes.Offline, offline.Message);
-        if (entry.Transfer is { } transfer)
-            Exclude(entry.SessionId, transfer.FromAgentId); // never straight back to the agent who handed it on
         var index = _waiting.Add(entry);
-        HoldIfPreferred(entry);
+        Place(entry);
         _notifiedPositions[entry.SessionId] = index + 1;
         _positionsDirty |= index < _waiting.Count - 1; // someone was passed: their position changed
         Dispatch();
@@ -287,9 +280,7 @@ public sealed partial class QueueGrain(
         if (_waiting.Contains(entry.SessionId) || S.Claimed.ContainsKey(entry.SessionId))
             return;
         _waiting.Add(entry);
-        HoldIfPreferred(entry);
-        if (entry.Transfer is { } transfer)
-            Exclude(entry.SessionId, transfer.FromAgentId); // the claim cleared the exclusions: still never back to them
+        Place(entry); // the claim cleared the exclusions
         _positionsDirty = true;
         Dispatch();
         await SaveAsync();
@@ -473,6 +464,15 @@ public sealed partial class QueueGrain(
             eligible.RemoveAll(c => c.AgentId == agentId);
         }
         return chosen;
+    }
+
+    /// <summary>Who a waiting customer may go to, from their entry alone (on enqueue, on return after a lapsed claim, and
+    /// at activation): never straight back to the agent who transferred them; held for their preferred agent.</summary>
+    private void Place(QueueEntry entry)
+    {
+        if (entry.Transfer is { } transfer)
+            Exclude(entry.SessionId, transfer.FromAgentId);
+        HoldIfPreferred(entry);
     }
 
     /// <summary>

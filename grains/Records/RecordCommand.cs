@@ -11,7 +11,15 @@ public sealed record SessionRequested(Guid SessionId, DateTimeOffset At, string 
 
 /// <summary>A step without other effect on the summary (offered, declined, timed out, withdrawn).</summary>
 public sealed record SessionStepped(Guid SessionId, DateTimeOffset At, string Kind, string? AgentId, string? Detail)
-    : RecordCommand(SessionId, At);
+    : RecordCommand(SessionId, At)
+{
+    /// <summary>A transfer step: where to (the queue, or the agent asked for and their queue) and the note, if any.</summary>
+    public static SessionStepped Transferred(Guid sessionId, DateTimeOffset at, string fromAgentId, string queueKey, string? preferredAgentId, string? note)
+    {
+        var target = preferredAgentId is null ? queueKey : $"{preferredAgentId} ({queueKey})";
+        return new(sessionId, at, StepKinds.Transferred, fromAgentId, note is null ? target : $"{target}: {note}");
+    }
+}
 
 /// <summary>An agent accepted: sets the accept time (the first), adds the agent, names the channel.</summary>
 public sealed record SessionAccepted(Guid SessionId, DateTimeOffset At, string AgentId, Guid ChannelId)
