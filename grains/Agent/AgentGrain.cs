@@ -365,10 +365,17 @@ public sealed partial class AgentGrain(
         // Queue the customer first: if the target is offline this throws and the chat stays with this agent.
         await GrainFactory.GetGrain<ICustomerGrain>(waiting).RequeueAsync(queueKey, preferredAgentId,
             new TransferInfo(Profile.DisplayName, trimmedNote, AgentId, transferId));
+        // The waiting customer's grain recorded the transfer (durably, as it queued them); the others of the channel here,
+        // durably too and before leaving: a retry after a lost silo finds this agent out of the channel and only forgets
+        // the chat. A retry from before the leave records them again, and the store keeps one step per transfer.
+        var others = customers.Where(c => c != waiting).ToList();
+        if (others.Count > 0)
+        {
+            foreach (var customer in others)
+                records.Record(SessionStepped.Transferred(customer, time.GetUtcNow(), AgentId, queueKey, preferredAgentId, trimmedNote, transferId));
+            await records.FlushAsync();
+        }
         await channel.LeaveAsync(Me, $"{Profile.DisplayName} transferred the chat; please wait for the next agent.");
-        // The waiting customer's grain recorded the transfer (durably, as it queued them); the others of the channel here.
-        foreach (var customer in customers.Where(c => c != waiting))
-            records.Record(SessionStepped.Transferred(customer, time.GetUtcNow(), AgentId, queueKey, preferredAgentId, trimmedNote));
         await ForgetChatAsync(channelId, "You transferred this chat.");
     }
 

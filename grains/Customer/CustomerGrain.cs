@@ -169,8 +169,10 @@ public sealed class CustomerGrain(
             preferredAgentId, preferredAgentId is null ? null : time.GetUtcNow() + routing.Value.AffinityWait, channelId, transfer, time.GetUtcNow());
         var position = await GrainFactory.GetGrain<IQueueGrain>(queueKey).EnqueueAsync(entry);
         // Written before the session says it is queued: whoever takes the chat next, its record says how it got to them,
-        // even if this silo is lost right after (a retry of the transfer then queues and records it again).
-        await records.RecordDurablyAsync(SessionStepped.Transferred(SessionId, time.GetUtcNow(), transfer.FromAgentId, queueKey, preferredAgentId, transfer.Note));
+        // even if this silo is lost right after (a retry of the transfer then queues it again; the step is keyed by the
+        // transfer, so the record keeps one).
+        await records.RecordDurablyAsync(SessionStepped.Transferred(SessionId, time.GetUtcNow(), transfer.FromAgentId, queueKey, preferredAgentId,
+            transfer.Note, transfer.TransferId));
         if (S.Status != SessionStatus.Connected)
         {
             // The chat ended while the queue and the record answered (ChannelEndedAsync interleaves): nobody is to wait for it.

@@ -13,12 +13,32 @@ public sealed record SessionRequested(Guid SessionId, DateTimeOffset At, string 
 public sealed record SessionStepped(Guid SessionId, DateTimeOffset At, string Kind, string? AgentId, string? Detail)
     : RecordCommand(SessionId, At)
 {
-    /// <summary>A transfer step: where to (the queue, or the agent asked for and their queue) and the note, if any.</summary>
-    public static SessionStepped Transferred(Guid sessionId, DateTimeOffset at, string fromAgentId, string queueKey, string? preferredAgentId, string? note)
+    /// <summary>Names a step that a retry may record again (a transfer retried after a lost silo): the store keeps the
+    /// first step of a session with a given key and ignores the others. Null for steps that may repeat.</summary>
+    public string? Key { get; init; }
+
+    /// <summary>A transfer step: where to (the queue, or the agent asked for and their queue) and the note, if any. Keyed
+    /// by the transfer, so a retried transfer leaves one step.</summary>
+    public static SessionStepped Transferred(Guid sessionId, DateTimeOffset at, string fromAgentId, string queueKey, string? preferredAgentId,
+        string? note, Guid transferId)
     {
         var target = preferredAgentId is null ? queueKey : $"{preferredAgentId} ({queueKey})";
-        return new(sessionId, at, StepKinds.Transferred, fromAgentId, note is null ? target : $"{target}: {note}");
+        return new(sessionId, at, StepKinds.Transferred, fromAgentId, note is null ? target : $"{target}: {note}")
+        {
+            Key = transferId == Guid.Empty ? null : $"transferred:{transferId:N}",
+        };
     }
+}
+
+/// <summary>The keys the stores give the steps a session has at most once (see <see cref="SessionStepped.Key"/>).</summary>
+public static class StepKeys
+{
+    /// <summary>The requested step: a retried start records it again.</summary>
+    public const string Requested = "requested";
+
+    /// <summary>The session's end (ended, abandoned, left the queue, refused): the summary keeps the first outcome, and
+    /// so do the steps.</summary>
+    public const string Closed = "closed";
 }
 
 /// <summary>An agent accepted: sets the accept time (the first), adds the agent, names the channel.</summary>

@@ -48,6 +48,8 @@ public sealed class PostgresSessionRecordStore(IOptions<RecordsOptions> options)
             agent_id text,
             detail text);
         CREATE INDEX IF NOT EXISTS ix_session_steps_session ON session_steps (session_id, id);
+        ALTER TABLE session_steps ADD COLUMN IF NOT EXISTS step_key text;
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_session_steps_key ON session_steps (session_id, step_key) WHERE step_key IS NOT NULL;
         CREATE TABLE IF NOT EXISTS transcripts (
             session_id uuid NOT NULL,
             channel_id uuid NOT NULL,
@@ -68,9 +70,9 @@ public sealed class PostgresSessionRecordStore(IOptions<RecordsOptions> options)
             await MigrateAsync(cancellationToken);
             return;
         }
-        await using var command = _data.CreateCommand("SELECT to_regclass('sessions') IS NOT NULL AND to_regclass('session_steps') IS NOT NULL AND to_regclass('transcripts') IS NOT NULL");
+        await using var command = _data.CreateCommand("SELECT to_regclass('sessions') IS NOT NULL AND to_regclass('transcripts') IS NOT NULL AND to_regclass('ux_session_steps_key') IS NOT NULL");
         if (await command.ExecuteScalarAsync(cancellationToken) is not true)
-            throw new InvalidOperationException("The usage-record tables are missing: run 'SupportGrid.Silo migrate' (the Kubernetes migration Job) or set SupportGrid:Records:CreateSchemaAtStart=true.");
+            throw new InvalidOperationException("The usage-record tables are missing or older than this version: run 'SupportGrid.Silo migrate' (the Kubernetes migration Job) or set SupportGrid:Records:CreateSchemaAtStart=true.");
     }
 
     /// <summary>Creates or completes the schema (idempotent). The <c>migrate</c> command of the silo runs this.</summary>
@@ -104,10 +106,10 @@ public sealed class PostgresSessionRecordStore(IOptions<RecordsOptions> options)
                         ON CONFLICT (session_id) DO NOTHING
                         """, r.SessionId, r.Site, r.Queue, r.Customer.Name, r.Customer.Phone, r.Customer.Email, r.Customer.Ip,
                         r.Customer.CustomerId, r.Customer.CustomerIdVerified, r.PageUrl, r.PageTitle, Utc(r.At));
-                    Step(sql, r.SessionId, r.At, StepKinds.Requested, null, null);
+                    Step(sql, r.SessionId, r.At, StepKinds.Requested, null, null, StepKeys.Requested);
                     break;
                 case SessionStepped s:
-                    Step(sql, s.SessionId, s.At, s.Kind, s.AgentId, s.Detail);
+                    Step(sql, s.SessionId, s.At, s.Kind, s.AgentId, s.Detail, s.Key);
                     break;
                 case SessionAccepted a:
                     Add(sql, """
@@ -115,7 +117,7 @@ public sealed class PostgresSessionRecordStore(IOptions<RecordsOptions> options)
                             agents = CASE WHEN $4 = ANY (agents) THEN agents ELSE array_append(agents, $4) END
                         WHERE session_id = $1
                         """, a.SessionId, Utc(a.At), a.ChannelId, a.AgentId);
-                    Step(sql, a.SessionId, a.At, StepKinds.Accepted, a.AgentId, null);
+                    Step(sql, a.SessionId, a.At, StepKinds.Accepted, a.AgentId, null, null);
                     break;
                 case SessionClosed c:
                     Add(sql, "UPDATE sessions SET ended_at = COALESCE(ended_at, $2), outcome = COALESCE(outcome, $3) WHERE session_id = $1",
@@ -129,7 +131,7 @@ public sealed class PostgresSessionRecordStore(IOptions<RecordsOptions> options)
                         _ => StepKinds.Ended,
                     };
                     if (kind is not null)
-                        Step(sql, c.SessionId, c.At, kind, null, c.Detail);
+                        Step(sql, c.SessionId, c.At, kind, null, c.Detail, StepKeys.Closed);
                     break;
                 case TranscriptSaved t:
                     foreach (var e in t.Events)
@@ -216,9 +218,12 @@ public sealed class PostgresSessionRecordStore(IOptions<RecordsOptions> options)
         r.GetFieldValue<string[]>(15),
         r.IsDBNull(16) ? null : r.GetGuid(16));
 
-    private static void Step(NpgsqlBatch sql, Guid sessionId, DateTimeOffset at, string kind, string? agentId, string? detail) =>
-        Add(sql, "INSERT INTO session_steps (session_id, at, kind, agent_id, detail) VALUES ($1, $2, $3, $4, $5)",
-            sessionId, Utc(at), kind, agentId, detail);
+    /// <summary>Adds a step; a keyed step the session already has is left as it is (a retry's).</summary>
+    private static void Step(NpgsqlBatch sql, Guid sessionId, DateTimeOffset at, string kind, string? agentId, string? detail, string? key) =>
+        Add(sql, """
+            INSERT INTO session_steps (session_id, at, kind, agent_id, detail, step_key) VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (session_id, step_key) WHERE step_key IS NOT NULL DO NOTHING
+            """, sessionId, Utc(at), kind, agentId, detail, key);
 
     private static void Add(NpgsqlBatch sql, string text, params object?[] values)
     {

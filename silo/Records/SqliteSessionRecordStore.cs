@@ -36,7 +36,8 @@ public sealed class SqliteSessionRecordStore(IOptions<RecordsOptions> options) :
             at TEXT NOT NULL,
             kind TEXT NOT NULL,
             agent_id TEXT,
-            detail TEXT);
+            detail TEXT,
+            step_key TEXT);
         CREATE INDEX IF NOT EXISTS ix_session_steps_session ON session_steps (session_id, id);
         CREATE TABLE IF NOT EXISTS transcripts (
             session_id TEXT NOT NULL,
@@ -60,6 +61,15 @@ public sealed class SqliteSessionRecordStore(IOptions<RecordsOptions> options) :
         await using var command = connection.CreateCommand();
         command.CommandText = Schema;
         await command.ExecuteNonQueryAsync(cancellationToken);
+        // A file made before steps had keys gets the column (SQLite has no ADD COLUMN IF NOT EXISTS); its old steps keep none.
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('session_steps') WHERE name = 'step_key'";
+        if (Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) == 0)
+        {
+            command.CommandText = "ALTER TABLE session_steps ADD COLUMN step_key TEXT";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        command.CommandText = "CREATE UNIQUE INDEX IF NOT EXISTS ux_session_steps_key ON session_steps (session_id, step_key) WHERE step_key IS NOT NULL";
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task WriteAsync(IReadOnlyList<RecordCommand> batch, CancellationToken cancellationToken)
@@ -79,10 +89,10 @@ public sealed class SqliteSessionRecordStore(IOptions<RecordsOptions> options) :
                         ("$id", Id(r.SessionId)), ("$site", r.Site), ("$queue", r.Queue), ("$name", r.Customer.Name),
                         ("$phone", r.Customer.Phone), ("$email", r.Customer.Email), ("$ip", r.Customer.Ip), ("$cid", r.Customer.CustomerId),
                         ("$verified", r.Customer.CustomerIdVerified ? 1 : 0), ("$url", r.PageUrl), ("$title", r.PageTitle), ("$at", Time(r.At)));
-                    await StepAsync(connection, transaction, r.SessionId, r.At, StepKinds.Requested, null, null, cancellationToken);
+                    await StepAsync(connection, transaction, r.SessionId, r.At, StepKinds.Requested, null, null, StepKeys.Requested, cancellationToken);
                     break;
                 case SessionStepped s:
-                    await StepAsync(connection, transaction, s.SessionId, s.At, s.Kind, s.AgentId, s.Detail, cancellationToken);
+                    await StepAsync(connection, transaction, s.SessionId, s.At, s.Kind, s.AgentId, s.Detail, s.Key, cancellationToken);
                     break;
                 case SessionAccepted a:
                     await ExecuteAsync(connection, transaction, """
@@ -90,7 +100,7 @@ public sealed class SqliteSessionRecordStore(IOptions<RecordsOptions> options) :
                             agents = CASE WHEN instr(agents, ',' || $agent || ',') > 0 THEN agents ELSE agents || $agent || ',' END
                         WHERE session_id = $id
                         """, cancellationToken, ("$id", Id(a.SessionId)), ("$at", Time(a.At)), ("$channel", Id(a.ChannelId)), ("$agent", a.AgentId));
-                    await StepAsync(connection, transaction, a.SessionId, a.At, StepKinds.Accepted, a.AgentId, null, cancellationToken);
+                    await StepAsync(connection, transaction, a.SessionId, a.At, StepKinds.Accepted, a.AgentId, null, null, cancellationToken);
                     break;
                 case SessionClosed c:
                     await ExecuteAsync(connection, transaction, """
@@ -105,7 +115,7 @@ public sealed class SqliteSessionRecordStore(IOptions<RecordsOptions> options) :
                         _ => StepKinds.Ended,
                     };
                     if (kind is not null)
-                        await StepAsync(connection, transaction, c.SessionId, c.At, kind, null, c.Detail, cancellationToken);
+                        await StepAsync(connection, transaction, c.SessionId, c.At, kind, null, c.Detail, StepKeys.Closed, cancellationToken);
                     break;
                 case TranscriptSaved t:
                     foreach (var e in t.Events)
@@ -198,10 +208,14 @@ public sealed class SqliteSessionRecordStore(IOptions<RecordsOptions> options) :
         return connection;
     }
 
+    /// <summary>Adds a step; a keyed step the session already has is left as it is (a retry's).</summary>
     private static Task StepAsync(SqliteConnection connection, SqliteTransaction transaction, Guid sessionId, DateTimeOffset at, string kind,
-        string? agentId, string? detail, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, transaction, "INSERT INTO session_steps (session_id, at, kind, agent_id, detail) VALUES ($id, $at, $kind, $agent, $detail)",
-            cancellationToken, ("$id", Id(sessionId)), ("$at", Time(at)), ("$kind", kind), ("$agent", agentId), ("$detail", detail));
+        string? agentId, string? detail, string? key, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, """
+            INSERT INTO session_steps (session_id, at, kind, agent_id, detail, step_key) VALUES ($id, $at, $kind, $agent, $detail, $key)
+            ON CONFLICT (session_id, step_key) WHERE step_key IS NOT NULL DO NOTHING
+            """,
+            cancellationToken, ("$id", Id(sessionId)), ("$at", Time(at)), ("$kind", kind), ("$agent", agentId), ("$detail", detail), ("$key", key));
 
     private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, CancellationToken cancellationToken,
         params (string Name, object? Value)[] parameters)

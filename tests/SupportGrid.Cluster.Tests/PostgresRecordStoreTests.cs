@@ -36,7 +36,7 @@ public sealed class PostgresRecordStoreTests : IAsyncLifetime
         // Microsecond times: PostgreSQL keeps microseconds, SQLite 100 ns ticks.
         var t0 = new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.FromHours(1)).AddTicks(1234560);
         var (a, b, c) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
-        var channel = Guid.NewGuid();
+        var (channel, transfer) = (Guid.NewGuid(), Guid.NewGuid());
         var dana = new CustomerInfo("Dana, \"the\" shopper", "555-0100", null, "203.0.113.7", "cust-1", true);
         var walt = new CustomerInfo("Walt", null, "walt@example.com", null, null, false);
         RecordCommand[] batch =
@@ -46,7 +46,9 @@ public sealed class PostgresRecordStoreTests : IAsyncLifetime
             new SessionStepped(a, t0.AddSeconds(1), StepKinds.Offered, "bob", null),
             new SessionStepped(a, t0.AddSeconds(21), StepKinds.OfferTimedOut, "bob", "20 s"),
             new SessionAccepted(a, t0.AddSeconds(25), "alice", channel),
+            SessionStepped.Transferred(a, t0.AddSeconds(35), "alice", "demo/sales", "carol", null, transfer),
             new SessionAccepted(a, t0.AddSeconds(26), "alice", channel),
+            SessionStepped.Transferred(a, t0.AddSeconds(36), "alice", "demo/sales", "carol", null, transfer), // a retry's
             new SessionAccepted(a, t0.AddSeconds(40), "carol", channel),
             new TranscriptSaved(a, t0.AddSeconds(60), channel,
             [
@@ -91,6 +93,12 @@ public sealed class PostgresRecordStoreTests : IAsyncLifetime
         Assert.Equal(["alice", "carol"], record.Summary.Agents);
         Assert.Equal((SessionOutcome.Ended, t0.AddSeconds(25), t0.AddSeconds(60)), (record.Summary.Outcome, record.Summary.AcceptedAt, record.Summary.EndedAt));
         Assert.Equal(["Alice joined the chat.", "saved again"], record.Transcript.Select(e => e.Text));
+        // A retried start, transfer and end leave one step each (the first); an accept may repeat.
+        Assert.Equal(
+            [StepKinds.Requested, StepKinds.Offered, StepKinds.OfferTimedOut, StepKinds.Accepted, StepKinds.Accepted, StepKinds.Transferred,
+                StepKinds.Accepted, StepKinds.Ended],
+            record.Steps.Select(s => s.Kind));
+        Assert.Equal(t0.AddSeconds(35), record.Steps.Single(s => s.Kind == StepKinds.Transferred).At);
         Assert.Equal(3, (await postgres.QueryAsync(queries[0], CancellationToken.None)).Count);
     }
 
@@ -114,6 +122,43 @@ public sealed class PostgresRecordStoreTests : IAsyncLifetime
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => store.MigrateAsync(CancellationToken.None)));
         await store.InitializeAsync(CancellationToken.None);
         Assert.Empty(await store.QueryAsync(new SessionQuery(null, null, null, null, 10), CancellationToken.None));
+    }
+
+    [SkippableFact]
+    public async Task TheMigrationCompletesASchemaFromBeforeStepsHadKeys()
+    {
+        TestStores.Require();
+        await AdminAsync($"CREATE DATABASE {_database}");
+        _created = true;
+        var connection = new NpgsqlConnectionStringBuilder(TestStores.Postgres) { Database = _database }.ConnectionString;
+        var session = Guid.NewGuid();
+        var t0 = new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero);
+        await using (var old = new NpgsqlConnection(connection))
+        {
+            await old.OpenAsync();
+            // The schema as it was: every line about step keys left out.
+            var before = string.Join('\n', PostgresSessionRecordStore.Schema.Split('\n').Where(line => !line.Contains("step_key")));
+            await using var create = new NpgsqlCommand(before, old);
+            await create.ExecuteNonQueryAsync();
+            await using var step = new NpgsqlCommand("INSERT INTO session_steps (session_id, at, kind) VALUES ($1, $2, 'offered')", old);
+            step.Parameters.Add(new NpgsqlParameter { Value = session });
+            step.Parameters.Add(new NpgsqlParameter { Value = t0.AddSeconds(1) });
+            await step.ExecuteNonQueryAsync();
+        }
+        var options = new RecordsOptions { Provider = RecordsProviders.Postgres, PostgresConnectionString = connection, CreateSchemaAtStart = false };
+        await using var store = new PostgresSessionRecordStore(Options.Create(options));
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None));
+        Assert.Contains("older than this version", refused.Message);
+
+        await store.MigrateAsync(CancellationToken.None);
+        await store.InitializeAsync(CancellationToken.None);
+        var requested = new SessionRequested(session, t0, "demo", "demo/sales", new CustomerInfo("Dana", null, null, null, null, false), "https://shop.example/", null);
+        await store.WriteAsync([requested], CancellationToken.None);
+        await store.WriteAsync([requested], CancellationToken.None);
+        var record = await store.GetAsync(session, CancellationToken.None);
+        Assert.NotNull(record);
+        Assert.Equal([StepKinds.Requested, StepKinds.Offered], record.Steps.Select(s => s.Kind));
     }
 
     private static string Json<T>(T value) => JsonSerializer.Serialize(value);
