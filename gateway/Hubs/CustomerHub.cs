@@ -39,9 +39,13 @@ public sealed class CustomerHub(
             Context.Items.Remove(StartingKey);
             return started;
         }
-        catch
+        catch (Exception e)
         {
             await UnbindAsync(sessionId);
+            // Refused because nobody is available: nothing was queued and the refusal is recorded under this id, so the
+            // next attempt on this connection (say, once an agent is back) is a session of its own.
+            if (e is SupportGridException { Code: ErrorCodes.Offline })
+                Context.Items.Remove(StartingKey);
             throw;
         }
     }

@@ -48,7 +48,7 @@ public sealed class PostgresSessionRecordStore(IOptions<RecordsOptions> options)
             agent_id text,
             detail text);
         CREATE INDEX IF NOT EXISTS ix_session_steps_session ON session_steps (session_id, id);
-        ALTER TABLE session_steps ADD COLUMN IF NOT EXISTS step_key text;
+        DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'session_steps'::regclass AND attname = 'step_key' AND NOT attisdropped) THEN ALTER TABLE session_steps ADD COLUMN step_key text; END IF; END $$;
         CREATE UNIQUE INDEX IF NOT EXISTS ux_session_steps_key ON session_steps (session_id, step_key) WHERE step_key IS NOT NULL;
         CREATE TABLE IF NOT EXISTS transcripts (
             session_id uuid NOT NULL,

@@ -62,6 +62,9 @@ public sealed class SqliteSessionRecordStore(IOptions<RecordsOptions> options) :
         command.CommandText = Schema;
         await command.ExecuteNonQueryAsync(cancellationToken);
         // A file made before steps had keys gets the column (SQLite has no ADD COLUMN IF NOT EXISTS); its old steps keep none.
+        // In one write transaction (BEGIN IMMEDIATE), so that two processes opening an old file at once add it once.
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        command.Transaction = transaction;
         command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('session_steps') WHERE name = 'step_key'";
         if (Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) == 0)
         {
@@ -70,6 +73,7 @@ public sealed class SqliteSessionRecordStore(IOptions<RecordsOptions> options) :
         }
         command.CommandText = "CREATE UNIQUE INDEX IF NOT EXISTS ux_session_steps_key ON session_steps (session_id, step_key) WHERE step_key IS NOT NULL";
         await command.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task WriteAsync(IReadOnlyList<RecordCommand> batch, CancellationToken cancellationToken)

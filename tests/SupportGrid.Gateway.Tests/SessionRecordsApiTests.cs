@@ -29,8 +29,9 @@ public sealed class SessionRecordsApiTests(GatewayFixture gateway) : IClassFixtu
         return http;
     }
 
-    /// <summary>A whole chat through the real hubs: request, an offer declined by nobody, accept, two messages, end.</summary>
-    private async Task<(StartChatResult Start, AcceptResult Accepted)> CompletedChatAsync(string customerName)
+    /// <summary>A whole chat through the real hubs: request, an offer declined by nobody, accept, two messages, end.
+    /// <paramref name="before"/> runs on the customer's connection before it asks for the chat.</summary>
+    private async Task<(StartChatResult Start, AcceptResult Accepted)> CompletedChatAsync(string customerName, Func<HubConnection, Task>? before = null)
     {
         var agent = gateway.AgentConnection(await gateway.TokenAsync(_slot.AgentId, _slot.Password));
         var customer = gateway.CustomerConnection();
@@ -40,6 +41,8 @@ public sealed class SessionRecordsApiTests(GatewayFixture gateway) : IClassFixtu
         await agent.StartAsync();
         await agent.InvokeAsync("SetStatus", "available");
         await customer.StartAsync();
+        if (before is not null)
+            await before(customer);
         var start = await customer.InvokeAsync<StartChatResult>("StartChat",
             new StartChatInput("demo", _slot.Queue, customerName, "555-0142", null, "http://127.0.0.1/demo/products/blender.html", "Blender", null, null));
         await offers.WaitAsync(o => o.SessionId == start.SessionId);
@@ -91,6 +94,27 @@ public sealed class SessionRecordsApiTests(GatewayFixture gateway) : IClassFixtu
         Assert.StartsWith("session_id,site,queue,customer_name", lines[0]);
         Assert.Equal(2, lines.Length);
         Assert.StartsWith(start.SessionId + ",demo,demo/" + _slot.Queue + ",\"'=HYPERLINK(\"\"http://evil.example\"\")\"", lines[1]);
+    }
+
+    [Fact]
+    public async Task AShopperRefusedWhileNobodyWasAvailableWhoAsksAgainGetsARecordOfTheirOwn()
+    {
+        var (start, _) = await CompletedChatAsync("Tess Twice", async customer =>
+        {
+            var refused = await Assert.ThrowsAsync<HubException>(() => customer.InvokeAsync<StartChatResult>("StartChat",
+                new StartChatInput("demo", GatewayFixture.OfflineQueue, "Tess Twice", null, null, "http://127.0.0.1/demo/", null, null, null)));
+            Assert.Contains(ErrorCodes.Offline, refused.Message);
+        });
+        using var http = await SignedInAsync(GatewayFixture.Supervisor);
+
+        // The chat that happened has its own record, whole; the refusal keeps its own (the same connection asked twice).
+        var record = await http.GetFromJsonAsync<SessionRecord>($"/api/sessions/{start.SessionId}");
+        Assert.Equal((SessionOutcome.Ended, "demo/" + _slot.Queue), (record!.Summary.Outcome, record.Summary.Queue));
+        Assert.Equal([StepKinds.Requested, StepKinds.Offered, StepKinds.Accepted, StepKinds.Ended], record.Steps.Select(s => s.Kind));
+        var refusals = await http.GetFromJsonAsync<List<SessionSummary>>($"/api/sessions?queue=demo/{GatewayFixture.OfflineQueue}&limit=500");
+        var refusal = Assert.Single(refusals!, s => s.Customer.Name == "Tess Twice");
+        Assert.NotEqual(start.SessionId, refusal.SessionId);
+        Assert.Equal(SessionOutcome.RefusedOffline, refusal.Outcome);
     }
 
     [Fact]
