@@ -77,7 +77,9 @@ public sealed record ChatResult(
     double MaxSendLagMs,
     int MissedJoins,
     string? FirstError,
-    AttackResult? Attack = null)
+    AttackResult? Attack = null,
+    LatencySummary? FromCustomers = null,
+    LatencySummary? FromAgents = null)
 {
     /// <summary>Every message sent arrived exactly once, at the right peer, and every send succeeded.</summary>
     public bool ExactlyOnce => SendErrors == 0 && Lost == 0 && Duplicates == 0 && Misrouted == 0 && Delivered == Sent;
@@ -101,6 +103,7 @@ public sealed class ChatScenario
     private readonly int _total;
     private readonly int[] _received;
     private readonly LatencyRecorder _latency = new();
+    private readonly LatencyRecorder _fromCustomers = new(), _fromAgents = new();
     private readonly LatencyRecorder _ack = new();
     private readonly ConcurrentDictionary<Guid, (Guid ChannelId, int Agent)> _accepted = new();
     private readonly ConcurrentDictionary<Guid, int> _chatByChannel = new();
@@ -234,7 +237,8 @@ public sealed class ChatScenario
         return new ChatResult(
             _options.Chats, agentCount, _options.Rate, Math.Round(_total / sendSeconds, 1), _total, _sendErrors, delivered,
             _duplicates, _misrouted, _total - delivered, _latency.Summary(), _ack.Summary(),
-            Math.Round(setup.Elapsed.TotalSeconds, 2), Math.Round(sendSeconds, 2), Math.Round(maxLag, 3), missedJoins, _firstError, attack);
+            Math.Round(setup.Elapsed.TotalSeconds, 2), Math.Round(sendSeconds, 2), Math.Round(maxLag, 3), missedJoins, _firstError, attack,
+            _fromCustomers.Summary(), _fromAgents.Summary());
     }
 
     private async Task SignInAgentsAsync(int count, CancellationToken cancellationToken)
@@ -324,10 +328,13 @@ public sealed class ChatScenario
         return (Math.Max(seconds, 1e-6), maxLag * 1000.0 / Stopwatch.Frequency, sends);
     }
 
+    /// <summary>Message k is the customer's on even rounds, the agent's on odd ones.</summary>
+    private bool FromCustomer(int k) => (k / _chats.Length) % 2 == 0;
+
     private async Task SendAsync(int k)
     {
         var chat = _chats[k % _chats.Length];
-        var fromCustomer = (k / _chats.Length) % 2 == 0;
+        var fromCustomer = FromCustomer(k);
         var sentAt = Stopwatch.GetTimestamp();
         var text = string.Create(CultureInfo.InvariantCulture, $"{Prefix}{k}:{sentAt}");
         var id = string.Create(CultureInfo.InvariantCulture, $"b{k}");
@@ -373,7 +380,10 @@ public sealed class ChatScenario
             return;
         }
         if (k >= _options.WarmupMessages)
+        {
             _latency.Record(sentAt, receivedAt);
+            (FromCustomer(k) ? _fromCustomers : _fromAgents).Record(sentAt, receivedAt);
+        }
         if (Interlocked.Increment(ref _delivered) == _total)
             _allDelivered.TrySetResult();
     }

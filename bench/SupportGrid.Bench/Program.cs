@@ -186,7 +186,7 @@ internal static class Program
                 var result = await ChatScenario.RunAsync(options, log, cancellationToken, status);
                 return new ChatRun(0, result, before, MachineInfo.RssMb(target.Pid));
             }, x => string.Create(CultureInfo.InvariantCulture,
-                $"delivered {x.Result.Delivered}/{x.Result.Sent}, p50 {x.Result.Latency.P50} ms, p99 {x.Result.Latency.P99} ms{(x.Result.FirstError is { } e ? ", first error: " + e : "")}"));
+                $"delivered {x.Result.Delivered}/{x.Result.Sent}, p50 {x.Result.Latency.P50} ms, p99 {x.Result.Latency.P99} ms (customer -> agent p50 {x.Result.FromCustomers?.P50} ms, agent -> customer p50 {x.Result.FromAgents?.P50} ms){(x.Result.FirstError is { } e ? ", first error: " + e : "")}"));
             points = [.. points.Select(p => p with { Targets = [.. p.Targets.Select(t => t with { Runs = [.. t.Runs.Select((r, i) => r with { Run = i + 1 })] })] })];
             var tables = SweepReport.ChatSweepTable(points, parse.GetValue(p99)) + Sections(points, "msg/s", Report.ChatTables)
                 + (attacked ? Report.AttackTable(points) : "");

@@ -71,6 +71,23 @@ public sealed partial class ChannelFanout(
     private readonly Dictionary<Guid, Subscription> _channels = [];
     private readonly Dictionary<string, HashSet<Guid>> _byConnection = [];
 
+    /// <summary>The chat this connection follows as the customer of <paramref name="sessionId"/>, if it follows one.</summary>
+    public Guid? CustomerChannel(string connectionId, Guid sessionId)
+    {
+        lock (_lock)
+        {
+            if (!_byConnection.TryGetValue(connectionId, out var joined))
+                return null;
+            foreach (var channelId in joined)
+            {
+                if (_channels.TryGetValue(channelId, out var subscription)
+                    && subscription.Listeners.TryGetValue(connectionId, out var listener) && listener.SessionId == sessionId)
+                    return channelId;
+            }
+            return null;
+        }
+    }
+
     /// <summary>Number of channels this gateway is subscribed to.</summary>
     public int SubscribedChannels
     {

@@ -245,7 +245,20 @@ public sealed class CustomerHub(
     public async Task<SendResult> SendMessage(string text, string clientMessageId)
     {
         InputRules.RequireClientMessageId(clientMessageId);
-        var posted = await Hosting.TransientRetry.OnceAsync((Session: Session(), Text: InputRules.RequireMessageText(text), Id: clientMessageId), static s => s.Session.SendMessageAsync(s.Text, s.Id));
+        var messageText = InputRules.RequireMessageText(text);
+        var session = Session();
+        var sessionId = session.GetPrimaryKey();
+        // Once this connection follows the session's chat, a message goes straight to the channel, which knows its members
+        // and whether the chat is open (one grain call instead of two, as an agent's message); before that, the session
+        // answers why nothing can be sent yet.
+        if (fanout.CustomerChannel(Context.ConnectionId, sessionId) is { } channelId)
+        {
+            var stored = await Hosting.TransientRetry.OnceAsync((Channel: grains.GetGrain<IChannelGrain>(channelId), From: Me(sessionId), Text: messageText, Id: clientMessageId),
+                static s => s.Channel.PostMessageAsync(s.From, s.Text, s.Id));
+            await fanout.RelaySentAsync(channelId, stored);
+            return new SendResult(stored.Seq);
+        }
+        var posted = await Hosting.TransientRetry.OnceAsync((Session: session, Text: messageText, Id: clientMessageId), static s => s.Session.SendMessageAsync(s.Text, s.Id));
         await fanout.RelaySentAsync(posted.ChannelId, posted.Event);
         return new SendResult(posted.Event.Seq);
     }

@@ -109,6 +109,10 @@ public sealed class ChannelGrain(
         if (_clientMessageIds.TryGetValue(key, out var existing))
             return _events[(int)existing - 1];
         RequireOpen();
+        // A customer waiting in the chat for its next agent (after a transfer) waits to write too, as one waiting in a queue
+        // does (the customer grain says the same before a first agent joined).
+        if (member.Role == Roles.Customer && !S.Members.Any(m => m.Role == Roles.Agent))
+            throw new SupportGridException(ErrorCodes.InvalidState, "No agent has joined yet; your message can be sent once one does.");
         var message = Append(EventTypes.Message, member.AsParticipant(), InputRules.RequireMessageText(text), null, key);
         var started = Stopwatch.GetTimestamp();
         await SaveAsync(header: false);

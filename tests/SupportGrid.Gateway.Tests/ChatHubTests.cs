@@ -174,6 +174,9 @@ public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<Gateway
         await first.Hub.InvokeAsync("TransferChat", accepted.ChannelId, new TransferInput(null, colleagueSlot.AgentId, "lost parcel, order 1042"));
 
         Assert.Equal(accepted.ChannelId, (await left.WaitAsync()).Item1);
+        // Waiting in the chat for the next agent, the customer has nobody to write to yet (as while waiting in a queue).
+        var waiting = await Assert.ThrowsAsync<HubException>(() => customer.Hub.InvokeAsync<SendResult>("SendMessage", "anyone there?", "c-9"));
+        Assert.Contains(ErrorCodes.InvalidState + ": No agent has joined yet", waiting.Message);
         var offer = await colleague.Offers.WaitAsync();
         Assert.Equal((_slot.AgentName, "lost parcel, order 1042"), (offer.Transfer!.FromAgent, offer.Transfer.Note));
         var taken = await colleague.Hub.InvokeAsync<AcceptResult>("AcceptOffer", offer.SessionId);
