@@ -253,10 +253,17 @@ public sealed class CustomerHub(
         // answers why nothing can be sent yet.
         if (fanout.CustomerChannel(Context.ConnectionId, sessionId) is { } channelId)
         {
-            var stored = await Hosting.TransientRetry.OnceAsync((Channel: grains.GetGrain<IChannelGrain>(channelId), From: Me(sessionId), Text: messageText, Id: clientMessageId),
-                static s => s.Channel.PostMessageAsync(s.From, s.Text, s.Id));
-            await fanout.RelaySentAsync(channelId, stored);
-            return new SendResult(stored.Seq);
+            try
+            {
+                var stored = await Hosting.TransientRetry.OnceAsync((Channel: grains.GetGrain<IChannelGrain>(channelId), From: Me(sessionId), Text: messageText, Id: clientMessageId),
+                    static s => s.Channel.PostMessageAsync(s.From, s.Text, s.Id));
+                await fanout.RelaySentAsync(channelId, stored);
+                return new SendResult(stored.Seq);
+            }
+            catch (SupportGridException e) when (e.Code == ErrorCodes.NotMember)
+            {
+                // The session left the chat (from another tab, say) before this connection heard: the session says why.
+            }
         }
         var posted = await Hosting.TransientRetry.OnceAsync((Session: session, Text: messageText, Id: clientMessageId), static s => s.Session.SendMessageAsync(s.Text, s.Id));
         await fanout.RelaySentAsync(posted.ChannelId, posted.Event);

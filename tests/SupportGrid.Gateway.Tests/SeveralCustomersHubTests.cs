@@ -227,6 +227,24 @@ public sealed class SeveralCustomersHubTests(GatewayFixture gateway) : IClassFix
     }
 
     [Fact]
+    public async Task AfterATransferNoCustomerOfTheChatWritesUntilTheNextAgentJoins()
+    {
+        var group = await GroupAsync();
+        var (eve, _) = await JoinAsync(group.Code.Code, "Eve");
+        var hello = await eve.Hub.InvokeAsync<SendResult>("SendMessage", "Hello from Eve", "e-1");
+        await group.Agent.Messages.WaitAsync(m => m.Item2.Seq == hello.Seq);
+
+        // To a queue nobody serves yet: Dana holds the chat's place in it, Eve waits with her in the chat.
+        await group.Agent.Hub.InvokeAsync("TransferChat", group.ChannelId, new TransferInput("demo/" + gateway.NextSlot().Queue, null, null));
+
+        foreach (var (customer, id) in new[] { (group.First.Hub, "d-9"), (eve, "e-9") })
+        {
+            var refused = await Assert.ThrowsAsync<HubException>(() => customer.Hub.InvokeAsync<SendResult>("SendMessage", "anyone there?", id));
+            Assert.Contains(ErrorCodes.InvalidState + ": No agent has joined yet", refused.Message);
+        }
+    }
+
+    [Fact]
     public async Task PageReportsAreCheckedAndNeedAChat()
     {
         var group = await GroupAsync();
