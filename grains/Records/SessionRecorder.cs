@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using SupportGrid.GrainInterfaces;
 
 namespace SupportGrid.Grains.Records;
 
@@ -25,13 +26,17 @@ public sealed partial class SessionRecorder(ISessionRecordStore store, ILogger<S
         return FlushAsync();
     }
 
-    /// <summary>Completes once everything queued before the call is written.</summary>
+    /// <summary>Completes once everything queued before the call is written. Fails with <c>unavailable</c> once the recorder
+    /// has stopped (the silo is stopping): a grain waiting for a durable step then fails its call (the client tries again,
+    /// on another silo) instead of waiting for a write that will never come.</summary>
     public Task FlushAsync()
     {
         var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _queue.Writer.TryWrite(flushed);
-        return flushed.Task;
+        return _queue.Writer.TryWrite(flushed) ? flushed.Task : Task.FromException(Stopping());
     }
+
+    private static SupportGridException Stopping() =>
+        new(ErrorCodes.Unavailable, "This server stopped before the usage record was written; try again in a moment.");
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -65,7 +70,7 @@ public sealed partial class SessionRecorder(ISessionRecordStore store, ILogger<S
         {
             // Stopped mid-write: whoever waits for this batch must not believe it was written.
             foreach (var waiter in waiters)
-                waiter.TrySetException(new InvalidOperationException("The silo stopped before the usage record was written."));
+                waiter.TrySetException(Stopping());
         }
     }
 
@@ -94,9 +99,9 @@ public sealed partial class SessionRecorder(ISessionRecordStore store, ILogger<S
         catch (Exception e)
         {
             // An ungraceful stop: the steps a record must have were written durably already; these others are lost.
-            LogLostOnStop(logger, rest.Count);
+            LogLostOnStop(logger, rest.Count, e);
             foreach (var waiter in waiters)
-                waiter.TrySetException(new InvalidOperationException("The silo stopped before the usage record was written.", e));
+                waiter.TrySetException(Stopping());
         }
         await base.StopAsync(cancellationToken);
     }
@@ -121,7 +126,7 @@ public sealed partial class SessionRecorder(ISessionRecordStore store, ILogger<S
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping abruptly: {Count} queued usage-record steps were not written")]
-    private static partial void LogLostOnStop(ILogger logger, int count);
+    private static partial void LogLostOnStop(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Count} usage records failed (attempt {Attempt}); retrying")]
     private static partial void LogWriteFailed(ILogger logger, int count, int attempt, Exception exception);

@@ -124,4 +124,23 @@ public sealed class RecordStoreTests : IDisposable
         Assert.NotNull(record);
         Assert.Equal([StepKinds.Requested, StepKinds.Offered, StepKinds.Offered], record.Steps.Select(s => s.Kind));
     }
+
+    [Fact]
+    public async Task OnceTheRecorderHasStoppedADurableStepFailsAtOnceAsUnavailable()
+    {
+        var store = Open();
+        var recorder = new SessionRecorder(store, Microsoft.Extensions.Logging.Abstractions.NullLogger<SessionRecorder>.Instance);
+        await recorder.StartAsync(CancellationToken.None);
+        var session = Guid.NewGuid();
+        var t0 = new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero);
+        await recorder.RecordDurablyAsync(new SessionRequested(session, t0, "demo", "demo/sales", new CustomerInfo("Dana", null, null, null, null, false), "https://shop.example/", null));
+        await recorder.StopAsync(CancellationToken.None);
+
+        // A grain ending a session while its silo stops must hear that the end was not written (and not wait for ever).
+        var refused = await Assert.ThrowsAsync<SupportGridException>(() =>
+            recorder.RecordDurablyAsync(new SessionClosed(session, t0.AddSeconds(9), SessionOutcome.Ended, null)).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(ErrorCodes.Unavailable, refused.Code);
+        var record = await store.GetAsync(session, CancellationToken.None);
+        Assert.Equal([StepKinds.Requested], record!.Steps.Select(s => s.Kind));
+    }
 }
