@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using SupportGrid.GrainInterfaces;
 
 namespace SupportGrid.Grains.Records;
 
@@ -26,17 +25,18 @@ public sealed partial class SessionRecorder(ISessionRecordStore store, ILogger<S
         return FlushAsync();
     }
 
-    /// <summary>Completes once everything queued before the call is written. Fails with <c>unavailable</c> once the recorder
-    /// has stopped (the silo is stopping): a grain waiting for a durable step then fails its call (the client tries again,
-    /// on another silo) instead of waiting for a write that will never come.</summary>
+    /// <summary>Completes once everything queued before the call is written. Once the recorder has stopped (the silo is
+    /// stopping) it fails at once as a call to a stopping silo does (<see cref="SiloUnavailableException"/>): a grain waiting
+    /// for a durable step fails its call, which the gateway and clients try again (on another silo), instead of waiting for
+    /// a write that will never come.</summary>
     public Task FlushAsync()
     {
         var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         return _queue.Writer.TryWrite(flushed) ? flushed.Task : Task.FromException(Stopping());
     }
 
-    private static SupportGridException Stopping() =>
-        new(ErrorCodes.Unavailable, "This server stopped before the usage record was written; try again in a moment.");
+    private static SiloUnavailableException Stopping() =>
+        new("This silo stopped before the usage record was written; try again in a moment.");
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {

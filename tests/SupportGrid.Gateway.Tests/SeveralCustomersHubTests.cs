@@ -25,7 +25,7 @@ public sealed class SeveralCustomersHubTests(GatewayFixture gateway) : IClassFix
 
     private sealed record Customer(HubConnection Hub, Inbox<ChannelEvent> Messages, Inbox<NavigateCommand> Navigations, Inbox<(string Reason, bool OfferMessage)> Ended);
 
-    private sealed record Group(Agent Agent, Guid ChannelId, JoinCode Code, (Customer Hub, Guid SessionId) First);
+    private sealed record Group(Agent Agent, Guid ChannelId, JoinCode Code, (Customer Hub, Guid SessionId) First, string FirstResumeToken);
 
     private string Page(string path) => new Uri(gateway.BaseAddress, path).AbsoluteUri;
 
@@ -55,7 +55,7 @@ public sealed class SeveralCustomersHubTests(GatewayFixture gateway) : IClassFix
         var accepted = await hub.InvokeAsync<AcceptResult>("AcceptOffer", start.SessionId);
         await joined.WaitAsync();
         var code = await hub.InvokeAsync<JoinCode>("CreateJoinCode", accepted.ChannelId);
-        return new Group(agent, accepted.ChannelId, code, (first, start.SessionId));
+        return new Group(agent, accepted.ChannelId, code, (first, start.SessionId), start.ResumeToken);
     }
 
     private async Task<(Customer Hub, JoinChatResult Result)> JoinAsync(string code, string name)
@@ -224,6 +224,22 @@ public sealed class SeveralCustomersHubTests(GatewayFixture gateway) : IClassFix
 
         await group.Agent.Hub.InvokeAsync("EndChat", group.ChannelId);
         Assert.Contains($"{_slot.AgentName} ended the chat", (await group.First.Hub.Ended.WaitAsync()).Reason);
+    }
+
+    [Fact]
+    public async Task ACustomerWhoLeftInOneTabIsToldTheChatEndedWhenWritingFromAnother()
+    {
+        var group = await GroupAsync();
+        await JoinAsync(group.Code.Code, "Eve"); // the chat goes on without Dana
+        var otherTab = await CustomerAsync();
+        await otherTab.Hub.InvokeAsync<ResumeResult>("Resume", group.FirstResumeToken, 0L);
+
+        await group.First.Hub.Hub.InvokeAsync("EndChat");
+        await group.First.Hub.Ended.WaitAsync();
+
+        // The other tab still follows the chat on this gateway; the channel no longer counts Dana, and her session says why.
+        var gone = await Assert.ThrowsAsync<HubException>(() => otherTab.Hub.InvokeAsync<SendResult>("SendMessage", "still there?", "d-2"));
+        Assert.Contains(ErrorCodes.ChannelEnded, gone.Message);
     }
 
     [Fact]
