@@ -79,7 +79,9 @@ public sealed record ChatResult(
     string? FirstError,
     AttackResult? Attack = null,
     LatencySummary? FromCustomers = null,
-    LatencySummary? FromAgents = null)
+    LatencySummary? FromAgents = null,
+    double? TargetCpuMsPerMessage = null,
+    double? ToolCpuMsPerMessage = null)
 {
     /// <summary>Every message sent arrived exactly once, at the right peer, and every send succeeded.</summary>
     public bool ExactlyOnce => SendErrors == 0 && Lost == 0 && Duplicates == 0 && Misrouted == 0 && Delivered == Sent;
@@ -221,9 +223,14 @@ public sealed class ChatScenario
                 throw new InvalidOperationException("The attackers did not get going within 120 s: nothing would be measured under attack.");
             }
         }
+        // CPU from the first message until the last has arrived: the cost of relaying them (warm-up included), per message.
+        var targetCpuBefore = MachineInfo.CpuSeconds(_options.TargetPid);
+        var toolCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var (sendSeconds, maxLag, sends) = await SendAllAsync(cancellationToken);
         await Task.WhenAll(sends);
         var drained = await Task.WhenAny(_allDelivered.Task, Task.Delay(_options.DrainTimeout, cancellationToken)) == _allDelivered.Task;
+        var targetCpu = MachineInfo.CpuSeconds(_options.TargetPid) - targetCpuBefore;
+        var toolCpu = (Process.GetCurrentProcess().TotalProcessorTime - toolCpuBefore).TotalSeconds;
         if (!drained)
             _log($"not every message arrived within {_options.DrainTimeout.TotalSeconds} s");
         var attack = attackers is null ? null : await attackers.StopAsync();
@@ -238,7 +245,9 @@ public sealed class ChatScenario
             _options.Chats, agentCount, _options.Rate, Math.Round(_total / sendSeconds, 1), _total, _sendErrors, delivered,
             _duplicates, _misrouted, _total - delivered, _latency.Summary(), _ack.Summary(),
             Math.Round(setup.Elapsed.TotalSeconds, 2), Math.Round(sendSeconds, 2), Math.Round(maxLag, 3), missedJoins, _firstError, attack,
-            _fromCustomers.Summary(), _fromAgents.Summary());
+            _fromCustomers.Summary(), _fromAgents.Summary(),
+            targetCpu is { } cpu && attackers is null ? Math.Round(cpu * 1000 / _total, 3) : null,
+            attackers is null ? Math.Round(toolCpu * 1000 / _total, 3) : null);
     }
 
     private async Task SignInAgentsAsync(int count, CancellationToken cancellationToken)

@@ -69,14 +69,14 @@ public static class Report
     public static string ChatTable(IReadOnlyList<ChatRun> runs)
     {
         var rows = new StringBuilder();
-        rows.AppendLine("| run | chats | rate target | rate sent | messages | delivered once | lost | dup | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | ack p50 ms | ack p99 ms | setup s | missed joins | target RSS MB |");
-        rows.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        rows.AppendLine("| run | chats | rate target | rate sent | messages | delivered once | lost | dup | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | ack p50 ms | ack p99 ms | setup s | missed joins | target RSS MB | target CPU ms/msg | tool CPU ms/msg |");
+        rows.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var run in runs)
         {
             var r = run.Result;
             rows.AppendLine(Row(run.Run.ToString(CultureInfo.InvariantCulture), r.Chats, r.TargetRate, r.AchievedRate, r.Sent, r.Delivered - r.Duplicates, r.Lost, r.Duplicates,
                 r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.P999, r.Latency.Max, r.Ack.P50, r.Ack.P99, r.SetupSeconds,
-                r.MissedJoins, run.TargetRssMbAfter));
+                r.MissedJoins, run.TargetRssMbAfter, r.TargetCpuMsPerMessage, r.ToolCpuMsPerMessage));
         }
         if (runs.Count > 1)
         {
@@ -85,7 +85,9 @@ public static class Report
                 null, null, null,
                 Median(r, x => x.Latency.P50), Median(r, x => x.Latency.P90), Median(r, x => x.Latency.P99), Median(r, x => x.Latency.P999),
                 Median(r, x => x.Latency.Max), Median(r, x => x.Ack.P50), Median(r, x => x.Ack.P99), Median(r, x => x.SetupSeconds),
-                null, runs.Max(x => x.TargetRssMbAfter)));
+                null, runs.Max(x => x.TargetRssMbAfter),
+                r.All(x => x.TargetCpuMsPerMessage is not null) ? Median(r, x => x.TargetCpuMsPerMessage!.Value) : null,
+                r.All(x => x.ToolCpuMsPerMessage is not null) ? Median(r, x => x.ToolCpuMsPerMessage!.Value) : null));
         }
         return rows.ToString();
     }
@@ -97,9 +99,10 @@ public static class Report
     }
 
     private static string Row(string run, int chats, double target, double achieved, int messages, int? once, int? lost, int? dup,
-        double p50, double p90, double p99, double p999, double max, double ackP50, double ackP99, double setup, int? missedJoins, double? rss) =>
+        double p50, double p90, double p99, double p999, double max, double ackP50, double ackP99, double setup, int? missedJoins, double? rss,
+        double? targetCpu, double? toolCpu) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"| {run} | {chats} | {target} | {achieved} | {messages} | {Opt(once)} | {Opt(lost)} | {Opt(dup)} | {p50:F2} | {p90:F2} | {p99:F2} | {p999:F2} | {max:F2} | {ackP50:F2} | {ackP99:F2} | {setup:F1} | {Opt(missedJoins)} | {Opt(rss)} |");
+            $"| {run} | {chats} | {target} | {achieved} | {messages} | {Opt(once)} | {Opt(lost)} | {Opt(dup)} | {p50:F2} | {p90:F2} | {p99:F2} | {p999:F2} | {max:F2} | {ackP50:F2} | {ackP99:F2} | {setup:F1} | {Opt(missedJoins)} | {Opt(rss)} | {Opt(targetCpu)} | {Opt(toolCpu)} |");
 
     private static string Opt<T>(T? value) where T : struct => value is { } v ? string.Create(CultureInfo.InvariantCulture, $"{v}") : "-";
 
@@ -160,6 +163,8 @@ public static class Report
             ("ack p99 ms", r => Median(r, x => x.Result.Ack.P99)),
             ("rate sent msg/s", r => Median(r, x => x.Result.AchievedRate)),
             ("set-up s", r => Median(r, x => x.Result.SetupSeconds)),
+            ("target CPU ms per message", r => r.All(x => x.Result.TargetCpuMsPerMessage is not null) ? Median(r, x => x.Result.TargetCpuMsPerMessage!.Value) : null),
+            ("tool CPU ms per message", r => r.All(x => x.Result.ToolCpuMsPerMessage is not null) ? Median(r, x => x.Result.ToolCpuMsPerMessage!.Value) : null),
             ("target RSS MB (max)", r => r.Max(x => x.TargetRssMbAfter)),
         ]));
         foreach (var target in targets)
@@ -274,15 +279,15 @@ public static class SweepReport
     public static string ChatSweepTable(IReadOnlyList<SweepPoint<ChatRun>> points, double p99Ms)
     {
         var text = new StringBuilder()
-            .AppendLine("| rate msg/s | target | runs | p50 ms | p90 ms | p99 ms | ack p99 ms | rate sent | exactly once |")
-            .AppendLine("|---|---|---|---|---|---|---|---|---|");
+            .AppendLine("| rate msg/s | target | runs | p50 ms | p90 ms | p99 ms | ack p99 ms | rate sent | exactly once | target CPU ms/msg |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var point in points)
         {
             foreach (var t in point.Targets)
             {
                 var r = t.Runs;
                 text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {point.Value} | {t.Target} | {r.Count} | {M(r, x => x.Result.Latency.P50)} | {M(r, x => x.Result.Latency.P90)} | {M(r, x => x.Result.Latency.P99)} | {M(r, x => x.Result.Ack.P99)} | {M(r, x => x.Result.AchievedRate)} | {(r.All(x => x.Result.ExactlyOnce) ? "yes" : "NO")} |"));
+                    $"| {point.Value} | {t.Target} | {r.Count} | {M(r, x => x.Result.Latency.P50)} | {M(r, x => x.Result.Latency.P90)} | {M(r, x => x.Result.Latency.P99)} | {M(r, x => x.Result.Ack.P99)} | {M(r, x => x.Result.AchievedRate)} | {(r.All(x => x.Result.ExactlyOnce) ? "yes" : "NO")} | {(r.All(x => x.Result.TargetCpuMsPerMessage is not null) ? M(r, x => x.Result.TargetCpuMsPerMessage!.Value) : "-")} |"));
             }
         }
         return text.AppendLine().Append(HeldLines(Sweep.HighestHeld(points, ChatHeld(p99Ms)), "rate", $"p99 under {p99Ms} ms, exactly once, rate kept")).ToString();

@@ -31,6 +31,19 @@ public sealed class ChatScenarioTests(BenchTargetFixture target)
         Assert.InRange(result.Latency.P99, result.Latency.P50, result.Latency.Max);
     }
 
+    [Fact]
+    public async Task ReportsTheCpuTimeEachMessageTookInTheTargetAndInTheTool()
+    {
+        // Half a second of sending (under the fixture's 20 calls a second per connection), so that the CPU counters
+        // (10 ms ticks) move; the target runs in this process.
+        var result = await ChatScenario.RunAsync(Tiny(messages: 30, warmup: 0) with { Rate = 60, TargetPid = Environment.ProcessId });
+
+        Assert.True(result.ExactlyOnce, result.ToString());
+        Assert.True(result.TargetCpuMsPerMessage > 0 && result.ToolCpuMsPerMessage > 0, result.ToString());
+        var unmeasured = await ChatScenario.RunAsync(Tiny(messages: 8, warmup: 0));
+        Assert.Null(unmeasured.TargetCpuMsPerMessage); // no process to read: no figure rather than a made-up one
+    }
+
     [Theory]
     [InlineData(null)] // the attackers in this process
     [InlineData(10)] // in a process of their own under nice (bench attack)
