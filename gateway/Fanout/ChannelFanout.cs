@@ -391,9 +391,11 @@ public sealed partial class ChannelFanout(
     /// stored it) to the channel's local members at once, instead of when it comes back through the stream: one queue
     /// grain, pulling agent and delivery hop less for the members here. Only when the subscription receives and every
     /// earlier event has been sent here (else the stream keeps the order); the stream's copy is then skipped. Other
-    /// gateways' members get it from the stream as before.
+    /// gateways' members get it from the stream as before. The sending connection (<paramref name="sender"/>) is left
+    /// out: it has the event in its call's answer (a push as well would cost every message a second send, and the
+    /// sender's client a second read); its other tabs get it like everyone else.
     /// </summary>
-    public async Task RelaySentAsync(Guid channelId, ChannelEvent evt)
+    public async Task RelaySentAsync(Guid channelId, ChannelEvent evt, string sender)
     {
         Subscription? subscription;
         lock (_lock)
@@ -404,7 +406,7 @@ public sealed partial class ChannelFanout(
             return;
         try
         {
-            await SendEventAsync(null, channelId, evt, subscription, direct: true);
+            await SendEventAsync(null, channelId, evt, subscription, direct: true, sender);
         }
         catch (Exception e)
         {
@@ -413,7 +415,7 @@ public sealed partial class ChannelFanout(
     }
 
     /// <summary>Writes one channel event to the local members, unless it was sent already (see <see cref="Subscription.LastSentSeq"/>).</summary>
-    private async Task SendEventAsync(string? site, Guid channelId, ChannelEvent evt, Subscription subscription, bool direct)
+    private async Task SendEventAsync(string? site, Guid channelId, ChannelEvent evt, Subscription subscription, bool direct, string? except = null)
     {
         var (arrived, received) = (DateTimeOffset.UtcNow, Stopwatch.GetTimestamp());
         await subscription.Sending.WaitAsync();
@@ -421,8 +423,10 @@ public sealed partial class ChannelFanout(
         {
             if (direct ? evt.Seq != subscription.LastSentSeq + 1 : evt.Seq <= subscription.LastSentSeq)
                 return;
-            var toCustomers = subscription.CustomerListeners.Length > 0 ? customers.Clients.Group(subscription.CustomerGroup) : null;
-            var toAgents = subscription.AgentCount > 0 ? agents.Clients.Group(subscription.AgentGroup) : null;
+            var toCustomers = subscription.CustomerListeners.Length == 0 ? null
+                : except is null ? customers.Clients.Group(subscription.CustomerGroup) : customers.Clients.GroupExcept(subscription.CustomerGroup, except);
+            var toAgents = subscription.AgentCount == 0 ? null
+                : except is null ? agents.Clients.Group(subscription.AgentGroup) : agents.Clients.GroupExcept(subscription.AgentGroup, except);
             // The command first: it is what moves the page (the widget renders the event whenever it comes, and
             // after a followed reload it reads it back with Resume), so a large channel's pages move one send earlier.
             // A navigation of every customer carries its event in the command: then no Message push follows.

@@ -118,8 +118,8 @@ public sealed class AgentHub(
     {
         InputRules.RequireClientMessageId(clientMessageId);
         var posted = await Hosting.TransientRetry.OnceAsync((Channel: Channel(channelId), From: Me, Text: InputRules.RequireMessageText(text), Id: clientMessageId), static s => s.Channel.PostMessageAsync(s.From, s.Text, s.Id));
-        await fanout.RelaySentAsync(channelId, posted);
-        return new SendResult(posted.Seq);
+        await fanout.RelaySentAsync(channelId, posted, Context.ConnectionId);
+        return new SendResult(posted.Seq, posted);
     }
 
     public Task SetTyping(Guid channelId, bool isTyping) => Channel(channelId).SetTypingAsync(Me, isTyping);

@@ -49,8 +49,9 @@ public sealed record PageViewInput(string? State, long Seq, int Part, int Parts,
 /// <summary>Answer to <c>LeaveMessage</c>.</summary>
 public sealed record LeaveMessageResult(Guid MessageId);
 
-/// <summary>Answer to a send: the event's sequence number.</summary>
-public sealed record SendResult(long Seq);
+/// <summary>Answer to a send: the event's sequence number, and for a chat message the stored event itself (the sending
+/// connection gets it here rather than as a <c>Message</c> push too; see <c>ChannelFanout.RelaySentAsync</c>).</summary>
+public sealed record SendResult(long Seq, ChannelEvent? Event = null);
 
 /// <summary>A navigation pushed to a customer. <c>Follow</c>: the widget moves the page itself (the target is one of the site's
 /// origins). <c>Event</c>: the channel's <c>navigate</c> event itself when it rides with the command (a navigation of every

@@ -257,8 +257,8 @@ public sealed class CustomerHub(
             {
                 var stored = await Hosting.TransientRetry.OnceAsync((Channel: grains.GetGrain<IChannelGrain>(channelId), From: Me(sessionId), Text: messageText, Id: clientMessageId),
                     static s => s.Channel.PostMessageAsync(s.From, s.Text, s.Id));
-                await fanout.RelaySentAsync(channelId, stored);
-                return new SendResult(stored.Seq);
+                await fanout.RelaySentAsync(channelId, stored, Context.ConnectionId);
+                return new SendResult(stored.Seq, stored);
             }
             catch (SupportGridException e) when (e.Code == ErrorCodes.NotMember)
             {
@@ -266,8 +266,8 @@ public sealed class CustomerHub(
             }
         }
         var posted = await Hosting.TransientRetry.OnceAsync((Session: session, Text: messageText, Id: clientMessageId), static s => s.Session.SendMessageAsync(s.Text, s.Id));
-        await fanout.RelaySentAsync(posted.ChannelId, posted.Event);
-        return new SendResult(posted.Event.Seq);
+        await fanout.RelaySentAsync(posted.ChannelId, posted.Event, Context.ConnectionId);
+        return new SendResult(posted.Event.Seq, posted.Event);
     }
 
     public Task SetTyping(bool isTyping) => Session().SetTypingAsync(isTyping);

@@ -1453,6 +1453,8 @@ async function deliver(chat, p) {
     const result = await invoke("SendMessage", chat.channelId, p.text, p.id);
     p.state = "sent";
     p.seq = num(result?.seq);
+    // The answer carries the stored message: this connection gets no Message push of its own message (other tabs do).
+    if (result?.event && num(result.event.seq) === p.seq) onChatEvent(chat.channelId, result.event);
     if (!p.seq || p.seq <= chat.lastSeq) dropPending(chat, p);
     else setTimeout(() => { if (chat.pending.includes(p) && p.seq > chat.lastSeq) fillGap(chat); }, 1500);
   } catch (err) {

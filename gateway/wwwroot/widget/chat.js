@@ -1510,6 +1510,8 @@ class ChatWidget {
       const result = await this.invoke("SendMessage", p.text, p.id);
       p.state = "sent";
       p.seq = num(result?.seq);
+      // The answer carries the stored message: this connection gets no Message push of its own message (other tabs do).
+      if (result?.event && num(result.event.seq) === p.seq) this.onEvent(result.event);
       if (!this.store || !p.seq || p.seq <= this.store.lastSeq) {
         this.dropPending(p); // the event is already in the log
       } else {
