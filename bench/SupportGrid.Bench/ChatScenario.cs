@@ -246,8 +246,9 @@ public sealed class ChatScenario
             _duplicates, _misrouted, _total - delivered, _latency.Summary(), _ack.Summary(),
             Math.Round(setup.Elapsed.TotalSeconds, 2), Math.Round(sendSeconds, 2), Math.Round(maxLag, 3), missedJoins, _firstError, attack,
             _fromCustomers.Summary(), _fromAgents.Summary(),
-            targetCpu is { } cpu && attackers is null ? Math.Round(cpu * 1000 / _total, 3) : null,
-            attackers is null ? Math.Round(toolCpu * 1000 / _total, 3) : null);
+            // Not when the run did not drain (the window would hold the idle wait) or under attack (the attackers' work).
+            targetCpu is { } cpu && attackers is null && drained ? Math.Round(cpu * 1000 / _total, 3) : null,
+            attackers is null && drained ? Math.Round(toolCpu * 1000 / _total, 3) : null);
     }
 
     private async Task SignInAgentsAsync(int count, CancellationToken cancellationToken)

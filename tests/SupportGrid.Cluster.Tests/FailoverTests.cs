@@ -40,7 +40,8 @@ public sealed class FailoverTests(ITestOutputHelper output)
         var live = await chat.AgentSaysAsync("Anything else?", "a-2", Recovery);
         var pushed = await chat.CustomerMessages.WaitAsync(e => e.Seq == live.Seq, seconds: 30);
         Assert.Equal("Anything else?", pushed.Text);
-        await chat.AgentMessages.WaitAsync(m => m.Item2.Seq == live.Seq, seconds: 30);
+        var liveBack = await chat.CustomerSaysAsync("No, thanks", "c-3", Recovery); // the sender has its own in the answer
+        Assert.Equal("No, thanks", (await chat.AgentMessages.WaitAsync(m => m.Item2.Seq == liveBack.Seq, seconds: 30)).Item2.Text);
         output.WriteLine($"Live push after the kill arrived {killedAt.Elapsed.TotalSeconds:F1} s after it.");
 
         // Every acknowledged message reached the other side: pushed, or fetched by the client when a later push showed the gap.

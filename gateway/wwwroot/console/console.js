@@ -826,6 +826,16 @@ function onChatEvent(channelId, evt) {
     return;
   }
   applyChatEvents(chat, [evt]);
+  applyAnswered(chat);
+}
+
+/** This console's own messages whose answer came before the events ahead of them: each applied once it is next. */
+function applyAnswered(chat) {
+  for (;;) {
+    const next = !chat.ended && state.chats.get(chat.channelId) === chat && chat.pending.find(p => p.event && p.seq === chat.lastSeq + 1);
+    if (!next) return;
+    applyChatEvents(chat, [next.event]);
+  }
 }
 
 /** GetEvents(channelId, lastSeq), single-flight per chat; repeats if asked again meanwhile. */
@@ -1453,8 +1463,11 @@ async function deliver(chat, p) {
     const result = await invoke("SendMessage", chat.channelId, p.text, p.id);
     p.state = "sent";
     p.seq = num(result?.seq);
-    // The answer carries the stored message: this connection gets no Message push of its own message (other tabs do).
-    if (result?.event && num(result.event.seq) === p.seq) onChatEvent(chat.channelId, result.event);
+    // The answer carries the stored message (this connection usually gets no Message push of its own message; other
+    // consoles do). Applied when it is the next event; otherwise once the events before it have come (applyAnswered;
+    // fetched after 1.5 s if they do not).
+    if (result?.event && num(result.event.seq) === p.seq) p.event = result.event;
+    applyAnswered(chat);
     if (!p.seq || p.seq <= chat.lastSeq) dropPending(chat, p);
     else setTimeout(() => { if (chat.pending.includes(p) && p.seq > chat.lastSeq) fillGap(chat); }, 1500);
   } catch (err) {

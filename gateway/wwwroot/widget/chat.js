@@ -1300,6 +1300,16 @@ class ChatWidget {
       return;
     }
     this.applyEvents([evt]);
+    this.applyAnswered();
+  }
+
+  /** Own messages whose answer came before the events ahead of them: each applied once it is the next event. */
+  applyAnswered() {
+    for (;;) {
+      const next = this.store && !this.ended && this.pending.find(p => p.event && p.seq === this.store.lastSeq + 1);
+      if (!next) return;
+      this.applyEvents([next.event]);
+    }
   }
 
   /** Appends events in seq order (ignoring what was seen), persists, then handles a navigate among them. */
@@ -1510,12 +1520,14 @@ class ChatWidget {
       const result = await this.invoke("SendMessage", p.text, p.id);
       p.state = "sent";
       p.seq = num(result?.seq);
-      // The answer carries the stored message: this connection gets no Message push of its own message (other tabs do).
-      if (result?.event && num(result.event.seq) === p.seq) this.onEvent(result.event);
+      // The answer carries the stored message (this connection usually gets no Message push of its own message; other
+      // tabs do). Applied when it is the next event; otherwise once the events before it have come (applyAnswered).
+      if (result?.event && num(result.event.seq) === p.seq) p.event = result.event;
+      this.applyAnswered();
       if (!this.store || !p.seq || p.seq <= this.store.lastSeq) {
         this.dropPending(p); // the event is already in the log
       } else {
-        // The Message push normally follows within milliseconds; if it does not, fetch it.
+        // The events before it normally follow within milliseconds; if they do not, fetch them (Resume).
         setTimeout(() => { if (this.pending.includes(p) && this.store && p.seq > this.store.lastSeq) this.catchUp(); }, 1500);
       }
     } catch (err) {
