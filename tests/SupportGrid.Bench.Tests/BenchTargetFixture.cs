@@ -43,6 +43,9 @@ public sealed class BenchTargetFixture : WebApplicationFactory<Program>, IAsyncL
         // holds more than about 20 connections or has a call refused).
         builder.UseSetting("SupportGrid:Security:ConnectionsPerAddress", "40");
         builder.UseSetting("SupportGrid:Security:RefusalsBeforeDisconnect", "5");
+        // The tests here share this deployment and open some 60-70 chats from 127.0.0.1 within a minute (the production
+        // default allows 60 per address; that limit has its own tests in SupportGrid.Abuse.Tests).
+        builder.UseSetting("SupportGrid:Security:ChatsPerAddressPerMinute", "600");
         builder.UseSetting("SupportGrid:Records:SqliteConnectionString", $"Data Source={Path.Combine(_data.FullName, "records.db")}");
         builder.UseSetting("SupportGrid:Storage:SqliteConnectionString", $"Data Source={Path.Combine(_data.FullName, "state.db")}");
         foreach (var (key, value) in Agents.Settings().Concat(Backlog.Settings("demo", WaitingCustomers)))

@@ -40,8 +40,6 @@ public sealed class ChatScenarioTests(BenchTargetFixture target)
 
         Assert.True(result.ExactlyOnce, result.ToString());
         Assert.True(result.TargetCpuMsPerMessage > 0 && result.ToolCpuMsPerMessage > 0, result.ToString());
-        var unmeasured = await ChatScenario.RunAsync(Tiny(messages: 8, warmup: 0));
-        Assert.Null(unmeasured.TargetCpuMsPerMessage); // no process to read: no figure rather than a made-up one
     }
 
     [Theory]

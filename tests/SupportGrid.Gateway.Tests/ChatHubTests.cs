@@ -261,12 +261,7 @@ public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<Gateway
         // A sender's own message comes back as a push only when the stream's copy went out before the hub call's (then
         // once); and one push of a message that was also in AcceptOffer's answer is by design (the agent subscribed
         // before that read).
-        foreach (var seq in fromAgent)
-            if (agent.Messages.Received(m => m.Item2.Seq == seq))
-                await agent.Messages.WaitAsync(m => m.Item2.Seq == seq);
-        foreach (var seq in fromCustomer)
-            if (customer.Messages.Received(m => m.Seq == seq))
-                await customer.Messages.WaitAsync(m => m.Seq == seq);
+        await TakeOwnPushesAsync(agent, fromAgent, customer, fromCustomer);
         foreach (var seq in all.Where(inAnswer.Contains))
             if (agent.Messages.Received(m => m.Item2.Seq == seq))
                 await agent.Messages.WaitAsync(m => m.Item2.Seq == seq);
@@ -301,12 +296,7 @@ public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<Gateway
         // Pushes to one connection keep their order: a second copy of an earlier message would have come by now. (The
         // last two are the other side's; a sender's own last may still be on its way.)
         var sent = fromCustomer.Concat(fromAgent).ToList();
-        foreach (var seq in fromAgent)
-            if (agent.Messages.Received(m => m.Item2.Seq == seq))
-                await agent.Messages.WaitAsync(m => m.Item2.Seq == seq);
-        foreach (var seq in fromCustomer)
-            if (customer.Messages.Received(m => m.Seq == seq))
-                await customer.Messages.WaitAsync(m => m.Seq == seq);
+        await TakeOwnPushesAsync(agent, fromAgent, customer, fromCustomer);
         Assert.False(agent.Messages.Received(m => sent.Append(lastToAgent).Contains(m.Item2.Seq)), $"a message reached the agent twice: {agent.Messages.Describe()}");
         Assert.False(customer.Messages.Received(m => sent.Append(lastToCustomer).Contains(m.Seq)), $"a message reached the customer twice: {customer.Messages.Describe()}");
     }
@@ -339,6 +329,18 @@ public sealed class ChatHubTests(GatewayFixture gateway) : IClassFixture<Gateway
             await customer.Messages.WaitAsync(m => m.Seq == sent.Seq);
         Assert.False(customer.Messages.Received(m => m.Seq == sent.Seq), $"the sending tab got its message twice: {customer.Messages.Describe()}");
         Assert.False(otherTab.Messages.Received(m => m.Seq == sent.Seq), $"the other tab got the message twice: {otherTab.Messages.Describe()}");
+    }
+
+    /// <summary>Takes from each inbox the push of a member's own message, where there was one (the stream's copy went out
+    /// before the hub call's), so that what is left shows a second copy.</summary>
+    private static async Task TakeOwnPushesAsync(Agent agent, IEnumerable<long> fromAgent, Customer customer, IEnumerable<long> fromCustomer)
+    {
+        foreach (var seq in fromAgent)
+            if (agent.Messages.Received(m => m.Item2.Seq == seq))
+                await agent.Messages.WaitAsync(m => m.Item2.Seq == seq);
+        foreach (var seq in fromCustomer)
+            if (customer.Messages.Received(m => m.Seq == seq))
+                await customer.Messages.WaitAsync(m => m.Seq == seq);
     }
 
     [Fact]
