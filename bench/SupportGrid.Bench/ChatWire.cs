@@ -6,7 +6,7 @@ public enum ChatProtocol
     /// <summary>SignalR hubs <c>/hubs/customer</c> and <c>/hubs/agent</c> (SupportGrid and the raw SignalR baseline).</summary>
     SignalR,
 
-    /// <summary>socket.io namespaces <c>/customer</c> and <c>/agent</c> (bench/baselines/socketio), with SocketIOClient.</summary>
+    /// <summary>socket.io namespaces <c>/customer</c> and <c>/agent</c> (bench/baselines/socketio), with the bench's own socket.io client.</summary>
     SocketIo,
 }
 

@@ -3,10 +3,10 @@ using System.Text.Json;
 namespace SupportGrid.Bench;
 
 /// <summary>
-/// Broadcast against the socket.io baseline (bench/baselines/socketio) with the SocketIOClient package: customers
+/// Broadcast against the socket.io baseline (bench/baselines/socketio) with the bench's socket.io client: customers
 /// <c>join</c> the channel's room on the <c>/customer</c> namespace, the agent emits <c>navigate</c> on <c>/agent</c>,
 /// customers get <c>navigate</c> events. Every emit waits for the server's acknowledgement, as a hub invocation does.
-/// Connections go through <see cref="SocketIoConnection"/> (one at a time, namespace joined before the first emit).
+/// Connections go through <see cref="SocketIoConnection"/> (namespace joined before the first emit).
 /// </summary>
 public sealed class SocketIoBroadcastDriver(Uri target) : IBroadcastDriver
 {
@@ -24,7 +24,7 @@ public sealed class SocketIoBroadcastDriver(Uri target) : IBroadcastDriver
     public async Task ConnectCustomerAsync(int index, Action<string> onNavigate, CancellationToken cancellationToken)
     {
         var socket = await SocketIoConnection.ConnectAsync(target, "/customer",
-            s => s.On("navigate", r => onNavigate(r.GetValue<JsonElement>().GetProperty("url").GetString()!)), cancellationToken);
+            s => s.On("navigate", args => onNavigate(args[0].GetProperty("url").GetString()!)), cancellationToken);
         lock (_customers)
             _customers.Add(socket);
         await socket.EmitAsync("join", _channelId);

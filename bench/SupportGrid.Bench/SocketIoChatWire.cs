@@ -1,10 +1,9 @@
 using System.Text.Json;
-using SocketIOClient;
 
 namespace SupportGrid.Bench;
 
 /// <summary>
-/// The chat protocol against the socket.io baseline (bench/baselines/socketio), with SocketIOClient: namespace
+/// The chat protocol against the socket.io baseline (bench/baselines/socketio), with the bench's socket.io client (<see cref="SocketIoConnection"/>): namespace
 /// <c>/customer</c> (<c>startChat</c>, <c>message</c>, <c>endChat</c>; gets <c>agentJoined</c>, <c>message</c>) and
 /// <c>/agent</c> (<c>available</c>, <c>acceptOffer</c>, <c>message</c>; gets <c>offer</c>, <c>message</c>). Every emit
 /// waits for the server's acknowledgement, as a hub invocation waits for its answer. No sign-in.
@@ -18,7 +17,7 @@ internal sealed class SocketIoChatWire(Uri target) : IChatWire
         var socket = await SocketIoConnection.ConnectAsync(target, "/customer", s =>
         {
             s.On("agentJoined", _ => events.OnAgentJoined());
-            s.On("message", r => events.OnMessage(Event(r, 0)));
+            s.On("message", args => events.OnMessage(Event(args[0])));
         }, cancellationToken);
         return new Customer(socket);
     }
@@ -27,8 +26,8 @@ internal sealed class SocketIoChatWire(Uri target) : IChatWire
     {
         var socket = await SocketIoConnection.ConnectAsync(target, "/agent", s =>
         {
-            s.On("offer", r => events.OnOffer(r.GetValue<JsonElement>().GetProperty("sessionId").GetGuid()));
-            s.On("message", r => events.OnMessage(r.GetValue<JsonElement>(0).GetGuid(), Event(r, 1)));
+            s.On("offer", args => events.OnOffer(args[0].GetProperty("sessionId").GetGuid()));
+            s.On("message", args => events.OnMessage(args[0].GetGuid(), Event(args[1])));
         }, cancellationToken);
         return new Agent(socket);
     }
@@ -37,7 +36,7 @@ internal sealed class SocketIoChatWire(Uri target) : IChatWire
     {
     }
 
-    private static ChannelEvent Event(SocketIOResponse response, int index) => response.GetValue<JsonElement>(index).Deserialize<ChannelEvent>(Json)!;
+    private static ChannelEvent Event(JsonElement evt) => evt.Deserialize<ChannelEvent>(Json)!;
 
     private sealed class Customer(SocketIoConnection socket) : IChatCustomer
     {

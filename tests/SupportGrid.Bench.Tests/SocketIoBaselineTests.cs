@@ -1,7 +1,8 @@
 namespace SupportGrid.Bench.Tests;
 
-/// <summary>The scenarios at tiny size against the socket.io baseline, driven with SocketIOClient. Each test has a time
-/// limit of its own, so a lost packet fails the test instead of hanging the run.</summary>
+/// <summary>The scenarios at tiny size against the socket.io baseline, driven with the bench's socket.io client
+/// (<c>SocketIoConnection</c>). Each test has a time limit of its own, so a lost packet fails the test instead of hanging
+/// the run.</summary>
 [Collection(SocketIoTargetFixture.Collection)]
 public sealed class SocketIoBaselineTests(SocketIoTargetFixture socketIo)
 {
@@ -17,6 +18,18 @@ public sealed class SocketIoBaselineTests(SocketIoTargetFixture socketIo)
         Assert.True(result.ExactlyOnce, result.ToString());
         Assert.Equal((24L, 24L, 0), (result.Expected, result.Delivered, result.Incomplete));
         Assert.Equal((5L, 20L), (result.Last.Count, result.Each.Count));
+    }
+
+    [Fact]
+    public async Task FiftyCustomersConnectingAtOnceAllJoinTheRoomAndGetEveryBroadcast()
+    {
+        // SocketIOClient 3.0.6, which the bench used before, lost connections from about ten opening at once.
+        var options = new BroadcastOptions { Customers = 50, SetupConcurrency = 50, Broadcasts = 3, WarmupBroadcasts = 1, Interval = TimeSpan.Zero };
+
+        var result = await BroadcastScenario.RunAsync(Target.SocketIo, options, new SocketIoBroadcastDriver(socketIo.BaseAddress)).WaitAsync(Limit);
+
+        Assert.True(result.ExactlyOnce, result.ToString());
+        Assert.Equal((200L, 200L, 0), (result.Expected, result.Delivered, result.Incomplete));
     }
 
     [Fact]

@@ -10,8 +10,7 @@ namespace SupportGrid.Bench.Tests;
 /// </summary>
 public sealed class SocketIoTargetFixture : IAsyncLifetime
 {
-    /// <summary>The socket.io tests run on their own: one at a time and never beside another test class (SocketIOClient
-    /// opens connections one at a time, process-wide, and a starved run is what used to hang).</summary>
+    /// <summary>The socket.io tests share one server process.</summary>
     public const string Collection = "socket.io baseline";
 
     private Process? _server;
@@ -74,5 +73,5 @@ public sealed class SocketIoTargetFixture : IAsyncLifetime
     }
 }
 
-[CollectionDefinition(SocketIoTargetFixture.Collection, DisableParallelization = true)]
+[CollectionDefinition(SocketIoTargetFixture.Collection)]
 public sealed class SocketIoTargetCollection : ICollectionFixture<SocketIoTargetFixture>;
