@@ -1247,13 +1247,23 @@ class ChatWidget {
     this.hideRemoteTyping();
     this.clearGuide();
     this.recorder?.stop();
-    for (const p of [...this.pending]) if (p.state !== "sent") this.markFailed(p, "Not sent: the chat has ended.");
+    // A message never sent failed; one whose answer is still to come waits for it (deliver); one answered is stored.
+    for (const p of [...this.pending]) {
+      if (p.state === "queued") this.markFailed(p, "Not sent: the chat has ended.");
+      else if (p.state === "sent") this.settle(p);
+    }
     this.clearStorage();
     this.renderStatus();
     this.setConnectionLine("");
-    // A navigation still in its grace period goes ahead (scheduleNavigation stops the connection after it).
-    if (!this.navPending) this.stopConnection();
-    else this.wantConnected = false;
+    // A navigation still in its grace period goes ahead, and a message on its way gets its answer: the connection
+    // stops after them (stopWhenSettled).
+    this.wantConnected = false;
+    this.stopWhenSettled();
+  }
+
+  /** After the end: stops the connection once no navigation is in its grace period and no message awaits its answer. */
+  stopWhenSettled() {
+    if (this.ended && !this.navPending && !this.pending.some(p => p.state === "sending")) this.stopConnection();
   }
 
   // ----- server pushes ------------------------------------------------------------------------------------------------
@@ -1419,7 +1429,7 @@ class ChatWidget {
       const pending = this.navPending;
       this.navPending = null;
       if (!pending || !this.store || pending.seq <= this.store.appliedNavigateSeq) {
-        if (this.ended) this.stopConnection();
+        this.stopWhenSettled();
         return;
       }
       // A channel event has no follow flag: follow this page's origin and origins the server has said to follow
@@ -1427,7 +1437,7 @@ class ChatWidget {
       const u = httpUrl(pending.url);
       const follow = Boolean(u && (u.origin === location.origin || this.store.followOrigins.includes(u.origin)));
       this.applyNavigation(String(pending.url ?? ""), pending.seq, follow);
-      if (this.ended && !this.leaving) this.stopConnection();
+      if (!this.leaving) this.stopWhenSettled();
     }, NAV_GRACE_MS);
   }
 
@@ -1523,6 +1533,14 @@ class ChatWidget {
       // The answer carries the stored message (this connection usually gets no Message push of its own message; other
       // tabs do). Applied when it is the next event; otherwise once the events before it have come (applyAnswered).
       if (result?.event && num(result.event.seq) === p.seq) p.event = result.event;
+      if (this.ended) {
+        // The chat ended in this tab while the message was on its way: it was stored before the end (the transcript
+        // has it). Shown once: as the log's event if that came, else as this line.
+        if (this.store && p.seq && p.seq <= this.store.lastSeq) this.dropPending(p);
+        else this.settle(p);
+        this.stopWhenSettled();
+        return;
+      }
       this.applyAnswered();
       if (!this.store || !p.seq || p.seq <= this.store.lastSeq) {
         this.dropPending(p); // the event is already in the log
@@ -1549,7 +1567,8 @@ class ChatWidget {
         return;
       }
       this.markFailed(p, `Not sent: ${errorText(err)}`);
-      this.showError(errorText(err));
+      if (this.ended) this.stopWhenSettled();
+      else this.showError(errorText(err));
     }
   }
 
@@ -1564,6 +1583,13 @@ class ChatWidget {
   dropPending(p) {
     p.el.remove();
     this.pending = this.pending.filter(x => x !== p);
+  }
+
+  /** An own message that is stored but will not come through the log any more (the chat ended): kept as sent. */
+  settle(p) {
+    this.pending = this.pending.filter(x => x !== p);
+    p.el.classList.remove("sg-pending");
+    p.el.title = "";
   }
 
   markFailed(p, why) {
