@@ -65,6 +65,7 @@ public static class SiloHostingExtensions
                 // kill and then a silo stop). A channel event given up is not lost: it is stored, and clients fetch what
                 // a later push shows they missed.
                 o.MaxEventDeliveryTime = options.StreamDeliveryTimeout;
+                o.StreamInactivityPeriod = options.StreamInactivityPeriod;
             }));
             streams.Configure<HashRingStreamQueueMapperOptions>(mapper => mapper.Configure(o => o.TotalQueueCount = options.StreamQueues));
         });

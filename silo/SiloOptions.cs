@@ -31,6 +31,12 @@ public sealed class SiloOptions
     /// a gateway that misses an event fetches it when the next one shows the gap.</summary>
     public TimeSpan StreamDeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a pulling agent keeps a stream it has seen no event on in its table of streams (Orleans' default:
+    /// 30 minutes). The agent walks that whole table on every read of its queue, and its reads are long polls that return
+    /// with each event, so with Orleans' default every event costs in proportion to the chats of the last half hour. A
+    /// stream dropped from the table is looked up again (one pub-sub call) on its next event.</summary>
+    public TimeSpan StreamInactivityPeriod { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Number of stream queues the channel streams are spread over (each read by one pulling agent, balanced over the silos).</summary>
     public int StreamQueues { get; set; } = 8;
 }

@@ -36,6 +36,9 @@ public sealed class GatewayFixture : WebApplicationFactory<Program>, IAsyncLifet
 
     public string StateFile { get; init; } = Path.Combine(Path.GetTempPath(), $"sg-gateway-state-{Guid.NewGuid():N}.db");
 
+    /// <summary>Settings on top of the fixture's own (a test that needs the product configured otherwise).</summary>
+    public Dictionary<string, string> Settings { get; init; } = [];
+
     /// <summary>A test's own queue and agent (agent "agent{n}", display name "Agent {n}", capacity 3, serving only "demo/t{n}"),
     /// so tests sharing one gateway never see each other's customers.</summary>
     public sealed record Slot(string Queue, string AgentId, string AgentName, string Password);
@@ -81,6 +84,8 @@ public sealed class GatewayFixture : WebApplicationFactory<Program>, IAsyncLifet
             builder.UseSetting($"SupportGrid:Agents:agent{n}:Capacity", "3");
             builder.UseSetting($"SupportGrid:Agents:agent{n}:Queues:0", $"demo/t{n}");
         }
+        foreach (var (key, value) in Settings)
+            builder.UseSetting(key, value);
     }
 
     public Task InitializeAsync()
