@@ -33,9 +33,11 @@ public sealed class SiloOptions
 
     /// <summary>How long a pulling agent keeps a stream it has seen no event on in its table of streams (Orleans' default:
     /// 30 minutes). The agent walks that whole table on every read of its queue, and its reads are long polls that return
-    /// with each event, so with Orleans' default every event costs in proportion to the chats of the last half hour. A
-    /// stream dropped from the table is looked up again (one pub-sub call) on its next event.</summary>
-    public TimeSpan StreamInactivityPeriod { get; set; } = TimeSpan.FromMinutes(2);
+    /// with each event, so every event costs in proportion to the chats seen in this period. A stream dropped from the
+    /// table registers again on its next event: a pub-sub write (Redis in a cluster) and a handshake with each gateway
+    /// that follows it, during which the agent does not read its queue; a dead gateway's handshake can hold that up to
+    /// <see cref="StreamDeliveryTimeout"/>. So not shorter than most chats' quiet spells.</summary>
+    public TimeSpan StreamInactivityPeriod { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Number of stream queues the channel streams are spread over (each read by one pulling agent, balanced over the silos).</summary>
     public int StreamQueues { get; set; } = 8;

@@ -47,6 +47,7 @@ internal sealed class SocketIoConnection
     private byte[] _buffer = new byte[4096];
     private int _nextAck;
     private volatile bool _connected;
+    private volatile IOException? _gone;
 
     private SocketIoConnection(string ns)
     {
@@ -87,9 +88,9 @@ internal sealed class SocketIoConnection
         {
             connection._socket.Abort();
             connection._socket.Dispose();
-            throw e is OperationCanceledException && !cancellationToken.IsCancellationRequested
-                ? new TimeoutException($"socket.io: did not join {ns} at {target} within {Timeout.TotalSeconds} s.", e)
-                : e;
+            if (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+                throw new TimeoutException($"socket.io: did not join {ns} at {target} within {Timeout.TotalSeconds} s.", e);
+            throw;
         }
     }
 
@@ -105,6 +106,8 @@ internal sealed class SocketIoConnection
         _acks[id] = ack;
         try
         {
+            if (_gone is { } gone)
+                throw gone;
             var packet = new object[data.Length + 1];
             packet[0] = eventName;
             data.CopyTo(packet, 1);
@@ -175,18 +178,35 @@ internal sealed class SocketIoConnection
                 Handle(message.Value);
             }
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException or JsonException)
+        catch (Exception e)
         {
+            // A transport error, a malformed packet or an event handler that threw: the connection is no use any more.
             failure = e;
         }
         finally
         {
-            _connected = false;
-            var gone = new IOException("socket.io: the connection closed.", failure);
-            _joined.TrySetException(gone);
-            foreach (var ack in _acks.Values)
-                ack.TrySetException(gone);
+            try
+            {
+                _socket.Abort();
+            }
+            catch (ObjectDisposedException)
+            {
+                // A failed connect disposed it already.
+            }
+            Gone(failure);
         }
+    }
+
+    /// <summary>The connection is over (closed, refused or broken): joins and acknowledgements waiting, and any that come
+    /// later (<see cref="EmitAsync"/>), fail at once with the cause.</summary>
+    private void Gone(Exception? cause)
+    {
+        _connected = false;
+        var gone = new IOException("socket.io: the connection closed.", cause);
+        _gone = gone;
+        _joined.TrySetException(gone);
+        foreach (var ack in _acks.Values)
+            ack.TrySetException(gone);
     }
 
     /// <summary>Reads one whole WebSocket message into the buffer (growing it); null when the server closed.</summary>
@@ -219,7 +239,7 @@ internal sealed class SocketIoConnection
                 _ = PongAsync();
                 return;
             case (byte)'1': // Engine.IO close
-                _connected = false;
+                Gone(new InvalidOperationException("socket.io: the server closed the connection."));
                 return;
             case (byte)'4': // a socket.io packet
                 break;
@@ -255,7 +275,7 @@ internal sealed class SocketIoConnection
                 _joined.TrySetResult();
                 return;
             case (byte)'1': // the server left the namespace
-                _connected = false;
+                Gone(new InvalidOperationException($"socket.io: the server left {_namespace}."));
                 return;
             case (byte)'4': // the namespace refused
                 _joined.TrySetException(new InvalidOperationException($"socket.io refused {_namespace}: {Shorten(rest)}"));

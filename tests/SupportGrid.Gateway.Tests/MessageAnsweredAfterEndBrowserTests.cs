@@ -21,11 +21,18 @@ public sealed class MessageAnsweredAfterEndBrowserTests(GatewayFixture gateway, 
     {
         const string text = "Is the copper kettle in stock?";
         var shop = await PageAsync("shopper");
-        var held = new TaskCompletionSource<(IWebSocketRoute Page, string Record)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = new TaskCompletionSource<(IWebSocketRoute Page, string Record, Task Closed)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var holding = false;
         await shop.RouteWebSocketAsync(new Regex("/hubs/customer"), page =>
         {
             var server = page.ConnectToServer();
+            // When the page closes this connection (the widget stops it), tell the server too.
+            var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            page.OnClose((code, reason) =>
+            {
+                closed.TrySetResult();
+                _ = server.CloseAsync(new() { Code = code, Reason = reason });
+            });
             server.OnMessage(frame =>
             {
                 if (frame.Text is not { } frameText)
@@ -38,7 +45,7 @@ public sealed class MessageAnsweredAfterEndBrowserTests(GatewayFixture gateway, 
                 foreach (var record in frameText.Split(RecordSeparator, StringSplitOptions.RemoveEmptyEntries))
                 {
                     if (Volatile.Read(ref holding) && record.Contains("\"type\":3") && record.Contains(text) && !held.Task.IsCompleted)
-                        held.TrySetResult((page, record + RecordSeparator));
+                        held.TrySetResult((page, record + RecordSeparator, closed.Task));
                     else
                         pass.Append(record).Append(RecordSeparator);
                 }
@@ -58,20 +65,24 @@ public sealed class MessageAnsweredAfterEndBrowserTests(GatewayFixture gateway, 
         Volatile.Write(ref holding, true);
         await shop.Locator("[data-sg=message-input]").FillAsync(text);
         await shop.Locator("[data-sg=send]").ClickAsync();
-        var (pageSide, answer) = await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var (pageSide, answer, connectionClosed) = await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
         await Assertions.Expect(chat.Locator("[data-sg=transcript]")).ToContainTextAsync(text);
 
         // The agent ends the chat; the shopper's tab sees the end before the answer to its message.
         await chat.Locator("[data-sg=end-chat]").ClickAsync();
         await Assertions.Expect(shop.Locator("[data-sg=ended]")).ToBeVisibleAsync();
 
+        // The widget keeps the connection for the answer still to come.
+        Assert.False(connectionClosed.IsCompleted, "the widget closed its connection with a message still awaiting its answer");
         pageSide.Send(answer);
 
+        // Handled: no line is pending any more, and the widget closes the connection (nothing else to wait for).
+        var messages = shop.Locator("[data-sg=messages]");
+        await Assertions.Expect(messages.Locator(".sg-pending")).ToHaveCountAsync(0);
+        await connectionClosed.WaitAsync(TimeSpan.FromSeconds(30));
         // Once, and not as failed: the message was stored (the agent has it) before the chat ended.
-        var lines = shop.Locator("[data-sg=messages] .sg-message").Filter(new() { HasText = text });
-        await Assertions.Expect(lines).ToHaveCountAsync(1);
-        await Assertions.Expect(lines.First).Not.ToHaveClassAsync(new Regex("sg-pending"));
-        await Assertions.Expect(shop.Locator("[data-sg=messages] .sg-failed")).ToHaveCountAsync(0);
-        await Assertions.Expect(shop.Locator("[data-sg=messages]")).Not.ToContainTextAsync("Not sent");
+        await Assertions.Expect(messages.Locator(".sg-message").Filter(new() { HasText = text })).ToHaveCountAsync(1);
+        await Assertions.Expect(messages.Locator(".sg-failed")).ToHaveCountAsync(0);
+        await Assertions.Expect(messages).Not.ToContainTextAsync("Not sent");
     }
 }

@@ -701,6 +701,7 @@ class ChatWidget {
   }
 
   onClosed() {
+    if (this.ended) this.setConnectionLine(""); // nothing more to reconnect for
     if (!this.wantConnected || this.leaving || this.ended) return;
     if (!this.store) { this.wantConnected = false; return; } // no session yet: the next action connects again
     this.scheduleRestart();
@@ -1418,6 +1419,7 @@ class ChatWidget {
     if (carried) this.applyEvents([nav.event]);
     const left = this.applyNavigation(String(nav.url ?? ""), seq, nav.follow === true);
     if (!left && gap) this.catchUp();
+    if (!left) this.stopWhenSettled(); // after the end: the navigation in its grace period was this one
   }
 
   /** A navigate event found in the log: give the Navigate push a moment, then apply the newest one on its own. */
@@ -1487,6 +1489,7 @@ class ChatWidget {
       setTimeout(() => {
         this.leaving = false;
         if (this.store && !this.ended && !this.isConnected() && !this.connecting) this.resumeStored();
+        this.stopWhenSettled();
       }, 10000);
       return true;
     }
