@@ -19,6 +19,7 @@ internal static class Program
         root.Subcommands.Add(AgentsEnvCommand());
         root.Subcommands.Add(AttackCommand());
         root.Subcommands.Add(BacklogCommand());
+        root.Subcommands.Add(PlotCommand());
         return await root.Parse(args).InvokeAsync();
     }
 
@@ -293,6 +294,27 @@ internal static class Program
             common.Finish(parse, $"broadcast-{SweepReport.Range(points)}n", $"broadcast: {SweepReport.Range(points)} customers in one channel, {first.Broadcasts} navigations", machine,
                 "broadcast", points, tables, dir => Plots.Broadcast(dir, points));
             return points.All(p => p.Targets.All(t => t.Runs.All(x => x.ExactlyOnce))) ? 0 : 2;
+        });
+        return command;
+    }
+
+    private static Command PlotCommand()
+    {
+        var results = new Argument<FileInfo>("results") { Description = "A sweep's results saved by this tool (bench/results/*.json)." };
+        var folder = Opt("--plots", "Folder for the PNG plot.", "docs/benchmarks");
+        var command = new Command("plot", "Writes the PNG plot of a saved sweep again, without running anything.") { results, folder };
+        command.SetAction(parse =>
+        {
+            try
+            {
+                Console.WriteLine("plot " + Plots.Replot(parse.GetValue(results)!.FullName, parse.GetValue(folder)!));
+                return 0;
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or System.Text.Json.JsonException)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 1;
+            }
         });
         return command;
     }

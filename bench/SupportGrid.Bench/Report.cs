@@ -256,7 +256,7 @@ public static class Report
 /// <summary>Route results and the tables and files of sweeps (several points of one scenario in one invocation).</summary>
 public static class SweepReport
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <summary>A chat point is held when every run delivered every message exactly once, the sender kept 95% of the
     /// rate, and the median p99 is at most <paramref name="p99Ms"/>.</summary>

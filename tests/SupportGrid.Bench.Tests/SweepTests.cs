@@ -72,4 +72,53 @@ public sealed class SweepTests
             folder.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void ASavedSweepIsReadBackAndPlottedAgainWithoutRunningIt()
+    {
+        var folder = Directory.CreateTempSubdirectory("bench-replot-");
+        try
+        {
+            var points = new[]
+            {
+                Point(100, (Target.SupportGrid, Route(100, 10)), (Target.Raw, Route(100, 0.8))),
+                Point(200, (Target.SupportGrid, Route(200, 3000)), (Target.Raw, Route(200, 1.5))),
+            };
+            var saved = SweepReport.Save(folder.FullName, "route-100-200r", "route", MachineInfo.Current("bench route --rate 100,200"),
+                new { scenario = "route", machine = MachineInfo.Current("bench route"), points }, "tables");
+            var json = Path.ChangeExtension(saved, ".json");
+
+            var read = Plots.ReadPoints<RouteResult>(json);
+            var path = Plots.Replot(json, Path.Combine(folder.FullName, "plots"));
+
+            Assert.Equal([100.0, 200], read.Select(p => p.Value));
+            Assert.Equal(3000, read[1].Targets.Single(t => t.Target == Target.SupportGrid).Runs[0].ToConnected.P99);
+            Assert.Equal(0.8, read[0].Targets.Single(t => t.Target == Target.Raw).Runs[0].ToConnected.P99);
+            Assert.Equal("route-latency.png", Path.GetFileName(path));
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(path)[..4]);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AResultsFileOfOnePointHasNoPlotAndSaysSo()
+    {
+        var folder = Directory.CreateTempSubdirectory("bench-replot-");
+        try
+        {
+            var saved = SweepReport.Save(folder.FullName, "route-100r", "route", MachineInfo.Current("bench route"),
+                new { scenario = "route", points = new[] { Point(100, (Target.SupportGrid, Route(100, 10))) } }, "tables");
+
+            var error = Assert.Throws<InvalidOperationException>(() => Plots.Replot(Path.ChangeExtension(saved, ".json"), folder.FullName));
+
+            Assert.Contains("not a sweep of two points or more", error.Message);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }
