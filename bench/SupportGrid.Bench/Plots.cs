@@ -36,13 +36,18 @@ public static class Plots
         var limits = plot.Axes.GetLimits();
         if (logY && lines.SelectMany(l => l.Y).ToList() is { Count: > 0 } ys)
         {
-            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+            // Whole decades, a little beyond the data so that no marker sits on the frame; a labelled tick at every
+            // decade and unlabelled ones at 2..9 times it.
+            var (low, high) = (Math.Floor(Log(ys.Min()) - 0.05), Math.Ceiling(Log(ys.Max()) + 0.05));
+            var ticks = new ScottPlot.TickGenerators.NumericManual();
+            for (var decade = low; decade <= high; decade++)
             {
-                MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-                IntegerTicksOnly = true,
-                LabelFormatter = y => Math.Pow(10, y).ToString("0.##", CultureInfo.InvariantCulture),
-            };
-            plot.Axes.SetLimits(0, limits.Right, Math.Floor(Log(ys.Min())), Math.Ceiling(Log(ys.Max())));
+                ticks.AddMajor(decade, Math.Pow(10, decade).ToString("#,0.##", CultureInfo.InvariantCulture));
+                for (var m = 2; m <= 9 && decade < high; m++)
+                    ticks.AddMinor(decade + Math.Log10(m));
+            }
+            plot.Axes.Left.TickGenerator = ticks;
+            plot.Axes.SetLimits(0, limits.Right, low, high);
         }
         else
         {

@@ -109,7 +109,7 @@ internal static class Program
         {
             Console.WriteLine(tables);
             var stamp = machine.At.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-            Console.WriteLine("saved " + SweepReport.Save(parse.GetValue(Output)!, $"{name}-{stamp}", title, machine, new { scenario, machine, points }, tables));
+            Console.WriteLine("saved " + SweepReport.SaveSweep(parse.GetValue(Output)!, $"{name}-{stamp}", title, machine, scenario, points, tables));
             if (points.Count > 1 && parse.GetValue(PlotsDir) is { } dir and not "none")
                 Console.WriteLine("plot " + plot(dir));
         }
@@ -300,7 +300,7 @@ internal static class Program
 
     private static Command PlotCommand()
     {
-        var results = new Argument<FileInfo>("results") { Description = "A sweep's results saved by this tool (bench/results/*.json)." };
+        var results = new Argument<FileInfo>("results") { Description = "A sweep's results saved by this tool (bench/results/*.json)." }.AcceptExistingOnly();
         var folder = Opt("--plots", "Folder for the PNG plot.", "docs/benchmarks");
         var command = new Command("plot", "Writes the PNG plot of a saved sweep again, without running anything.") { results, folder };
         command.SetAction(parse =>
@@ -310,7 +310,8 @@ internal static class Program
                 Console.WriteLine("plot " + Plots.Replot(parse.GetValue(results)!.FullName, parse.GetValue(folder)!));
                 return 0;
             }
-            catch (Exception e) when (e is InvalidOperationException or IOException or System.Text.Json.JsonException)
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or ArgumentException
+                or KeyNotFoundException or System.Text.Json.JsonException)
             {
                 Console.Error.WriteLine(e.Message);
                 return 1;

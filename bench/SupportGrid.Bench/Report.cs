@@ -384,6 +384,12 @@ public static class SweepReport
         return text.ToString();
     }
 
+    /// <summary>Saves a sweep's results (<see cref="Save"/>) in the shape <see cref="Plots.Replot"/> reads back:
+    /// <c>{ scenario, machine, points }</c>.</summary>
+    public static string SaveSweep<T>(string directory, string name, string title, MachineInfo machine, string scenario,
+        IReadOnlyList<SweepPoint<T>> points, string tables) =>
+        Save(directory, name, title, machine, new { scenario, machine, points }, tables);
+
     /// <summary>Writes <c>{name}.json</c> and <c>{name}.md</c> (machine, command, <paramref name="tables"/>); returns the markdown path.</summary>
     public static string Save(string directory, string name, string title, MachineInfo machine, object json, string tables)
     {

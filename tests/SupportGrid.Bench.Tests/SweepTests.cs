@@ -84,16 +84,19 @@ public sealed class SweepTests
                 Point(100, (Target.SupportGrid, Route(100, 10)), (Target.Raw, Route(100, 0.8))),
                 Point(200, (Target.SupportGrid, Route(200, 3000)), (Target.Raw, Route(200, 1.5))),
             };
-            var saved = SweepReport.Save(folder.FullName, "route-100-200r", "route", MachineInfo.Current("bench route --rate 100,200"),
-                new { scenario = "route", machine = MachineInfo.Current("bench route"), points }, "tables");
+            var saved = SweepReport.SaveSweep(folder.FullName, "route-100-200r", "route", MachineInfo.Current("bench route --rate 100,200"), "route", points, "tables");
             var json = Path.ChangeExtension(saved, ".json");
 
             var read = Plots.ReadPoints<RouteResult>(json);
             var path = Plots.Replot(json, Path.Combine(folder.FullName, "plots"));
 
             Assert.Equal([100.0, 200], read.Select(p => p.Value));
-            Assert.Equal(3000, read[1].Targets.Single(t => t.Target == Target.SupportGrid).Runs[0].ToConnected.P99);
-            Assert.Equal(0.8, read[0].Targets.Single(t => t.Target == Target.Raw).Runs[0].ToConnected.P99);
+            for (var i = 0; i < points.Length; i++)
+            {
+                Assert.Equal(points[i].Targets.Select(t => t.Target), read[i].Targets.Select(t => t.Target));
+                for (var t = 0; t < points[i].Targets.Count; t++)
+                    Assert.Equal(points[i].Targets[t].Runs, read[i].Targets[t].Runs); // records: every field
+            }
             Assert.Equal("route-latency.png", Path.GetFileName(path));
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(path)[..4]);
         }
@@ -109,8 +112,8 @@ public sealed class SweepTests
         var folder = Directory.CreateTempSubdirectory("bench-replot-");
         try
         {
-            var saved = SweepReport.Save(folder.FullName, "route-100r", "route", MachineInfo.Current("bench route"),
-                new { scenario = "route", points = new[] { Point(100, (Target.SupportGrid, Route(100, 10))) } }, "tables");
+            var saved = SweepReport.SaveSweep(folder.FullName, "route-100r", "route", MachineInfo.Current("bench route"), "route",
+                [Point(100, (Target.SupportGrid, Route(100, 10)))], "tables");
 
             var error = Assert.Throws<InvalidOperationException>(() => Plots.Replot(Path.ChangeExtension(saved, ".json"), folder.FullName));
 
