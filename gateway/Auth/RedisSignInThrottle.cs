@@ -86,7 +86,7 @@ public sealed class RedisSignInThrottle(LocalSignInThrottle local, IOptions<Secu
                 return waitMs > 0 ? TimeSpan.FromMilliseconds(waitMs) : null;
             }
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (SharedLimitsRedis.IsUnanswered(e))
         {
             shared.Failed(e);
         }
@@ -108,7 +108,7 @@ public sealed class RedisSignInThrottle(LocalSignInThrottle local, IOptions<Secu
                 shared.Answered();
             }
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (SharedLimitsRedis.IsUnanswered(e))
         {
             shared.Failed(e);
         }
@@ -125,7 +125,7 @@ public sealed class RedisSignInThrottle(LocalSignInThrottle local, IOptions<Secu
                 shared.Answered();
             }
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (SharedLimitsRedis.IsUnanswered(e))
         {
             shared.Failed(e);
         }

@@ -44,9 +44,18 @@ public sealed partial class SharedLimitsRedis : IDisposable
     /// <summary>The connection, made on the first call; unreachable, it keeps trying in the background.</summary>
     public Task<ConnectionMultiplexer> ConnectAsync(CancellationToken cancellationToken) => _redis.Value.WaitAsync(cancellationToken);
 
+    /// <summary>
+    /// Whether <paramref name="exception"/> from a Redis call means "Redis did not answer" (the caller decides alone and
+    /// hands it to <see cref="Failed"/>): a <see cref="RedisException"/>, a <see cref="TimeoutException"/>, or a cancelled
+    /// task. StackExchange.Redis also cancels a command it gives up on (seen in CI: <c>ScriptEvaluateAsync</c> threw
+    /// <see cref="TaskCanceledException"/> while the machine was busy), and our calls pass no token of their own.
+    /// </summary>
+    public static bool IsUnanswered(Exception exception) =>
+        exception is RedisException or TimeoutException or OperationCanceledException;
+
     /// <summary>The database to ask, or null while this gateway decides alone (after a failure, for
-    /// <see cref="SharedLimitsOptions.RetryAfter"/>). Throws <see cref="RedisException"/> or <see cref="TimeoutException"/>
-    /// when Redis is not there: hand it to <see cref="Failed"/>.</summary>
+    /// <see cref="SharedLimitsOptions.RetryAfter"/>). Throws what <see cref="IsUnanswered"/> recognises when Redis is not
+    /// there: hand it to <see cref="Failed"/>.</summary>
     public async ValueTask<IDatabase?> DatabaseAsync()
     {
         if (Environment.TickCount64 < Volatile.Read(ref _askAgainAt))

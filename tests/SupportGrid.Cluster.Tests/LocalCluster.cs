@@ -145,7 +145,12 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         using var http = new HttpClient { BaseAddress = gateway.Http };
         var response = await http.PostAsJsonAsync("/api/auth/token", new { username, password });
-        response.EnsureSuccessStatusCode();
+        if (!response.IsSuccessStatusCode)
+        {
+            // The gateway's own log says why (an unhandled exception is logged there with its stack).
+            throw new HttpRequestException($"POST /api/auth/token on {gateway.Process.Name}: {(int)response.StatusCode} " +
+                $"{await response.Content.ReadAsStringAsync()}\n{gateway.Process.Tail(40)}", null, response.StatusCode);
+        }
         return (await response.Content.ReadFromJsonAsync<TokenBody>())!.AccessToken;
     }
 
