@@ -86,7 +86,7 @@ public sealed class RedisSignInThrottle(LocalSignInThrottle local, IOptions<Secu
                 return waitMs > 0 ? TimeSpan.FromMilliseconds(waitMs) : null;
             }
         }
-        catch (Exception e) when (SharedLimitsRedis.IsUnanswered(e))
+        catch (Exception e) // whatever the Redis client throws (see SharedLimitsRedis.Failed)
         {
             shared.Failed(e);
         }
@@ -108,7 +108,7 @@ public sealed class RedisSignInThrottle(LocalSignInThrottle local, IOptions<Secu
                 shared.Answered();
             }
         }
-        catch (Exception e) when (SharedLimitsRedis.IsUnanswered(e))
+        catch (Exception e) // whatever the Redis client throws (see SharedLimitsRedis.Failed)
         {
             shared.Failed(e);
         }
@@ -125,7 +125,7 @@ public sealed class RedisSignInThrottle(LocalSignInThrottle local, IOptions<Secu
                 shared.Answered();
             }
         }
-        catch (Exception e) when (SharedLimitsRedis.IsUnanswered(e))
+        catch (Exception e) // whatever the Redis client throws (see SharedLimitsRedis.Failed)
         {
             shared.Failed(e);
         }

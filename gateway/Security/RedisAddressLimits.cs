@@ -104,7 +104,7 @@ public sealed partial class RedisAddressLimits : BackgroundService, IAddressLimi
                 return count <= _limits.ChatsPerAddressPerMinute;
             }
         }
-        catch (Exception e) when (SharedLimitsRedis.IsUnanswered(e))
+        catch (Exception e) // whatever the Redis client throws (see SharedLimitsRedis.Failed)
         {
             _shared.Failed(e);
         }
@@ -132,7 +132,7 @@ public sealed partial class RedisAddressLimits : BackgroundService, IAddressLimi
                 return false;
             }
         }
-        catch (Exception e) when (SharedLimitsRedis.IsUnanswered(e))
+        catch (Exception e) // whatever the Redis client throws (see SharedLimitsRedis.Failed)
         {
             _shared.Failed(e);
         }
@@ -169,7 +169,7 @@ public sealed partial class RedisAddressLimits : BackgroundService, IAddressLimi
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        catch (Exception e) when (SharedLimitsRedis.IsUnanswered(e))
+        catch (Exception e) // whatever the Redis client throws (see SharedLimitsRedis.Failed)
         {
             _shared.Failed(e); // no rewrites; the calls fall back to this gateway's counts (a stopped host would refuse everyone)
         }
@@ -183,7 +183,7 @@ public sealed partial class RedisAddressLimits : BackgroundService, IAddressLimi
         {
             db.ScriptEvaluate(SetScript, [_prefix + "connections/" + address], [GatewayId, mine, LifetimeMs], CommandFlags.FireAndForget);
         }
-        catch (Exception e) when (SharedLimitsRedis.IsUnanswered(e))
+        catch (Exception e) // whatever the Redis client throws (see SharedLimitsRedis.Failed)
         {
             _shared.Failed(e); // the next rewrite repairs it
         }

@@ -44,18 +44,9 @@ public sealed partial class SharedLimitsRedis : IDisposable
     /// <summary>The connection, made on the first call; unreachable, it keeps trying in the background.</summary>
     public Task<ConnectionMultiplexer> ConnectAsync(CancellationToken cancellationToken) => _redis.Value.WaitAsync(cancellationToken);
 
-    /// <summary>
-    /// Whether <paramref name="exception"/> from a Redis call means "Redis did not answer" (the caller decides alone and
-    /// hands it to <see cref="Failed"/>): a <see cref="RedisException"/>, a <see cref="TimeoutException"/>, or a cancelled
-    /// task. StackExchange.Redis also cancels a command it gives up on (seen in CI: <c>ScriptEvaluateAsync</c> threw
-    /// <see cref="TaskCanceledException"/> while the machine was busy), and our calls pass no token of their own.
-    /// </summary>
-    public static bool IsUnanswered(Exception exception) =>
-        exception is RedisException or TimeoutException or OperationCanceledException;
-
     /// <summary>The database to ask, or null while this gateway decides alone (after a failure, for
-    /// <see cref="SharedLimitsOptions.RetryAfter"/>). Throws what <see cref="IsUnanswered"/> recognises when Redis is not
-    /// there: hand it to <see cref="Failed"/>.</summary>
+    /// <see cref="SharedLimitsOptions.RetryAfter"/>). Throws when Redis is not there: hand whatever it throws
+    /// to <see cref="Failed"/>.</summary>
     public async ValueTask<IDatabase?> DatabaseAsync()
     {
         if (Environment.TickCount64 < Volatile.Read(ref _askAgainAt))
@@ -73,7 +64,15 @@ public sealed partial class SharedLimitsRedis : IDisposable
             ? _redis.Value.Result
             : null;
 
-    /// <summary>Redis failed or was slow: decide alone for <see cref="SharedLimitsOptions.RetryAfter"/>, and say so.</summary>
+    /// <summary>
+    /// Redis failed or was slow: decide alone for <see cref="SharedLimitsOptions.RetryAfter"/>, and say so (the log has the
+    /// exception's type and message). Callers hand over whatever a Redis call threw, not only <see cref="RedisException"/>
+    /// and <see cref="TimeoutException"/>: the shared limits refine what each gateway counts anyway, and a shopper's
+    /// request must not fail for them. StackExchange.Redis was seen in CI to throw <see cref="TaskCanceledException"/> from
+    /// <c>ScriptEvaluateAsync</c> and <see cref="InvalidOperationException"/> ("Reading is not allowed after reader was
+    /// completed") from inside its connection on a busy machine: the first answered a sign-in with 500, the second
+    /// closed a shopper's hub connection.
+    /// </summary>
     public void Failed(Exception e)
     {
         Volatile.Write(ref _askAgainAt, Environment.TickCount64 + (long)Options.RetryAfter.TotalMilliseconds);
