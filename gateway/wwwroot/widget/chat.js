@@ -1596,11 +1596,9 @@ class ChatWidget {
   }
 
   markFailed(p, why) {
-    this.pending = this.pending.filter(x => x !== p);
+    this.settle(p);
     p.state = "failed";
-    p.el.classList.remove("sg-pending");
     p.el.classList.add("sg-failed");
-    p.el.title = "";
     p.el.append(h("span", { class: "sg-note" }, why));
   }
 
